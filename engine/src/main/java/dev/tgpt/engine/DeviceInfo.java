@@ -1,0 +1,15 @@
+package dev.tgpt.engine;
+
+/**
+ * A device the program can use, as {@code ./tgpt devices} lists it.
+ *
+ * @param id           what {@code --device} takes: "jvm", or TornadoVM's "backend:device"
+ * @param backend      "jvm", or the TornadoVM backend (OpenCL, PTX, ...)
+ * @param name         the device's name
+ * @param type         CPU, GPU, ...
+ * @param memoryBytes  global memory (the JVM: its maximum heap; off-heap arrays are not counted there)
+ * @param computeUnits cores or compute units
+ * @param simdFloats   floats per SIMD register on the JVM backend, 0 elsewhere
+ */
+public record DeviceInfo(String id, String backend, String name, String type, long memoryBytes, int computeUnits, int simdFloats) {
+}

@@ -1,0 +1,54 @@
+package dev.tgpt.engine.ops;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import dev.tgpt.engine.Backend;
+import dev.tgpt.engine.FiniteDifferences;
+import dev.tgpt.engine.check.CheckResult;
+import dev.tgpt.engine.check.LayerNormCheck;
+import dev.tgpt.kernels.LayerNormReference;
+
+class LayerNormTest {
+
+    static java.util.stream.Stream<Backend> backends() {
+        return dev.tgpt.engine.TestBackends.all();
+    }
+
+    /** The reference backward against central differences of the reference forward (double: agreement to ~1e-8). */
+    @Test
+    void referenceBackwardMatchesFiniteDifferences() {
+        Random r = new Random(7);
+        int N = 3;
+        int C = 5;
+        double[] x = FiniteDifferences.random(r, N * C);
+        double[] w = FiniteDifferences.random(r, C);
+        double[] b = FiniteDifferences.random(r, C);
+        double[] dy = FiniteDifferences.random(r, N * C);
+        double[] dx = new double[N * C];
+        double[] dw = new double[C];
+        double[] db = new double[C];
+        LayerNormReference.backward(dy, x, w, dx, dw, db, N, C);
+        double[] m = new double[N];
+        double[] s = new double[N];
+        assertTrue(FiniteDifferences.relativeError(dx,
+                FiniteDifferences.gradient(x, v -> FiniteDifferences.dot(dy, LayerNormReference.forward(v, w, b, m, s, N, C)), 1e-5)) < 1e-7);
+        assertTrue(FiniteDifferences.relativeError(dw,
+                FiniteDifferences.gradient(w, v -> FiniteDifferences.dot(dy, LayerNormReference.forward(x, v, b, m, s, N, C)), 1e-5)) < 1e-7);
+        assertTrue(FiniteDifferences.relativeError(db,
+                FiniteDifferences.gradient(b, v -> FiniteDifferences.dot(dy, LayerNormReference.forward(x, w, v, m, s, N, C)), 1e-5)) < 1e-7);
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void kernelsMatchTheReference(Backend backend) {
+        for (CheckResult result : new LayerNormCheck().run(backend)) {
+            assertTrue(result.pass(), () -> backend.info().id() + ": " + result.line());
+        }
+    }
+}

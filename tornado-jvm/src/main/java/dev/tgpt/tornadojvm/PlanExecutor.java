@@ -1,0 +1,255 @@
+package dev.tgpt.tornadojvm;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.IntStream;
+
+import uk.ac.manchester.tornado.api.GridScheduler;
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.WorkerGrid;
+import uk.ac.manchester.tornado.api.exceptions.TornadoRuntimeException;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
+
+/** Runs the graphs of one execution plan on the emulated device. */
+public final class PlanExecutor {
+
+    /** CUDA's and most OpenCL GPUs' largest work-group. */
+    static final int MAX_WORK_GROUP = 1024;
+
+    /** Nanoseconds spent in the last execution, as a profiler reports them. */
+    public record Times(long total, long kernels, long transfers) {
+    }
+
+    private final List<GraphSpec> graphs;
+    /** Each graph's device memory: host object to its device copy. */
+    private final Map<GraphSpec, Map<Object, TornadoNativeArray>> memory = new IdentityHashMap<>();
+    private final Set<GraphSpec> executed = Collections.newSetFromMap(new IdentityHashMap<>());
+    private GridScheduler grids = new GridScheduler();
+    private long transferNanos;
+
+    public PlanExecutor(List<GraphSpec> graphs) {
+        Set<String> names = new HashSet<>();
+        for (GraphSpec g : graphs) {
+            if (!names.add(g.name)) {
+                throw new TornadoRuntimeException("two task graphs of one plan are named " + g.name);
+            }
+        }
+        this.graphs = List.copyOf(graphs);
+    }
+
+    public void setGridScheduler(GridScheduler grids) {
+        this.grids = grids;
+    }
+
+    public int graphCount() {
+        return graphs.size();
+    }
+
+    /** Runs graph {@code index}, or every graph in order when it is negative. */
+    public Times execute(int index) {
+        long start = System.nanoTime();
+        transferNanos = 0;
+        long kernels = 0;
+        for (GraphSpec g : index < 0 ? graphs : List.of(graphs.get(index))) {
+            kernels += run(g);
+        }
+        return new Times(System.nanoTime() - start, kernels, transferNanos);
+    }
+
+    /** Copies objects that a graph keeps on the device (UNDER_DEMAND) back to the host. */
+    public void transferToHost(Object... objects) {
+        for (Object o : objects) {
+            TornadoNativeArray device = null;
+            for (GraphSpec g : graphs) {
+                Map<Object, TornadoNativeArray> m = memory.get(g);
+                if (m != null && m.containsKey(o)) {
+                    device = m.get(o);
+                }
+            }
+            if (device == null) {
+                throw new TornadoRuntimeException("transferToHost: the object is on the device of no graph that has run");
+            }
+            copy(device, (TornadoNativeArray) o);
+        }
+    }
+
+    public void freeDeviceMemory() {
+        memory.clear();
+        executed.clear();
+    }
+
+    private long run(GraphSpec g) {
+        Map<Object, TornadoNativeArray> mem = memory.computeIfAbsent(g, k -> new IdentityHashMap<>());
+        for (Map.Entry<Object, String> e : g.consumed.entrySet()) {
+            mem.computeIfAbsent(e.getKey(), o -> persistedCopy(g, o, e.getValue()));
+        }
+        if (executed.add(g)) {
+            toDevice(g.toDeviceFirst, mem);
+        }
+        toDevice(g.toDeviceEvery, mem);
+        long kernels = 0;
+        for (GraphSpec.TaskSpec task : g.tasks) {
+            long t0 = System.nanoTime();
+            runTask(g, task, mem);
+            kernels += System.nanoTime() - t0;
+        }
+        for (Object o : g.toHostEvery) {
+            copy(mem.get(o), (TornadoNativeArray) o);
+        }
+        return kernels;
+    }
+
+    private TornadoNativeArray persistedCopy(GraphSpec consumer, Object o, String from) {
+        for (GraphSpec g : graphs) {
+            if (g != consumer && g.persisted.contains(o) && (from == null || from.equals(g.name))) {
+                Map<Object, TornadoNativeArray> m = memory.get(g);
+                if (m != null && m.containsKey(o)) {
+                    return m.get(o);
+                }
+            }
+        }
+        throw new TornadoRuntimeException("graph " + consumer.name + " consumes an object from the device that no graph of this plan "
+                + "has persisted on it (persistOnDevice) and run yet");
+    }
+
+    private void toDevice(List<Object> objects, Map<Object, TornadoNativeArray> mem) {
+        for (Object o : objects) {
+            TornadoNativeArray host = nativeArray(o);
+            copy(host, mem.computeIfAbsent(o, k -> allocate(host)));
+        }
+    }
+
+    private void runTask(GraphSpec g, GraphSpec.TaskSpec task, Map<Object, TornadoNativeArray> mem) {
+        Object[] args = task.args().clone();
+        int contextIndex = -1;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i] instanceof TornadoNativeArray host) {
+                args[i] = mem.computeIfAbsent(host, k -> allocate(host));
+            } else if (args[i] instanceof KernelContext) {
+                contextIndex = i;
+            }
+        }
+        String name = g.name + "." + task.id();
+        if (contextIndex < 0) {
+            task.kernel().run(args);
+        } else {
+            runGroups(name, task.kernel(), args, contextIndex);
+        }
+    }
+
+    private void runGroups(String name, GraphSpec.Kernel kernel, Object[] args, int contextIndex) {
+        WorkerGrid grid = grids.get(name);
+        if (grid == null || grid.getLocalWork() == null) {
+            throw new TornadoRuntimeException("KernelContext task " + name + " needs a WorkerGrid with global and local sizes in the "
+                    + "plan's GridScheduler");
+        }
+        int[] global = new int[3];
+        int[] local = new int[3];
+        int[] groups = new int[3];
+        for (int d = 0; d < 3; d++) {
+            global[d] = Math.toIntExact(grid.getGlobalWork()[d]);
+            local[d] = Math.toIntExact(grid.getLocalWork()[d]);
+            if (local[d] <= 0 || global[d] % local[d] != 0) {
+                throw new TornadoRuntimeException("task " + name + ": global size " + global[d] + " is not a multiple of the local size "
+                        + local[d] + " in dimension " + d);
+            }
+            groups[d] = global[d] / local[d];
+        }
+        int groupSize = local[0] * local[1] * local[2];
+        if (groupSize > MAX_WORK_GROUP) {
+            throw new TornadoRuntimeException("task " + name + ": work-group of " + groupSize + " work-items; the limit is " + MAX_WORK_GROUP);
+        }
+        int groupCount = groups[0] * groups[1] * groups[2];
+        AtomicReference<RuntimeException> error = new AtomicReference<>();
+        IntStream.range(0, groupCount).parallel().forEach(gi -> {
+            if (error.get() != null) {
+                return;
+            }
+            int[] group = { gi % groups[0], gi / groups[0] % groups[1], gi / (groups[0] * groups[1]) };
+            RuntimeException e = runGroup(name, kernel, args, contextIndex, group, global, local, groupSize);
+            if (e != null) {
+                error.compareAndSet(null, e);
+            }
+        });
+        if (error.get() != null) {
+            throw error.get();
+        }
+    }
+
+    /** Runs one work-group, each work-item on its own virtual thread; returns the first failure, or null. */
+    private static RuntimeException runGroup(String name, GraphSpec.Kernel kernel, Object[] args, int contextIndex, int[] group, int[] global,
+            int[] local, int groupSize) {
+        WorkGroup wg = new WorkGroup(groupSize);
+        AtomicReference<RuntimeException> error = new AtomicReference<>();
+        List<Thread> items = new ArrayList<>(groupSize);
+        for (int li = 0; li < groupSize; li++) {
+            int[] localId = { li % local[0], li / local[0] % local[1], li / (local[0] * local[1]) };
+            int[] globalId = new int[3];
+            for (int d = 0; d < 3; d++) {
+                globalId[d] = group[d] * local[d] + localId[d];
+            }
+            Object[] itemArgs = args.clone();
+            itemArgs[contextIndex] = new WorkItemContext(wg, globalId, localId, global, local);
+            items.add(Thread.ofVirtual().start(() -> {
+                try {
+                    kernel.run(itemArgs);
+                    wg.finish();
+                } catch (WorkGroup.GroupFailed stopped) {
+                    // another work-item failed first; its error is the one reported
+                } catch (RuntimeException | Error e) {
+                    RuntimeException wrapped = new TornadoRuntimeException("task " + name + " failed at work-item (" + globalId[0] + ", "
+                            + globalId[1] + ", " + globalId[2] + "): " + e);
+                    wrapped.initCause(e);
+                    error.compareAndSet(null, wrapped);
+                    wg.fail(e.toString());
+                }
+            }));
+        }
+        for (Thread t : items) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                wg.fail("interrupted");
+                return new TornadoRuntimeException("task " + name + " was interrupted");
+            }
+        }
+        if (error.get() == null && wg.failure() != null) {
+            return new TornadoRuntimeException("task " + name + ", work-group (" + group[0] + ", " + group[1] + ", " + group[2] + "): "
+                    + wg.failure());
+        }
+        return error.get();
+    }
+
+    private static TornadoNativeArray nativeArray(Object o) {
+        if (o instanceof TornadoNativeArray a) {
+            return a;
+        }
+        throw new TornadoRuntimeException("tornado-jvm moves FloatArray and IntArray only, not " + o.getClass().getName());
+    }
+
+    /** A device buffer: uninitialised on a real device, so garbage (NaN, or -1 for ints) here. */
+    private static TornadoNativeArray allocate(TornadoNativeArray host) {
+        TornadoNativeArray device = switch (host) {
+            case FloatArray f -> new FloatArray(f.getSize());
+            case IntArray i -> new IntArray(i.getSize());
+        };
+        device.getSegment().fill((byte) 0xFF);
+        return device;
+    }
+
+    private void copy(TornadoNativeArray from, TornadoNativeArray to) {
+        long t0 = System.nanoTime();
+        MemorySegment.copy(from.getSegment(), 0, to.getSegment(), 0, from.getNumBytesOfSegment());
+        transferNanos += System.nanoTime() - t0;
+    }
+}
