@@ -5,6 +5,9 @@ public sealed interface Backend permits JvmBackend, TornadoVmBackend {
 
     DeviceInfo info();
 
-    /** Prepares a program to run here many times; TornadoVM compiles each kernel on the first run. */
-    Compiled compile(Program program);
+    /**
+     * Prepares programs to run here many times, sharing their state. TornadoVM compiles each kernel on its first run;
+     * scalars and sizes are part of the compiled kernel, so a program is built once per shape.
+     */
+    Session open(Program... programs);
 }

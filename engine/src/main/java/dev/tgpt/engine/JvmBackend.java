@@ -37,12 +37,12 @@ public final class JvmBackend implements Backend {
     }
 
     @Override
-    public Compiled compile(Program program) {
-        return new Compiled() {
+    public Session open(Program... programs) {
+        return new Session() {
             private Profile profile = Profile.NONE;
 
             @Override
-            public void run() {
+            public void run(Program program) {
                 long t0 = System.nanoTime();
                 for (Launch l : program.launches) {
                     l.jvm().accept(JvmBackend.this);

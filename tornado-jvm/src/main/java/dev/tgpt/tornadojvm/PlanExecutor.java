@@ -34,6 +34,7 @@ public final class PlanExecutor {
     private final Map<GraphSpec, Map<Object, TornadoNativeArray>> memory = new IdentityHashMap<>();
     private final Set<GraphSpec> executed = Collections.newSetFromMap(new IdentityHashMap<>());
     private GridScheduler grids = new GridScheduler();
+    private GraphSpec lastExecuted;
     private long transferNanos;
 
     public PlanExecutor(List<GraphSpec> graphs) {
@@ -42,11 +43,25 @@ public final class PlanExecutor {
             if (!names.add(g.name)) {
                 throw new TornadoRuntimeException("two task graphs of one plan are named " + g.name);
             }
+            if (g.tasks.isEmpty()) {
+                // TornadoVM fails such a graph at its first execution
+                throw new TornadoRuntimeException("task graph " + g.name + " has no task");
+            }
         }
         this.graphs = List.copyOf(graphs);
     }
 
+    /** As TornadoVM: a scheduler none of whose names is a task of the plan ("graph.task") is an error. */
     public void setGridScheduler(GridScheduler grids) {
+        boolean registered = false;
+        for (GraphSpec g : graphs) {
+            for (GraphSpec.TaskSpec t : g.tasks) {
+                registered |= grids.get(g.name + "." + t.id()) != null;
+            }
+        }
+        if (!registered) {
+            throw new TornadoRuntimeException("[ERROR] GridScheduler Name not registered in any task-graph");
+        }
         this.grids = grids;
     }
 
@@ -68,15 +83,10 @@ public final class PlanExecutor {
     /** Copies objects that a graph keeps on the device (UNDER_DEMAND) back to the host. */
     public void transferToHost(Object... objects) {
         for (Object o : objects) {
-            TornadoNativeArray device = null;
-            for (GraphSpec g : graphs) {
-                Map<Object, TornadoNativeArray> m = memory.get(g);
-                if (m != null && m.containsKey(o)) {
-                    device = m.get(o);
-                }
-            }
+            Map<Object, TornadoNativeArray> m = lastExecuted == null ? null : memory.get(lastExecuted);
+            TornadoNativeArray device = m == null ? null : m.get(o);
             if (device == null) {
-                throw new TornadoRuntimeException("transferToHost: the object is on the device of no graph that has run");
+                throw new TornadoRuntimeException("transferToHost: the object is not on the device of the graph that ran last");
             }
             copy(device, (TornadoNativeArray) o);
         }
@@ -85,12 +95,25 @@ public final class PlanExecutor {
     public void freeDeviceMemory() {
         memory.clear();
         executed.clear();
+        lastExecuted = null;
     }
 
     private long run(GraphSpec g) {
         Map<Object, TornadoNativeArray> mem = memory.computeIfAbsent(g, k -> new IdentityHashMap<>());
+        // As TornadoVM does: consumed buffers come from the graph executed last (or the one named), on every run.
         for (Map.Entry<Object, String> e : g.consumed.entrySet()) {
-            mem.computeIfAbsent(e.getKey(), o -> persistedCopy(g, o, e.getValue()));
+            GraphSpec from = e.getValue() == null ? lastExecuted : byName(e.getValue());
+            Map<Object, TornadoNativeArray> source = from == null ? null : memory.get(from);
+            if (source == null || !source.containsKey(e.getKey()) || from != g && !from.persisted.contains(e.getKey())) {
+                throw new TornadoRuntimeException("graph " + g.name + " consumes an object from the device, but "
+                        + (from == null ? "no graph of this plan has run before it" : "graph " + from.name + " has not persisted it"));
+            }
+            if (from.toDeviceFirst.contains(e.getKey())) {
+                // TornadoVM 5.2 then fails with a null device buffer; EVERY_EXECUTION works
+                throw new TornadoRuntimeException("graph " + g.name + " consumes an object that graph " + from.name
+                        + " transferred with FIRST_EXECUTION, which TornadoVM does not hand over; use EVERY_EXECUTION");
+            }
+            mem.put(e.getKey(), source.get(e.getKey()));
         }
         if (executed.add(g)) {
             toDevice(g.toDeviceFirst, mem);
@@ -105,20 +128,17 @@ public final class PlanExecutor {
         for (Object o : g.toHostEvery) {
             copy(mem.get(o), (TornadoNativeArray) o);
         }
+        lastExecuted = g;
         return kernels;
     }
 
-    private TornadoNativeArray persistedCopy(GraphSpec consumer, Object o, String from) {
+    private GraphSpec byName(String name) {
         for (GraphSpec g : graphs) {
-            if (g != consumer && g.persisted.contains(o) && (from == null || from.equals(g.name))) {
-                Map<Object, TornadoNativeArray> m = memory.get(g);
-                if (m != null && m.containsKey(o)) {
-                    return m.get(o);
-                }
+            if (g.name.equals(name)) {
+                return g;
             }
         }
-        throw new TornadoRuntimeException("graph " + consumer.name + " consumes an object from the device that no graph of this plan "
-                + "has persisted on it (persistOnDevice) and run yet");
+        throw new TornadoRuntimeException("consumeFromDevice names graph " + name + ", which is not in this plan");
     }
 
     private void toDevice(List<Object> objects, Map<Object, TornadoNativeArray> mem) {

@@ -172,7 +172,7 @@ class EmulatorTest {
     @Test
     void persistedBuffersAreConsumedByALaterGraph() {
         FloatArray x = FloatArray.fromArray(new float[] { 1, 2 });
-        TaskGraph first = new TaskGraph("first").transferToDevice(DataTransferMode.FIRST_EXECUTION, x).task("s", EmulatorTest::scale, x, 2f)
+        TaskGraph first = new TaskGraph("first").transferToDevice(DataTransferMode.EVERY_EXECUTION, x).task("s", EmulatorTest::scale, x, 2f)
                 .persistOnDevice(x);
         TaskGraph second = new TaskGraph("second").consumeFromDevice(x).task("s", EmulatorTest::scale, x, 5f)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, x);
@@ -200,5 +200,29 @@ class EmulatorTest {
         factor[0] = 100f;
         plan.execute();
         assertEquals(2f, x.get(0));
+    }
+
+    @Test
+    void firstExecutionBuffersCannotBeConsumedElsewhere() {
+        FloatArray x = FloatArray.fromArray(new float[] { 1 });
+        TaskGraph up = new TaskGraph("up").transferToDevice(DataTransferMode.FIRST_EXECUTION, x).task("s", EmulatorTest::scale, x, 1f)
+                .persistOnDevice(x);
+        TaskGraph use = new TaskGraph("use").consumeFromDevice(x).task("s", EmulatorTest::scale, x, 2f);
+        TornadoExecutionPlan plan = new TornadoExecutionPlan(up.snapshot(), use.snapshot());
+        TornadoRuntimeException e = assertThrows(TornadoRuntimeException.class, plan::execute);
+        assertTrue(e.getMessage().contains("FIRST_EXECUTION"), e.getMessage());
+    }
+
+    @Test
+    void aGridSchedulerNamingNoTaskIsRejected() {
+        TaskGraph g = new TaskGraph("g").task("s", EmulatorTest::scale, new FloatArray(1), 2f);
+        TornadoExecutionPlan plan = new TornadoExecutionPlan(g.snapshot());
+        assertThrows(TornadoRuntimeException.class, () -> plan.withGridScheduler(new GridScheduler()));
+    }
+
+    @Test
+    void aGraphWithoutTasksIsRejected() {
+        TaskGraph g = new TaskGraph("g").transferToDevice(DataTransferMode.EVERY_EXECUTION, new FloatArray(1));
+        assertThrows(TornadoRuntimeException.class, () -> new TornadoExecutionPlan(g.snapshot()));
     }
 }

@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Random;
 
 import dev.tgpt.engine.Backend;
-import dev.tgpt.engine.Compiled;
+import dev.tgpt.engine.Session;
 import dev.tgpt.engine.Launch;
 import dev.tgpt.engine.Program;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -45,8 +45,8 @@ public final class Checks {
     public static void run(Backend backend, List<Launch> launches, Object[] in, Object[] out) {
         Program p = new Program("check").state(in).outputs(out);
         launches.forEach(p::add);
-        try (Compiled c = backend.compile(p)) {
-            c.run();
+        try (Session s = backend.open(p)) {
+            s.run(p);
         }
     }
 

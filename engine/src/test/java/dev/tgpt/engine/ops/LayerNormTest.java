@@ -10,9 +10,13 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.FiniteDifferences;
+import dev.tgpt.engine.Fixtures;
 import dev.tgpt.engine.check.CheckResult;
+import dev.tgpt.engine.check.Checks;
 import dev.tgpt.engine.check.LayerNormCheck;
+import dev.tgpt.engine.io.Safetensors;
 import dev.tgpt.kernels.LayerNormReference;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 class LayerNormTest {
 
@@ -49,6 +53,35 @@ class LayerNormTest {
     void kernelsMatchTheReference(Backend backend) {
         for (CheckResult result : new LayerNormCheck().run(backend)) {
             assertTrue(result.pass(), () -> backend.info().id() + ": " + result.line());
+        }
+    }
+
+    /** PyTorch's F.layer_norm and its autograd (float64, rounded to float32): the kernels agree to float32 precision. */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void kernelsMatchPyTorch(Backend backend) {
+        try (Safetensors f = Fixtures.open("layernorm")) {
+            int N = Fixtures.meta(f, "N");
+            int C = Fixtures.meta(f, "C");
+            FloatArray x = f.floats("x");
+            FloatArray w = f.floats("w");
+            FloatArray b = f.floats("b");
+            FloatArray y = new FloatArray(N * C);
+            FloatArray mean = new FloatArray(N);
+            FloatArray rstd = new FloatArray(N);
+            Checks.run(backend, java.util.List.of(LayerNormOps.forward(y, mean, rstd, x, w, b, N, C)), new Object[] { x, w, b },
+                    new Object[] { y, mean, rstd });
+            assertTrue(Checks.error(y, Checks.toDouble(f.floats("y"))) < 1e-5);
+
+            FloatArray dx = new FloatArray(N * C);
+            FloatArray dw = new FloatArray(C);
+            FloatArray db = new FloatArray(C);
+            FloatArray dy = f.floats("dy");
+            Checks.run(backend, LayerNormOps.backward(dx, dw, db, dy, x, w, mean, rstd, N, C),
+                    new Object[] { dx, dw, db, dy, x, w, mean, rstd }, new Object[] { dx, dw, db });
+            assertTrue(Checks.error(dx, Checks.toDouble(f.floats("dx"))) < 1e-4);
+            assertTrue(Checks.error(dw, Checks.toDouble(f.floats("dw"))) < 1e-5);
+            assertTrue(Checks.error(db, Checks.toDouble(f.floats("db"))) < 1e-5);
         }
     }
 }
