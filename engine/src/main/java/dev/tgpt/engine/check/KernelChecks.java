@@ -9,6 +9,6 @@ public final class KernelChecks {
     }
 
     public static List<OpCheck> all() {
-        return List.of(new LayerNormCheck());
+        return List.of(new LayerNormCheck(), new SparseAttentionCheck());
     }
 }
