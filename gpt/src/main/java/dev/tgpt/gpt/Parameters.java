@@ -1,0 +1,130 @@
+package dev.tgpt.gpt;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * A GPT's parameter tensors, one FloatArray each, named as Hugging Face's GPT2LMHeadModel names them. Matrices are
+ * kept as [out, in] (nn.Linear's layout, which the kernels take); HF's GPT-2 stores its Conv1D weights as [in, out],
+ * so import and export transpose those ({@link Tensor#transposedInHf}). The output layer is tied to wte.
+ * The same class holds gradients and AdamW's moments, tensor for tensor.
+ */
+public final class Parameters {
+
+    /**
+     * @param shape          in tgpt's layout
+     * @param transposedInHf stored as [in, out] by Hugging Face's GPT-2 (its Conv1D)
+     * @param decay          weight decay applies (matrices and embeddings; not biases or layer-norm parameters)
+     * @param residualOut    a projection into the residual stream (GPT-2 scales its initialisation by 1/√(2·layers))
+     */
+    public record Tensor(String name, int[] shape, boolean transposedInHf, boolean decay, boolean residualOut, FloatArray data) {
+
+        public int size() {
+            return data.getSize();
+        }
+    }
+
+    /** One block's tensors. */
+    public record Layer(FloatArray ln1w, FloatArray ln1b, FloatArray qkvw, FloatArray qkvb, FloatArray attprojw, FloatArray attprojb,
+            FloatArray ln2w, FloatArray ln2b, FloatArray fcw, FloatArray fcb, FloatArray fcprojw, FloatArray fcprojb) {
+    }
+
+    public final GptConfig config;
+    public final FloatArray wte;
+    public final FloatArray wpe;
+    public final Layer[] layers;
+    /** The final layer norm (GPT-2 and GPT-3); null for GPT-1. */
+    public final FloatArray lnfw;
+    public final FloatArray lnfb;
+    private final List<Tensor> tensors = new ArrayList<>();
+
+    public Parameters(GptConfig c) {
+        this.config = c;
+        int C = c.channels();
+        wte = add("transformer.wte.weight", false, true, false, c.vocabSize(), C);
+        wpe = add("transformer.wpe.weight", false, true, false, c.context(), C);
+        layers = new Layer[c.layers()];
+        for (int l = 0; l < c.layers(); l++) {
+            String h = "transformer.h." + l + ".";
+            layers[l] = new Layer(add(h + "ln_1.weight", false, false, false, C), add(h + "ln_1.bias", false, false, false, C),
+                    add(h + "attn.c_attn.weight", true, true, false, 3 * C, C), add(h + "attn.c_attn.bias", false, false, false, 3 * C),
+                    add(h + "attn.c_proj.weight", true, true, true, C, C), add(h + "attn.c_proj.bias", false, false, false, C),
+                    add(h + "ln_2.weight", false, false, false, C), add(h + "ln_2.bias", false, false, false, C),
+                    add(h + "mlp.c_fc.weight", true, true, false, 4 * C, C), add(h + "mlp.c_fc.bias", false, false, false, 4 * C),
+                    add(h + "mlp.c_proj.weight", true, true, true, C, 4 * C), add(h + "mlp.c_proj.bias", false, false, false, C));
+        }
+        boolean finalNorm = c.style() != GptConfig.Style.GPT1;
+        lnfw = finalNorm ? add("transformer.ln_f.weight", false, false, false, C) : null;
+        lnfb = finalNorm ? add("transformer.ln_f.bias", false, false, false, C) : null;
+    }
+
+    private FloatArray add(String name, boolean transposedInHf, boolean decay, boolean residualOut, int... shape) {
+        int n = 1;
+        for (int d : shape) {
+            n = Math.multiplyExact(n, d);
+        }
+        FloatArray data = new FloatArray(n);
+        tensors.add(new Tensor(name, shape, transposedInHf, decay, residualOut, data));
+        return data;
+    }
+
+    /** Every tensor, in a fixed order (embeddings, blocks, final norm). */
+    public List<Tensor> tensors() {
+        return Collections.unmodifiableList(tensors);
+    }
+
+    public long count() {
+        long n = 0;
+        for (Tensor t : tensors) {
+            n += t.size();
+        }
+        return n;
+    }
+
+    /**
+     * GPT-2's initialisation: weights ~ N(0, 0.02²), residual projections ~ N(0, (0.02/√(2·layers))²), biases 0,
+     * layer-norm weights 1. Deterministic for a seed.
+     */
+    public void initialise(long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        double residualStd = 0.02 / Math.sqrt(2.0 * config.layers());
+        for (Tensor t : tensors) {
+            boolean layerNormWeight = t.name().endsWith("ln_1.weight") || t.name().endsWith("ln_2.weight") || t.name().endsWith("ln_f.weight");
+            if (t.shape().length == 1) {
+                t.data().init(layerNormWeight ? 1f : 0f);
+            } else {
+                double std = t.residualOut() ? residualStd : 0.02;
+                for (int i = 0; i < t.size(); i++) {
+                    t.data().set(i, (float) (gaussian(random) * std));
+                }
+            }
+        }
+    }
+
+    /** A standard normal deviate (Box–Muller), from a SplittableRandom so that a seed fixes the whole model. */
+    private static double gaussian(SplittableRandom r) {
+        double u = r.nextDouble();
+        double v = r.nextDouble();
+        return Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * v);
+    }
+
+    /** All tensors set to zero (gradients, moments). */
+    public void zero() {
+        for (Tensor t : tensors) {
+            t.data().clear();
+        }
+    }
+
+    public Tensor tensor(String name) {
+        for (Tensor t : tensors) {
+            if (t.name().equals(name)) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException("no parameter " + name);
+    }
+}
