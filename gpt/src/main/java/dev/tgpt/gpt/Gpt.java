@@ -1,0 +1,347 @@
+package dev.tgpt.gpt;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.tgpt.engine.Launch;
+import dev.tgpt.engine.ops.AttentionOps;
+import dev.tgpt.engine.ops.CrossEntropyOps;
+import dev.tgpt.engine.ops.DecodeOps;
+import dev.tgpt.engine.ops.DropoutOps;
+import dev.tgpt.engine.ops.EmbeddingOps;
+import dev.tgpt.engine.ops.FillOps;
+import dev.tgpt.engine.ops.GeluOps;
+import dev.tgpt.engine.ops.LayerNormOps;
+import dev.tgpt.engine.ops.MatmulOps;
+import dev.tgpt.engine.ops.ResidualOps;
+import dev.tgpt.engine.ops.SparseAttentionOps;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * A GPT decoder, forward and backward, as kernel launches: what to compute, not where (the engine runs the launches on
+ * the JVM backend or a TornadoVM device). Shapes follow llm.c: N = B·T rows of C channels.
+ *
+ * <pre>
+ * GPT-2/3 block (pre-LN):  x = x + drop(proj(attn(qkv(ln1(x)))));  x = x + drop(fcproj(gelu(fc(ln2(x)))))
+ * GPT-1 block (post-LN):   x = ln1(x + drop(proj(attn(qkv(x)))));  x = ln2(x + drop(fcproj(gelu(fc(x)))))
+ * output:                  logits = lnf(x)·wteᵀ (GPT-1: x·wteᵀ);  loss = cross-entropy(logits, targets)
+ * </pre>
+ *
+ * Backward kernels add into gradients, so each buffer that receives gradient is zeroed first. One residual-gradient
+ * buffer carries d(x) down the blocks, as in llm.c: a block's residual adds pass it through unchanged, and each
+ * layer norm's backward adds its own part to it.
+ */
+public final class Gpt {
+
+    public final GptConfig config;
+    public final Parameters params;
+
+    public Gpt(GptConfig config, Parameters params) {
+        this.config = config;
+        this.params = params;
+    }
+
+    /**
+     * Activations for one shape, kept from forward for backward, and their gradients: B sequences of T tokens, or, for
+     * decoding, B sequences at one position with a KV cache per layer.
+     */
+    public final class Activations {
+        public final int B;
+        public final int T;
+        final int N;
+        /** Decoding: one position per sequence, held on the device in {@link #pos}; keys and values in the caches. */
+        public final boolean decode;
+        public final IntArray pos = new IntArray(1);
+        final FloatArray[] kcache;
+        final FloatArray[] vcache;
+        final FloatArray scores;
+        private final List<FloatArray> buffers = new ArrayList<>();
+        /** Token ids [B·T] and next-token targets [B·T] (negative: ignored). */
+        public final IntArray tokens;
+        public final IntArray targets;
+        /** The dropout seed of this step (device input: it changes every step). */
+        public final IntArray seed = new IntArray(1);
+        /** d loss / d losses[n]: 1/(non-ignored targets · micro-steps) for a mean loss. */
+        public final FloatArray dlosses;
+        public final FloatArray encoded;
+        public final FloatArray encodedDrop;
+        final Block[] blocks;
+        public final FloatArray lnf;
+        final FloatArray lnfMean;
+        final FloatArray lnfRstd;
+        public final FloatArray logits;
+        public final FloatArray losses;
+        final FloatArray logSumExp;
+        // gradients of activations; one set of block buffers serves every layer in turn
+        final FloatArray dresidual;
+        final FloatArray dlnf;
+        final FloatArray dlogits;
+        final FloatArray dln;
+        final FloatArray dqkv;
+        final FloatArray datt;
+        final FloatArray datty;
+        final FloatArray dbranch;
+        final FloatArray dfch;
+        final FloatArray dfchg;
+
+        Activations(int B, int T, boolean decode) {
+            if (T > config.context()) {
+                throw new IllegalArgumentException("T = " + T + " exceeds the context " + config.context());
+            }
+            this.B = B;
+            this.T = T;
+            this.N = B * T;
+            this.decode = decode;
+            int C = config.channels();
+            int V = config.vocabSize();
+            int cache = decode ? B * C * config.context() : 0;
+            kcache = new FloatArray[decode ? config.layers() : 0];
+            vcache = new FloatArray[kcache.length];
+            for (int l = 0; l < kcache.length; l++) {
+                kcache[l] = buffer(cache);
+                vcache[l] = buffer(cache);
+            }
+            scores = decode ? buffer(B * config.heads() * config.context()) : null;
+            tokens = new IntArray(N);
+            targets = new IntArray(N);
+            dlosses = new FloatArray(N);
+            encoded = buffer(N * C);
+            encodedDrop = dropout() ? buffer(N * C) : encoded;
+            blocks = new Block[config.layers()];
+            for (int l = 0; l < blocks.length; l++) {
+                blocks[l] = new Block(attentionSize(l));
+            }
+            lnf = buffer(N * C);
+            lnfMean = buffer(N);
+            lnfRstd = buffer(N);
+            logits = buffer(N * V);
+            losses = new FloatArray(N);
+            logSumExp = buffer(N);
+            dresidual = buffer(N * C);
+            dlnf = buffer(N * C);
+            dlogits = buffer(N * V);
+            dln = buffer(N * C);
+            dqkv = buffer(N * 3 * C);
+            int maxAtt = 0;
+            for (int l = 0; l < blocks.length; l++) {
+                maxAtt = Math.max(maxAtt, attentionSize(l));
+            }
+            datt = buffer(maxAtt);
+            datty = buffer(N * C);
+            dbranch = buffer(N * C);
+            dfch = buffer(N * 4 * C);
+            dfchg = buffer(N * 4 * C);
+        }
+
+        private FloatArray buffer(int n) {
+            FloatArray a = new FloatArray(n);
+            buffers.add(a);
+            return a;
+        }
+
+        /** Every activation and activation-gradient buffer: device state that no host code reads. */
+        public List<FloatArray> buffers() {
+            return java.util.Collections.unmodifiableList(buffers);
+        }
+
+        /** Attention probabilities kept per layer: [B, NH, T, T], or [B, NH, T, K] for a banded layer. */
+        private int attentionSize(int l) {
+            int keys = config.banded(l) ? band().maxKeys(T) : T;
+            return B * config.heads() * T * keys;
+        }
+
+        /** One block's saved activations. */
+        final class Block {
+            final FloatArray ln1 = buffer(N * config.channels());
+            final FloatArray ln1Mean = buffer(N);
+            final FloatArray ln1Rstd = buffer(N);
+            final FloatArray qkv = buffer(N * 3 * config.channels());
+            final FloatArray att;
+            final FloatArray atty = buffer(N * config.channels());
+            final FloatArray attproj = buffer(N * config.channels());
+            final FloatArray attprojDrop = dropout() ? buffer(N * config.channels()) : attproj;
+            final FloatArray res2 = buffer(N * config.channels());
+            final FloatArray ln2 = buffer(N * config.channels());
+            final FloatArray ln2Mean = buffer(N);
+            final FloatArray ln2Rstd = buffer(N);
+            final FloatArray fch = buffer(N * 4 * config.channels());
+            final FloatArray fchg = buffer(N * 4 * config.channels());
+            final FloatArray fcproj = buffer(N * config.channels());
+            final FloatArray fcprojDrop = dropout() ? buffer(N * config.channels()) : fcproj;
+            final FloatArray res3 = buffer(N * config.channels());
+
+            Block(int attSize) {
+                att = buffer(attSize);
+            }
+        }
+
+        /** The block's input: the embeddings (after dropout when training), or the previous block's output. */
+        FloatArray input(int l, boolean drop) {
+            if (l == 0) {
+                return drop ? encodedDrop : encoded;
+            }
+            Block prev = blocks[l - 1];
+            return config.style() == GptConfig.Style.GPT1 ? prev.ln2 : prev.res3;
+        }
+    }
+
+    public Activations activations(int B, int T) {
+        return new Activations(B, T, false);
+    }
+
+    /** Activations for decoding B sequences one position at a time, with a KV cache of the whole context. */
+    public Activations decoder(int B) {
+        return new Activations(B, 1, true);
+    }
+
+    private boolean dropout() {
+        return config.dropout() > 0;
+    }
+
+    private SparseAttentionOps.Pattern band() {
+        return SparseAttentionOps.Pattern.banded(config.band());
+    }
+
+    /**
+     * Forward pass to the logits and per-position losses. With {@code training}, dropout is applied with the seed in
+     * {@code a.seed}; without, each layer reads the undropped buffers. Decoding activations give the logits of one
+     * position per sequence, and add its keys and values to the caches.
+     */
+    public List<Launch> forward(Activations a, boolean training) {
+        List<Launch> out = new ArrayList<>();
+        int B = a.B, T = a.T, N = a.N, C = config.channels(), V = config.vocabSize(), NH = config.heads();
+        boolean drop = training && dropout();
+        boolean postLn = config.style() == GptConfig.Style.GPT1;
+        out.add(a.decode ? DecodeOps.embedding(a.encoded, a.tokens, a.pos, params.wte, params.wpe, B, C, V)
+                : EmbeddingOps.forward(a.encoded, a.tokens, params.wte, params.wpe, B, T, C, V));
+        if (drop) {
+            out.add(DropoutOps.forward(a.encodedDrop, a.encoded, a.seed, 0, config.dropout(), N * C));
+        }
+        for (int l = 0; l < config.layers(); l++) {
+            Parameters.Layer p = params.layers[l];
+            Activations.Block k = a.blocks[l];
+            FloatArray x = a.input(l, drop);
+            if (!postLn) {
+                out.add(LayerNormOps.forward(k.ln1, k.ln1Mean, k.ln1Rstd, x, p.ln1w(), p.ln1b(), N, C));
+            }
+            out.add(MatmulOps.forward(k.qkv, postLn ? x : k.ln1, p.qkvw(), p.qkvb(), N, C, 3 * C));
+            if (a.decode) {
+                out.add(DecodeOps.cacheWrite(a.kcache[l], a.vcache[l], k.qkv, a.pos, B, C, NH, config.context()));
+                out.add(DecodeOps.attention(k.atty, a.scores, k.qkv, a.kcache[l], a.vcache[l], a.pos, B, C, NH, config.context(),
+                        config.banded(l) ? config.band() : 0));
+            } else {
+                out.add(config.banded(l) ? SparseAttentionOps.forward(k.atty, k.att, k.qkv, B, T, C, NH, band())
+                        : AttentionOps.forward(k.atty, k.att, k.qkv, B, T, C, NH));
+            }
+            out.add(MatmulOps.forward(k.attproj, k.atty, p.attprojw(), p.attprojb(), N, C, C));
+            if (drop) {
+                out.add(DropoutOps.forward(k.attprojDrop, k.attproj, a.seed, 1 + 2 * l, config.dropout(), N * C));
+            }
+            out.add(ResidualOps.forward(k.res2, x, drop ? k.attprojDrop : k.attproj, N * C));
+            // GPT-1 normalises the sum (ln1 = ln_1(x + attention), the MLP's input); GPT-2 the MLP's input only
+            FloatArray mlpIn = postLn ? k.ln1 : k.ln2;
+            out.add(postLn ? LayerNormOps.forward(k.ln1, k.ln1Mean, k.ln1Rstd, k.res2, p.ln1w(), p.ln1b(), N, C)
+                    : LayerNormOps.forward(k.ln2, k.ln2Mean, k.ln2Rstd, k.res2, p.ln2w(), p.ln2b(), N, C));
+            out.add(MatmulOps.forward(k.fch, mlpIn, p.fcw(), p.fcb(), N, C, 4 * C));
+            out.add(GeluOps.forward(k.fchg, k.fch, N * 4 * C));
+            out.add(MatmulOps.forward(k.fcproj, k.fchg, p.fcprojw(), p.fcprojb(), N, 4 * C, C));
+            if (drop) {
+                out.add(DropoutOps.forward(k.fcprojDrop, k.fcproj, a.seed, 2 + 2 * l, config.dropout(), N * C));
+            }
+            out.add(ResidualOps.forward(k.res3, postLn ? k.ln1 : k.res2, drop ? k.fcprojDrop : k.fcproj, N * C));
+            if (postLn) {
+                out.add(LayerNormOps.forward(k.ln2, k.ln2Mean, k.ln2Rstd, k.res3, p.ln2w(), p.ln2b(), N, C));
+            }
+        }
+        FloatArray head = a.input(config.layers(), drop);
+        if (params.lnfw != null) {
+            out.add(LayerNormOps.forward(a.lnf, a.lnfMean, a.lnfRstd, head, params.lnfw, params.lnfb, N, C));
+            head = a.lnf;
+        }
+        out.add(MatmulOps.forward(a.logits, head, params.wte, null, N, C, V));
+        if (!a.decode) {
+            out.add(CrossEntropyOps.forward(a.losses, a.logSumExp, a.logits, a.targets, N, V));
+        }
+        return out;
+    }
+
+    /**
+     * Backward pass of a training forward, adding into {@code grads}. dresidual holds d(block output) on the way down;
+     * the residual adds need no launch of their own: the accumulating kernels add each branch's gradient into it.
+     */
+    public List<Launch> backward(Activations a, Parameters grads) {
+        List<Launch> out = new ArrayList<>();
+        int B = a.B, T = a.T, N = a.N, C = config.channels(), V = config.vocabSize(), NH = config.heads();
+        boolean drop = dropout();
+        boolean postLn = config.style() == GptConfig.Style.GPT1;
+        FloatArray d = a.dresidual;
+        out.add(FillOps.fill(a.dlogits, 0f));
+        out.add(FillOps.fill(d, 0f));
+        out.add(CrossEntropyOps.backward(a.dlogits, a.logits, a.logSumExp, a.targets, a.dlosses, N, V));
+        FloatArray last = a.input(config.layers(), drop);
+        if (params.lnfw != null) {
+            out.add(FillOps.fill(a.dlnf, 0f));
+            out.addAll(MatmulOps.backward(a.dlnf, grads.wte, null, a.dlogits, a.lnf, params.wte, N, C, V));
+            out.addAll(LayerNormOps.backward(d, grads.lnfw, grads.lnfb, a.dlnf, last, params.lnfw, a.lnfMean, a.lnfRstd, N, C));
+        } else {
+            out.addAll(MatmulOps.backward(d, grads.wte, null, a.dlogits, last, params.wte, N, C, V));
+        }
+        for (int l = config.layers() - 1; l >= 0; l--) {
+            Parameters.Layer p = params.layers[l];
+            Parameters.Layer g = grads.layers[l];
+            Activations.Block k = a.blocks[l];
+            FloatArray x = a.input(l, drop);
+            // the MLP half: d(res3) is in dresidual (GPT-2), or comes out of ln_2's backward into dln (GPT-1)
+            FloatArray dres3 = d;
+            if (postLn) {
+                out.add(FillOps.fill(a.dln, 0f));
+                out.addAll(LayerNormOps.backward(a.dln, g.ln2w(), g.ln2b(), d, k.res3, p.ln2w(), k.ln2Mean, k.ln2Rstd, N, C));
+                dres3 = a.dln;
+            }
+            FloatArray dfcproj = dropoutBackward(out, drop, a, dres3, 2 + 2 * l, N * C);
+            out.add(FillOps.fill(a.dfchg, 0f));
+            out.addAll(MatmulOps.backward(a.dfchg, g.fcprojw(), g.fcprojb(), dfcproj, k.fchg, p.fcprojw(), N, 4 * C, C));
+            out.add(FillOps.fill(a.dfch, 0f));
+            out.add(GeluOps.backward(a.dfch, a.dfchg, k.fch, N * 4 * C));
+            if (postLn) {
+                // res3 = ln1 + mlp(ln1): d(ln1) = d(res3) (already in dln) + the MLP's part; then ln_1 into d(res2)
+                out.addAll(MatmulOps.backward(a.dln, g.fcw(), g.fcb(), a.dfch, k.ln1, p.fcw(), N, C, 4 * C));
+                out.add(FillOps.fill(d, 0f));
+                out.addAll(LayerNormOps.backward(d, g.ln1w(), g.ln1b(), a.dln, k.res2, p.ln1w(), k.ln1Mean, k.ln1Rstd, N, C));
+            } else {
+                out.add(FillOps.fill(a.dln, 0f));
+                out.addAll(MatmulOps.backward(a.dln, g.fcw(), g.fcb(), a.dfch, k.ln2, p.fcw(), N, C, 4 * C));
+                out.addAll(LayerNormOps.backward(d, g.ln2w(), g.ln2b(), a.dln, k.res2, p.ln2w(), k.ln2Mean, k.ln2Rstd, N, C));
+            }
+            // the attention half: d(res2) is in dresidual; res2 = x + attention, so it also carries d(x)
+            FloatArray dattproj = dropoutBackward(out, drop, a, d, 1 + 2 * l, N * C);
+            out.add(FillOps.fill(a.datty, 0f));
+            out.addAll(MatmulOps.backward(a.datty, g.attprojw(), g.attprojb(), dattproj, k.atty, p.attprojw(), N, C, C));
+            out.add(FillOps.fill(a.dqkv, 0f));
+            out.add(FillOps.fill(a.datt, 0f));
+            out.addAll(config.banded(l) ? SparseAttentionOps.backward(a.dqkv, a.datt, a.datty, k.qkv, k.att, B, T, C, NH, band())
+                    : AttentionOps.backward(a.dqkv, a.datt, a.datty, k.qkv, k.att, B, T, C, NH));
+            if (postLn) {
+                out.addAll(MatmulOps.backward(d, g.qkvw(), g.qkvb(), a.dqkv, x, p.qkvw(), N, C, 3 * C));
+            } else {
+                out.add(FillOps.fill(a.dln, 0f));
+                out.addAll(MatmulOps.backward(a.dln, g.qkvw(), g.qkvb(), a.dqkv, k.ln1, p.qkvw(), N, C, 3 * C));
+                out.addAll(LayerNormOps.backward(d, g.ln1w(), g.ln1b(), a.dln, x, p.ln1w(), k.ln1Mean, k.ln1Rstd, N, C));
+            }
+        }
+        FloatArray dencoded = dropoutBackward(out, drop, a, d, 0, N * C);
+        out.addAll(EmbeddingOps.backward(grads.wte, grads.wpe, dencoded, a.tokens, B, T, C, V));
+        return out;
+    }
+
+    /** d(branch before dropout) from d(branch after dropout): a.dbranch, or the same buffer without dropout. */
+    private FloatArray dropoutBackward(List<Launch> out, boolean drop, Activations a, FloatArray dafter, int stream, int n) {
+        if (!drop) {
+            return dafter;
+        }
+        out.add(FillOps.fill(a.dbranch, 0f));
+        out.add(DropoutOps.backward(a.dbranch, dafter, a.seed, stream, config.dropout(), n));
+        return a.dbranch;
+    }
+}

@@ -1,0 +1,186 @@
+package dev.tgpt.gpt;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.tgpt.engine.Backend;
+import dev.tgpt.engine.Program;
+import dev.tgpt.engine.Session;
+import dev.tgpt.engine.ops.AdamWOps;
+import dev.tgpt.engine.ops.FillOps;
+import dev.tgpt.engine.ops.GradNormOps;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * Trains a GPT on one backend. Three programs share the device state (parameters, gradients, AdamW's moments and the
+ * activations): a micro-step (forward and backward of one batch, adding into the gradients), an update (global
+ * gradient-norm clipping, AdamW, zeroed gradients) and an evaluation (forward only). Per step only the batch's tokens,
+ * the dropout seed and the step's hyperparameters go in, and the per-position losses and the gradient norm come out.
+ */
+public final class Trainer implements AutoCloseable {
+
+    /**
+     * @param batch        sequences per micro-step (B)
+     * @param context      tokens per sequence (T)
+     * @param accumulation micro-steps per optimizer step
+     * @param lr           peak learning rate; warmup rises linearly to it, then a cosine decays it to minLr at {@code steps}
+     * @param gradClip     global gradient-norm limit; 0 or less: no clipping
+     */
+    public record Options(int batch, int context, int steps, int accumulation, float lr, float minLr, int warmup, float weightDecay,
+            float beta1, float beta2, float eps, float gradClip, long seed) {
+
+        /** The learning rate of optimizer step {@code step} (0-based): nanoGPT's warmup and cosine schedule. */
+        public float learningRate(int step) {
+            if (step < warmup) {
+                return lr * (step + 1) / (warmup + 1);
+            }
+            if (step >= steps) {
+                return minLr;
+            }
+            double progress = (double) (step - warmup) / Math.max(1, steps - warmup);
+            return (float) (minLr + 0.5 * (1 + Math.cos(Math.PI * progress)) * (lr - minLr));
+        }
+    }
+
+    /** Fills a batch's inputs and next-token targets (B·T each). */
+    @FunctionalInterface
+    public interface BatchSource {
+        void next(IntArray inputs, IntArray targets);
+    }
+
+    private final Gpt model;
+    private final Options options;
+    private final Parameters grads;
+    private final Parameters m;
+    private final Parameters v;
+    private final Gpt.Activations act;
+    private final FloatArray hyperDecay = new FloatArray(dev.tgpt.kernels.AdamW.HYPER_SIZE);
+    private final FloatArray hyperNoDecay = new FloatArray(dev.tgpt.kernels.AdamW.HYPER_SIZE);
+    private final FloatArray gradNorm = new FloatArray(1);
+    private final FloatArray clipScale = new FloatArray(1);
+    private final Program microStep;
+    private final Program update;
+    private final Program evaluation;
+    private final Session session;
+    private int step;
+    private long dropoutCounter;
+
+    public Trainer(Gpt model, Backend backend, Options options) {
+        this.model = model;
+        this.options = options;
+        this.grads = new Parameters(model.config);
+        this.m = new Parameters(model.config);
+        this.v = new Parameters(model.config);
+        this.act = model.activations(options.batch(), options.context());
+        List<Object> state = new ArrayList<>();
+        for (Parameters p : List.of(model.params, grads, m, v)) {
+            p.tensors().forEach(t -> state.add(t.data()));
+        }
+        state.addAll(act.buffers());
+        Object[] shared = state.toArray();
+
+        microStep = new Program("microStep").state(shared).inputs(act.tokens, act.targets, act.dlosses, act.seed).outputs(act.losses);
+        model.forward(act, true).forEach(microStep::add);
+        model.backward(act, grads).forEach(microStep::add);
+
+        FloatArray[] allGrads = grads.tensors().stream().map(Parameters.Tensor::data).toArray(FloatArray[]::new);
+        FloatArray partials = new FloatArray(GradNormOps.partials(allGrads));
+        float maxNorm = options.gradClip() > 0 ? options.gradClip() : Float.POSITIVE_INFINITY;
+        update = new Program("update").state(shared).state(partials, clipScale).inputs(hyperDecay, hyperNoDecay).outputs(gradNorm);
+        GradNormOps.norm(gradNorm, clipScale, partials, maxNorm, allGrads).forEach(update::add);
+        List<Parameters.Tensor> ps = model.params.tensors();
+        for (int i = 0; i < ps.size(); i++) {
+            Parameters.Tensor p = ps.get(i);
+            update.add(AdamWOps.update(p.data(), grads.tensors().get(i).data(), m.tensors().get(i).data(), v.tensors().get(i).data(),
+                    p.decay() ? hyperDecay : hyperNoDecay, clipScale, p.size()));
+        }
+        for (FloatArray g : allGrads) {
+            update.add(FillOps.fill(g, 0f));
+        }
+
+        evaluation = new Program("evaluation").state(shared).inputs(act.tokens, act.targets).outputs(act.losses);
+        model.forward(act, false).forEach(evaluation::add);
+
+        session = backend.open(microStep, update, evaluation);
+    }
+
+    /** Optimizer steps done so far. */
+    public int step() {
+        return step;
+    }
+
+    /** The gradient norm of the last step, before clipping. */
+    public float lastGradNorm() {
+        return gradNorm.get(0);
+    }
+
+    /** One optimizer step over {@code accumulation} micro-batches; returns their mean loss. */
+    public float trainStep(BatchSource data) {
+        double loss = 0;
+        act.dlosses.init(1f / (act.N * options.accumulation()));
+        for (int micro = 0; micro < options.accumulation(); micro++) {
+            data.next(act.tokens, act.targets);
+            act.seed.set(0, seed(options.seed(), dropoutCounter++));
+            session.run(microStep);
+            loss += meanLoss();
+        }
+        float lr = options.learningRate(step);
+        step++;
+        AdamWOps.hyperparameters(hyperDecay, lr, options.beta1(), options.beta2(), options.eps(), options.weightDecay(), step);
+        AdamWOps.hyperparameters(hyperNoDecay, lr, options.beta1(), options.beta2(), options.eps(), 0f, step);
+        session.run(update);
+        return (float) (loss / options.accumulation());
+    }
+
+    /** The mean loss over {@code batches} batches, without dropout and without touching the gradients. */
+    public float evaluate(BatchSource data, int batches) {
+        double loss = 0;
+        for (int i = 0; i < batches; i++) {
+            data.next(act.tokens, act.targets);
+            session.run(evaluation);
+            loss += meanLoss();
+        }
+        return (float) (loss / batches);
+    }
+
+    private double meanLoss() {
+        double sum = 0;
+        int n = 0;
+        for (int i = 0; i < act.N; i++) {
+            if (act.targets.get(i) >= 0) {
+                sum += act.losses.get(i);
+                n++;
+            }
+        }
+        return n == 0 ? 0 : sum / n;
+    }
+
+    /** Brings parameters and AdamW's moments to the host, e.g. before a checkpoint. */
+    public void sync() {
+        for (Parameters p : List.of(model.params, m, v)) {
+            session.read(p.tensors().stream().map(Parameters.Tensor::data).toArray());
+        }
+    }
+
+    public Parameters moments1() {
+        return m;
+    }
+
+    public Parameters moments2() {
+        return v;
+    }
+
+    /** The dropout seed of a micro-step: a splitmix64 mix of the run's seed and the micro-step's index. */
+    static int seed(long runSeed, long counter) {
+        long z = runSeed + (counter + 1) * 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return (int) (z ^ (z >>> 31));
+    }
+
+    @Override
+    public void close() {
+        session.close();
+    }
+}
