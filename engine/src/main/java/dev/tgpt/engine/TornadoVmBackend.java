@@ -65,8 +65,11 @@ public final class TornadoVmBackend implements Backend {
             graph.transferToHost(DataTransferMode.UNDER_DEMAND, onDemand.toArray());
         }
         TornadoExecutionPlan plan = new TornadoExecutionPlan(graph.snapshot());
-        plan.withDevice(TornadoExecutionPlan.getDevice(backendIndex, deviceIndex)).withGridScheduler(grids)
-                .withProfiler(ProfilerMode.SILENT);
+        plan.withDevice(TornadoExecutionPlan.getDevice(backendIndex, deviceIndex)).withProfiler(ProfilerMode.SILENT);
+        // TornadoVM refuses a GridScheduler that names no task ("not registered"): a program of @Parallel kernels only has none.
+        if (program.launches.stream().anyMatch(l -> l.grid() != null)) {
+            plan.withGridScheduler(grids);
+        }
         return new Compiled() {
             private TornadoExecutionResult last;
 
