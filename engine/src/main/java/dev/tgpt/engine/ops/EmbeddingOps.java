@@ -1,0 +1,44 @@
+package dev.tgpt.engine.ops;
+
+import java.util.List;
+
+import dev.tgpt.engine.Launch;
+import dev.tgpt.engine.UserError;
+import dev.tgpt.kernels.Embedding;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * Launches of {@link Embedding}: tokens [B, T], wte [V, C], wpe [≥T, C]. Ids outside [0, V) must be refused on the
+ * host before upload; the kernels only guard memory against them.
+ */
+public final class EmbeddingOps {
+
+    private EmbeddingOps() {
+    }
+
+    public static Launch forward(FloatArray out, IntArray tokens, FloatArray wte, FloatArray wpe, int B, int T, int C, int V) {
+        return Launch.parallel("embeddingForward", (g, id) -> g.task(id, Embedding::embeddingForward, out, tokens, wte, wpe, B, T, C, V),
+                jvm -> jvm.parallelFor(B * T * C, i -> Embedding.forwardAt(out, tokens, wte, wpe, i, T, C, V)));
+    }
+
+    /** Adds to dwte and dwpe. */
+    public static List<Launch> backward(FloatArray dwte, FloatArray dwpe, FloatArray dout, IntArray tokens, int B, int T, int C, int V) {
+        return List.of(
+                Launch.parallel("embeddingBackwardTokens",
+                        (g, id) -> g.task(id, Embedding::embeddingBackwardTokens, dwte, dout, tokens, B, T, C, V),
+                        jvm -> jvm.parallelFor(C, c -> Embedding.tokenGradColumn(dwte, dout, tokens, c, 0, 1, B * T, C, V))),
+                Launch.parallel("embeddingBackwardPositions", (g, id) -> g.task(id, Embedding::embeddingBackwardPositions, dwpe, dout, B, T, C),
+                        jvm -> jvm.parallelFor(T * C, i -> Embedding.positionGradAt(dwpe, dout, i, B, T, C))));
+    }
+
+    /** Throws unless every id is in [0, V): what the engine calls before it uploads a batch. */
+    public static void validate(IntArray tokens, int V) {
+        for (int i = 0; i < tokens.getSize(); i++) {
+            int id = tokens.get(i);
+            if (id < 0 || id >= V) {
+                throw new UserError("token id " + id + " at position " + i + " is outside the vocabulary [0, " + V + ")");
+            }
+        }
+    }
+}

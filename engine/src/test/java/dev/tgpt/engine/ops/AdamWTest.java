@@ -1,0 +1,61 @@
+package dev.tgpt.engine.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import dev.tgpt.engine.Backend;
+import dev.tgpt.engine.check.AdamWCheck;
+import dev.tgpt.engine.check.CheckResult;
+import dev.tgpt.kernels.AdamW;
+import dev.tgpt.kernels.AdamWReference;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+class AdamWTest {
+
+    static java.util.stream.Stream<Backend> backends() {
+        return dev.tgpt.engine.TestBackends.all();
+    }
+
+    /** From zero moments, step 1 moves each θ by lr·sign(g) (m̂ = g, v̂ = g²), after decaying it by lr·λ·θ. */
+    @Test
+    void referenceFirstStepIsSignDescentWithDecay() {
+        double[] params = { 1, -2, 0.5 };
+        double[] grads = { 0.3, -4, 1e-3 };
+        double[] m = new double[3];
+        double[] v = new double[3];
+        double lr = 0.01;
+        double wd = 0.1;
+        AdamWReference.step(params, grads, m, v, 0.5, lr, 0.9, 0.999, 1e-12, wd, 1);
+        double[] want = { 1 * (1 - lr * wd) - lr, -2 * (1 - lr * wd) + lr, 0.5 * (1 - lr * wd) - lr };
+        for (int i = 0; i < 3; i++) {
+            assertEquals(want[i], params[i], 1e-9);
+            assertEquals(0.1 * 0.5 * grads[i], m[i], 1e-15);
+        }
+    }
+
+    @Test
+    void hyperparametersFollowTheLayout() {
+        FloatArray hyper = new FloatArray(AdamW.HYPER_SIZE);
+        AdamWOps.hyperparameters(hyper, 6e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 2);
+        assertEquals(6e-4f, hyper.get(AdamW.LR));
+        assertEquals(0.9f, hyper.get(AdamW.BETA1));
+        assertEquals(0.95f, hyper.get(AdamW.BETA2));
+        assertEquals(1e-8f, hyper.get(AdamW.EPS));
+        assertEquals(0.1f, hyper.get(AdamW.WEIGHT_DECAY));
+        assertEquals(1 / (1 - Math.pow(0.9f, 2)), hyper.get(AdamW.CORRECTION1), 1e-6);
+        assertEquals(1 / (1 - Math.pow(0.95f, 2)), hyper.get(AdamW.CORRECTION2), 1e-5);
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void kernelsMatchTheReference(Backend backend) {
+        for (CheckResult result : new AdamWCheck().run(backend)) {
+            System.out.println(backend.info().id() + " " + result.line());
+            assertTrue(result.pass(), () -> backend.info().id() + ": " + result.line());
+        }
+    }
+}
