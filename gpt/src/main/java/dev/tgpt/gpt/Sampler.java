@@ -9,6 +9,7 @@ import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.Program;
 import dev.tgpt.engine.Session;
 import dev.tgpt.engine.UserError;
+import dev.tgpt.gpt.data.Tokenizer;
 
 /**
  * Generates text with a KV cache: each step runs one decoding program (one position of B sequences) on the device,

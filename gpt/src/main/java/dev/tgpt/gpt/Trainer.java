@@ -9,6 +9,7 @@ import dev.tgpt.engine.Session;
 import dev.tgpt.engine.ops.AdamWOps;
 import dev.tgpt.engine.ops.FillOps;
 import dev.tgpt.engine.ops.GradNormOps;
+import dev.tgpt.gpt.io.TrainingState;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
@@ -163,12 +164,28 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
-    public Parameters moments1() {
-        return m;
+    /** Continues a run: AdamW's moments, the step count and the dropout counter, before the first step. */
+    public void restore(TrainingState state) {
+        if (step != 0 || dropoutCounter != 0) {
+            throw new IllegalStateException("restore before the first step");
+        }
+        copy(state.m(), m);
+        copy(state.v(), v);
+        step = Math.toIntExact(state.step());
+        dropoutCounter = state.dropoutSeed();
     }
 
-    public Parameters moments2() {
-        return v;
+    /** What a checkpoint needs to resume this run exactly (brings the device state to the host first). */
+    public TrainingState state(long dataRng) {
+        sync();
+        return new TrainingState(step, m, v, dataRng, dropoutCounter);
+    }
+
+    private static void copy(Parameters from, Parameters to) {
+        for (int i = 0; i < from.tensors().size(); i++) {
+            FloatArray a = from.tensors().get(i).data();
+            java.lang.foreign.MemorySegment.copy(a.getSegment(), 0, to.tensors().get(i).data().getSegment(), 0, a.getNumBytesOfSegment());
+        }
     }
 
     /** The dropout seed of a micro-step: a splitmix64 mix of the run's seed and the micro-step's index. */

@@ -9,6 +9,7 @@ public final class KernelChecks {
     }
 
     public static List<OpCheck> all() {
-        return List.of(new LayerNormCheck(), new SparseAttentionCheck());
+        return List.of(new EmbeddingCheck(), new LayerNormCheck(), new SoftmaxCheck(), new GeluCheck(), new DropoutCheck(),
+                new ResidualCheck(), new SparseAttentionCheck(), new CrossEntropyCheck(), new GradNormCheck(), new AdamWCheck());
     }
 }
