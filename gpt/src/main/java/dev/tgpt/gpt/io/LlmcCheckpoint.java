@@ -1,0 +1,122 @@
+package dev.tgpt.gpt.io;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.function.Function;
+
+import dev.tgpt.engine.UserError;
+import dev.tgpt.gpt.GptConfig;
+import dev.tgpt.gpt.Parameters;
+import dev.tgpt.gpt.data.Gpt2Tokenizer;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * llm.c's GPT-2 model file (train_gpt2.c, e.g. gpt2_124M.bin): a header of 256 little-endian int32 (magic 20240326,
+ * version 3 for fp32 or 5 for bf16, max context, vocabulary, layers, heads, channels, padded vocabulary), then the
+ * parameters: wte [Vp, C], wpe [maxT, C], each per-layer tensor stacked over the layers, lnfw, lnfb. Matrices are
+ * already [out, in]; wte's padding rows beyond the vocabulary are dropped.
+ */
+public final class LlmcCheckpoint {
+
+    static final int MAGIC = 20240326;
+    static final int FP32 = 3;
+    static final int BF16 = 5;
+    static final int HEADER_BYTES = 256 * 4;
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** The per-layer tensors in llm.c's order (which is also the order of {@link Parameters.Layer}'s components). */
+    static final List<Function<Parameters.Layer, FloatArray>> LAYER_TENSORS = List.of(Parameters.Layer::ln1w, Parameters.Layer::ln1b,
+            Parameters.Layer::qkvw, Parameters.Layer::qkvb, Parameters.Layer::attprojw, Parameters.Layer::attprojb, Parameters.Layer::ln2w,
+            Parameters.Layer::ln2b, Parameters.Layer::fcw, Parameters.Layer::fcb, Parameters.Layer::fcprojw, Parameters.Layer::fcprojb);
+
+    private LlmcCheckpoint() {
+    }
+
+    /** A GPT-2 model with GPT-2's tokenizer (llm.c's models all use it), no training state, no dropout. */
+    public static Checkpoint read(Path file) {
+        try (Arena arena = Arena.ofConfined(); FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            String notOurs = " is not a checkpoint directory nor llm.c's model file (like gpt2_124M.bin)";
+            if (size < HEADER_BYTES) {
+                throw new UserError(file + notOurs + ": it is " + size + " bytes, shorter than llm.c's header");
+            }
+            MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            int[] h = all.asSlice(0, 8 * 4).toArray(I32);
+            if (h[0] != MAGIC) {
+                throw new UserError(file + notOurs + ": its magic number is " + h[0] + ", not " + MAGIC);
+            }
+            if (h[1] != FP32 && h[1] != BF16) {
+                throw new UserError(file + ": llm.c model version " + h[1] + " is not supported (3: fp32, 5: bf16)");
+            }
+            int maxT = h[2], vocab = h[3], layers = h[4], heads = h[5], channels = h[6], padded = h[7];
+            if (vocab != Gpt2Tokenizer.VOCAB_SIZE || padded < vocab) {
+                throw new UserError(file + ": vocabulary " + vocab + " padded to " + padded + "; llm.c's GPT-2 models have GPT-2's "
+                        + Gpt2Tokenizer.VOCAB_SIZE + " tokens, padded to at least that");
+            }
+            GptConfig config;
+            try {
+                config = new GptConfig(GptConfig.Style.GPT2, vocab, maxT, layers, heads, channels, 0f, 0);
+            } catch (UserError e) {
+                throw new UserError(file + ": " + e.getMessage());
+            }
+            Parameters p = new Parameters(config);
+            int bytes = h[1] == FP32 ? 4 : 2;
+            long padding = (long) (padded - vocab) * channels;
+            long expected = HEADER_BYTES + (p.count() + padding) * bytes;
+            if (size != expected) {
+                throw new UserError(file + " is " + size + " bytes, but its header describes " + expected + ": "
+                        + (size < expected ? "truncated" : "damaged"));
+            }
+            Reader in = new Reader(all, bytes);
+            in.read(p.wte);
+            in.offset += padding * bytes;
+            in.read(p.wpe);
+            for (Function<Parameters.Layer, FloatArray> tensor : LAYER_TENSORS) {
+                for (Parameters.Layer layer : p.layers) {
+                    in.read(tensor.apply(layer));
+                }
+            }
+            in.read(p.lnfw);
+            in.read(p.lnfb);
+            return new Checkpoint(config, new Gpt2Tokenizer(), p, null);
+        } catch (NoSuchFileException e) {
+            throw new UserError(file + ": no such file");
+        } catch (IOException e) {
+            throw new UserError("cannot read " + file + " (" + e + ")", e);
+        }
+    }
+
+    /** Reads consecutive tensors, fp32 or bf16 (bf16 is fp32's top half). */
+    private static final class Reader {
+        final MemorySegment file;
+        final int bytes;
+        long offset = HEADER_BYTES;
+
+        Reader(MemorySegment file, int bytes) {
+            this.file = file;
+            this.bytes = bytes;
+        }
+
+        void read(FloatArray into) {
+            int n = into.getSize();
+            if (bytes == 4) {
+                MemorySegment.copy(file, F32, offset, into.getSegment(), ValueLayout.JAVA_FLOAT, 0, n);
+            } else {
+                for (int i = 0; i < n; i++) {
+                    into.set(i, Float.intBitsToFloat((file.get(U16, offset + 2L * i) & 0xFFFF) << 16));
+                }
+            }
+            offset += (long) n * bytes;
+        }
+    }
+}
