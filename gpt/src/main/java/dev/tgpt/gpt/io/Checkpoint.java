@@ -81,11 +81,7 @@ public record Checkpoint(GptConfig config, Tokenizer tokenizer, Parameters param
             Files.createDirectories(target.getParent());
             tmp = Files.createTempDirectory(target.getParent(), target.getFileName() + ".tmp-");
             writeJson(tmp.resolve(CONFIG), configJson(config, tokenizer));
-            Map<String, Safetensors.Entry> model = new LinkedHashMap<>();
-            for (Parameters.Tensor t : parameters.tensors()) {
-                model.put(t.name(), new Safetensors.Entry(hfShape(t), t.transposedInHf() ? transpose(t.data(), t.shape()[0], t.shape()[1]) : t.data()));
-            }
-            Safetensors.write(tmp.resolve(MODEL), model, Map.of("format", "pt"));
+            Safetensors.write(tmp.resolve(MODEL), hfTensors(parameters, ""), Map.of("format", "pt"));
             if (training != null) {
                 Map<String, Safetensors.Entry> moments = new LinkedHashMap<>();
                 for (Parameters.Tensor t : parameters.tensors()) {
@@ -327,6 +323,19 @@ public record Checkpoint(GptConfig config, Tokenizer tokenizer, Parameters param
 
     private static UserError mismatch(Path file, String problem) {
         return new UserError(file + ": config does not match the weights: " + problem);
+    }
+
+    /**
+     * Tensors as Hugging Face lays them out (Conv1D weights transposed to [in, out]), named prefix + HF name: the
+     * model's weights, or gradients shaped like them ({@code ./tgpt grads} writes "grad." + name).
+     */
+    public static Map<String, Safetensors.Entry> hfTensors(Parameters parameters, String prefix) {
+        Map<String, Safetensors.Entry> out = new LinkedHashMap<>();
+        for (Parameters.Tensor t : parameters.tensors()) {
+            out.put(prefix + t.name(),
+                    new Safetensors.Entry(hfShape(t), t.transposedInHf() ? transpose(t.data(), t.shape()[0], t.shape()[1]) : t.data()));
+        }
+        return out;
     }
 
     /** The shape HF stores: Conv1D weights as [in, out]. */
