@@ -1,5 +1,7 @@
 package dev.tgpt.engine;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RecursiveAction;
 import java.util.function.IntConsumer;
@@ -12,13 +14,16 @@ import jdk.incubator.vector.FloatVector;
  */
 public final class JvmBackend implements Backend {
 
+    /** One pool per thread count, shared by every backend of that size (the common pool would add the caller's thread). */
+    private static final Map<Integer, ForkJoinPool> POOLS = new ConcurrentHashMap<>();
+
     private final ForkJoinPool pool;
 
     public JvmBackend(int threads) {
         if (threads < 1) {
             throw new UserError("the JVM backend needs at least 1 thread, not " + threads);
         }
-        pool = threads == ForkJoinPool.getCommonPoolParallelism() ? ForkJoinPool.commonPool() : new ForkJoinPool(threads);
+        pool = POOLS.computeIfAbsent(threads, ForkJoinPool::new);
     }
 
     public JvmBackend() {

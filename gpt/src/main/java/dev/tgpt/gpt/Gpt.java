@@ -73,7 +73,8 @@ public final class Gpt {
         public final FloatArray logits;
         public final FloatArray losses;
         final FloatArray logSumExp;
-        // gradients of activations; one set of block buffers serves every layer in turn
+        // gradients of activations; one set of block buffers serves every layer in turn (datt: the attention
+        // backward's scratch, which its kernels overwrite)
         final FloatArray dresidual;
         final FloatArray dlnf;
         final FloatArray dlogits;
@@ -319,7 +320,6 @@ public final class Gpt {
             out.add(FillOps.fill(a.datty, 0f));
             out.addAll(MatmulOps.backward(a.datty, g.attprojw(), g.attprojb(), dattproj, k.atty, p.attprojw(), N, C, C));
             out.add(FillOps.fill(a.dqkv, 0f));
-            out.add(FillOps.fill(a.datt, 0f));
             out.addAll(config.banded(l) ? SparseAttentionOps.backward(a.dqkv, a.datt, a.datty, k.qkv, k.att, B, T, C, NH, band())
                     : AttentionOps.backward(a.dqkv, a.datt, a.datty, k.qkv, k.att, B, T, C, NH));
             if (postLn) {

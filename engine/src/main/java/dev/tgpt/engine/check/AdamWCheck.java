@@ -5,9 +5,9 @@ import java.util.List;
 import java.util.Random;
 
 import dev.tgpt.engine.Backend;
-import dev.tgpt.engine.Compiled;
 import dev.tgpt.engine.Launch;
 import dev.tgpt.engine.Program;
+import dev.tgpt.engine.Session;
 import dev.tgpt.engine.ops.AdamWOps;
 import dev.tgpt.engine.ops.GradNormOps;
 import dev.tgpt.kernels.AdamW;
@@ -63,14 +63,14 @@ public final class AdamWCheck implements OpCheck {
             launches.add(AdamWOps.update(params, grads, m, v, hyper, clip, n));
             Program program = new Program("adamwSteps").state(params, m, v).inputs(grads, hyper).outputs(params, m, v);
             launches.forEach(program::add);
-            try (Compiled c = backend.compile(program)) {
+            try (Session c = backend.open(program)) {
                 for (int t = 1; t <= 3; t++) {
                     FloatArray step = Checks.random(r, n, GRAD_SCALE[t - 1]);
                     for (int i = 0; i < n; i++) {
                         grads.set(i, step.get(i));
                     }
                     AdamWOps.hyperparameters(hyper, LR[t - 1], BETA1, BETA2, EPS, WEIGHT_DECAY, t);
-                    c.run();
+                    c.run(program);
                     double[] g = Checks.toDouble(grads);
                     double wantClip = GradNormReference.scale(GradNormReference.norm(g), maxNorm);
                     AdamWReference.step(wantParams, g, wantM, wantV, wantClip, LR[t - 1], BETA1, BETA2, EPS, WEIGHT_DECAY, t);

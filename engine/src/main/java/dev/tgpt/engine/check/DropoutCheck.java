@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Random;
 
 import dev.tgpt.engine.Backend;
-import dev.tgpt.engine.Compiled;
 import dev.tgpt.engine.Program;
+import dev.tgpt.engine.Session;
 import dev.tgpt.engine.ops.DropoutOps;
 import dev.tgpt.kernels.Dropout;
 import dev.tgpt.kernels.DropoutReference;
@@ -98,15 +98,15 @@ public final class DropoutCheck implements OpCheck {
         FloatArray first = new FloatArray(n);
         IntArray stepSeed = IntArray.fromArray(new int[] { 77 });
         Program program = new Program("dropoutReseed").state(x).inputs(stepSeed).outputs(y).add(DropoutOps.forward(y, x, stepSeed, STREAM, P, n));
-        try (Compiled c = backend.compile(program)) {
-            c.run();
+        try (Session c = backend.open(program)) {
+            c.run(program);
             for (int i = 0; i < n; i++) {
                 first.set(i, y.get(i));
             }
-            c.run();
+            c.run(program);
             results.add(new CheckResult(op(), "repeat", "n=" + n + " p=" + P, differing(y, first), 0));
             stepSeed.set(0, 78);
-            c.run();
+            c.run(program);
             results.add(new CheckResult(op(), "reseed", "n=" + n + " p=" + P,
                     Checks.error(y, DropoutReference.forward(Checks.toDouble(x), 78, STREAM, P)), 1e-6));
         }

@@ -1,0 +1,29 @@
+package dev.tgpt.engine.ops;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.stream.Stream;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import dev.tgpt.engine.Backend;
+import dev.tgpt.engine.TestBackends;
+import dev.tgpt.engine.check.CheckResult;
+import dev.tgpt.engine.check.DecodeCheck;
+
+class DecodeTest {
+
+    static Stream<Backend> backends() {
+        return TestBackends.all();
+    }
+
+    /** KV-cache decoding, position by position, equals full (and banded) causal attention. */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void decodingOnePositionAtATimeMatchesFullAttention(Backend backend) {
+        for (CheckResult result : new DecodeCheck().run(backend)) {
+            assertTrue(result.pass(), () -> backend.info().id() + ": " + result.line());
+        }
+    }
+}
