@@ -79,7 +79,7 @@ public final class TrainingRun {
                     describe(model.config), o.steps(), o.batch(), o.context(), o.accumulation(), backend.info().id()));
             while (trainer.step() < o.steps()) {
                 long t0 = System.nanoTime();
-                float loss = trainer.trainStep(train);
+                float loss = trainer.trainStep(train::next);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 int step = trainer.step();
                 if (!Float.isFinite(loss)) {
@@ -90,7 +90,7 @@ public final class TrainingRun {
                 boolean last = step == o.steps() || overTime(settings, start);
                 Float val = null;
                 if (step % settings.evalEvery() == 0 || last) {
-                    valLoss = trainer.evaluate(new Batches(data.val(), o.batch(), o.context(), 1234), settings.evalBatches());
+                    valLoss = trainer.evaluate(new Batches(data.val(), o.batch(), o.context(), 1234)::next, settings.evalBatches());
                     val = valLoss;
                 }
                 double tokensPerSecond = (double) o.batch() * o.context() * o.accumulation() / seconds;

@@ -1,0 +1,145 @@
+package dev.tgpt.gpt;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.tgpt.engine.Backend;
+import dev.tgpt.engine.Devices;
+import dev.tgpt.engine.Program;
+import dev.tgpt.engine.Session;
+import dev.tgpt.engine.UserError;
+import dev.tgpt.gpt.data.Tokenizer;
+import dev.tgpt.gpt.io.Checkpoint;
+
+/**
+ * A GPT for embedding in a JVM program: load one, generate, score text, train it, save it, on a chosen device.
+ *
+ * <pre>{@code
+ * try (GptModel gpt = GptModel.load(Path.of("runs/shakespeare/checkpoint"), "auto")) {
+ *     String text = gpt.generate("ROMEO:", new Sampler.Options(100, 0.8f, 0, 1f, List.of(), 42));
+ *     double logLikelihood = gpt.logLikelihood("To be, or not to be");
+ * }
+ * }</pre>
+ */
+public final class GptModel implements AutoCloseable {
+
+    private final Gpt model;
+    private final Tokenizer tokenizer;
+    private final Backend backend;
+    private Trainer trainer;
+    private Sampler sampler;
+
+    public GptModel(GptConfig config, Parameters params, Tokenizer tokenizer, Backend backend) {
+        this.model = new Gpt(config, params);
+        this.tokenizer = tokenizer;
+        this.backend = backend;
+    }
+
+    /** A checkpoint, a Hugging Face GPT-2 directory or llm.c's model file, on a device (jvm, N:M or auto). */
+    public static GptModel load(Path path, String device) {
+        Checkpoint c = Checkpoint.load(path);
+        return new GptModel(c.config(), c.parameters(), c.tokenizer(), Devices.select(device));
+    }
+
+    /** A new model with GPT-2's initialisation. */
+    public static GptModel create(GptConfig config, Tokenizer tokenizer, long seed, String device) {
+        Parameters p = new Parameters(config.withVocabSize(Math.max(config.vocabSize(), tokenizer.vocabSize())));
+        p.initialise(seed);
+        return new GptModel(p.config, p, tokenizer, Devices.select(device));
+    }
+
+    public GptConfig config() {
+        return model.config;
+    }
+
+    public Tokenizer tokenizer() {
+        return requireTokenizer();
+    }
+
+    /** The prompt's continuation. */
+    public String generate(String prompt, Sampler.Options options) {
+        syncTraining();
+        if (sampler == null) {
+            sampler = new Sampler(new Gpt(model.config.withDropout(0f), model.params), backend, 1);
+        }
+        return sampler.generate(List.of(prompt), requireTokenizer(), options).getFirst();
+    }
+
+    /** Σ log p(token | the tokens before it) over the text's tokens after the first, in nats. */
+    public double logLikelihood(String text) {
+        syncTraining();
+        int[] tokens = requireTokenizer().encode(text);
+        int T = tokens.length - 1;
+        if (T < 1) {
+            throw new UserError("scoring needs a text of at least two tokens");
+        }
+        if (T > model.config.context()) {
+            throw new UserError("the text has " + tokens.length + " tokens; the model scores at most " + (model.config.context() + 1));
+        }
+        Gpt exact = new Gpt(model.config.withDropout(0f), model.params);
+        Gpt.Activations a = exact.activations(1, T);
+        for (int t = 0; t < T; t++) {
+            a.tokens.set(t, tokens[t]);
+            a.targets.set(t, tokens[t + 1]);
+        }
+        List<Object> state = new ArrayList<>();
+        model.params.tensors().forEach(t -> state.add(t.data()));
+        state.addAll(a.buffers());
+        Program p = new Program("score").state(state.toArray()).inputs(a.tokens, a.targets).outputs(a.losses);
+        exact.forward(a, false).forEach(p::add);
+        try (Session s = backend.open(p)) {
+            s.run(p);
+        }
+        double sum = 0;
+        for (int t = 0; t < T; t++) {
+            sum -= a.losses.get(t);
+        }
+        return sum;
+    }
+
+    /** One optimizer step (see {@link Trainer}); the first call fixes the options for the ones after it. */
+    public float trainStep(Trainer.Options options, Trainer.BatchSource batches) {
+        if (trainer == null) {
+            closeSampler();
+            trainer = new Trainer(model, backend, options);
+        }
+        return trainer.trainStep(batches);
+    }
+
+    /** Writes the model (and its tokenizer) as a checkpoint directory that Hugging Face can load too. */
+    public void save(Path dir) {
+        syncTraining();
+        Checkpoint.save(dir, model.config, tokenizer, model.params, null);
+    }
+
+    private void syncTraining() {
+        if (trainer != null) {
+            trainer.sync();
+            closeSampler();
+        }
+    }
+
+    private Tokenizer requireTokenizer() {
+        if (tokenizer == null) {
+            throw new UserError("this model has no tokenizer (its directory names none and its vocabulary is not GPT-2's): it computes on "
+                    + "token ids only");
+        }
+        return tokenizer;
+    }
+
+    private void closeSampler() {
+        if (sampler != null) {
+            sampler.close();
+            sampler = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        closeSampler();
+        if (trainer != null) {
+            trainer.close();
+        }
+    }
+}
