@@ -9,6 +9,7 @@ import java.util.function.IntConsumer;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
@@ -18,12 +19,14 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * <p>Every product is C[M,N] += A[M,K]·B[K,N] with A and B read through strides. B is packed once per call into
  * panels of NR columns ([k][NR], contiguous); each work unit (MC rows × a slab of panels) packs its rows of A per
  * k-block of KC into groups of MR rows ([k][MR]) and runs the micro-kernel: an MR × NR tile of C held in
- * registers (8 rows × 2 vectors = 16 accumulators), fed per k by two loads of B and MR broadcasts of A. A B panel's
- * k-block (KC × NR floats) stays in L1 while the unit's row groups stream past it from L2.
+ * registers (8 rows × 2 vectors = 16 accumulators), fed per k by two loads of B and MR broadcasts of A, then added
+ * to C. A B panel's k-block (KC × NR floats) stays in L1 while the unit's row groups stream past it from L2.
+ * Operands that lie with k contiguous (the forward's weight, the rows of inp and dout) are transposed while packing,
+ * by bulk copies and gathers.
  *
  * <p>Each output element is summed in one fixed order (k-blocks in turn, k in turn within), whatever the thread
  * count: results are reproducible. Work is handed out through {@link Pool}, so this class knows nothing of the
- * engine.
+ * engine. Memory: the calling thread keeps its packed B (at most 16 MiB), each worker thread ~100 KiB of buffers.
  */
 public final class MatmulVector {
 
@@ -38,16 +41,26 @@ public final class MatmulVector {
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     /** Rows of the register tile. */
     static final int MR = 8;
+    /** A vector of MR floats: a row group's slice of A at one k. */
+    private static final VectorSpecies<Float> ROW = VectorSpecies.of(float.class, VectorShape.forBitSize(MR * Float.SIZE));
     /** Columns of the register tile: two vectors. */
     static final int NR = 2 * L;
     /** Depth of a k-block: a B panel's block (KC × NR floats, 32 KiB with AVX-512) stays in L1. */
-    static final int KC = Integer.getInteger("kc", 256);
+    static final int KC = 256;
     /** Rows of a work unit (a multiple of MR): its packed A (MC × KC) stays in L2. */
-    static final int MC = Integer.getInteger("mc", 64);
+    static final int MC = 64;
     /** At least this many work units per call, splitting columns into slabs when there are few rows. */
     private static final int MIN_UNITS = 16;
     /** B is packed at most this many floats at a time (16 MiB): wider B goes in column groups. */
     private static final int MAX_PACKED_B = 1 << 22;
+
+    /** Below this many multiply-adds (~20 µs on one core) handing work to other threads costs more than it saves. */
+    private static final long SERIAL_WORK = 1 << 20;
+    private static final Pool SERIAL = (n, body) -> {
+        for (int i = 0; i < n; i++) {
+            body.accept(i);
+        }
+    };
 
     private MatmulVector() {
     }
@@ -95,6 +108,9 @@ public final class MatmulVector {
         if (M == 0 || N == 0) {
             return;
         }
+        if ((long) M * N * K < SERIAL_WORK) {
+            pool = SERIAL;
+        }
         int group = Math.min(roundUp(N, NR), Math.max(NR, MAX_PACKED_B / Math.max(K, 1) / NR * NR));
         float[] packedB = packedB(group * K);
         int rowBlocks = (M + MC - 1) / MC;
@@ -141,18 +157,24 @@ public final class MatmulVector {
                 int bi = (q * K + k0) * NR;
                 for (int g = 0; g < groups; g++) {
                     int r0 = m0 + g * MR;
-                    kernel(s.a, g * kc * MR, packedB, bi, kc, s.tile);
-                    addTile(c, s.tile, (long) r0 * N + col, N, Math.min(MR, m1 - r0), cols);
+                    int rows = Math.min(MR, m1 - r0);
+                    long ci = (long) r0 * N + col;
+                    if (!kernel(s.a, g * kc * MR, packedB, bi, kc, c, ci, N, rows == MR && cols == NR, s.tile)) {
+                        addTile(c, s.tile, ci, N, rows, cols);
+                    }
                 }
             }
         }
     }
 
     /**
-     * The MR × NR register tile of A·B over kc steps, written to tile (row-major, NR wide). The accumulators stay
-     * in this method: passing vectors to a call that is not inlined would box them.
+     * The MR × NR register tile of A·B over kc steps: added to C at index ci (row stride ldc) when the whole tile
+     * lies inside C ({@code inside}; returns true), else written to tile (row-major, NR wide) for the caller to add
+     * what lies inside. The accumulators stay in this method: passing vectors to a call that is not inlined would
+     * box them.
      */
-    private static void kernel(float[] ap, int ai, float[] bp, int bi, int kc, float[] tile) {
+    private static boolean kernel(float[] ap, int ai, float[] bp, int bi, int kc, MemorySegment c, long ci, int ldc, boolean inside,
+            float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
@@ -187,6 +209,33 @@ public final class MatmulVector {
             c70 = x.fma(b0, c70);
             c71 = x.fma(b1, c71);
         }
+        if (inside) {
+            long o0 = 4 * ci;
+            FloatVector.fromMemorySegment(S, c, o0, ORDER).add(c00).intoMemorySegment(c, o0, ORDER);
+            FloatVector.fromMemorySegment(S, c, o0 + 4L * L, ORDER).add(c01).intoMemorySegment(c, o0 + 4L * L, ORDER);
+            long o1 = 4 * (ci + 1L * ldc);
+            FloatVector.fromMemorySegment(S, c, o1, ORDER).add(c10).intoMemorySegment(c, o1, ORDER);
+            FloatVector.fromMemorySegment(S, c, o1 + 4L * L, ORDER).add(c11).intoMemorySegment(c, o1 + 4L * L, ORDER);
+            long o2 = 4 * (ci + 2L * ldc);
+            FloatVector.fromMemorySegment(S, c, o2, ORDER).add(c20).intoMemorySegment(c, o2, ORDER);
+            FloatVector.fromMemorySegment(S, c, o2 + 4L * L, ORDER).add(c21).intoMemorySegment(c, o2 + 4L * L, ORDER);
+            long o3 = 4 * (ci + 3L * ldc);
+            FloatVector.fromMemorySegment(S, c, o3, ORDER).add(c30).intoMemorySegment(c, o3, ORDER);
+            FloatVector.fromMemorySegment(S, c, o3 + 4L * L, ORDER).add(c31).intoMemorySegment(c, o3 + 4L * L, ORDER);
+            long o4 = 4 * (ci + 4L * ldc);
+            FloatVector.fromMemorySegment(S, c, o4, ORDER).add(c40).intoMemorySegment(c, o4, ORDER);
+            FloatVector.fromMemorySegment(S, c, o4 + 4L * L, ORDER).add(c41).intoMemorySegment(c, o4 + 4L * L, ORDER);
+            long o5 = 4 * (ci + 5L * ldc);
+            FloatVector.fromMemorySegment(S, c, o5, ORDER).add(c50).intoMemorySegment(c, o5, ORDER);
+            FloatVector.fromMemorySegment(S, c, o5 + 4L * L, ORDER).add(c51).intoMemorySegment(c, o5 + 4L * L, ORDER);
+            long o6 = 4 * (ci + 6L * ldc);
+            FloatVector.fromMemorySegment(S, c, o6, ORDER).add(c60).intoMemorySegment(c, o6, ORDER);
+            FloatVector.fromMemorySegment(S, c, o6 + 4L * L, ORDER).add(c61).intoMemorySegment(c, o6 + 4L * L, ORDER);
+            long o7 = 4 * (ci + 7L * ldc);
+            FloatVector.fromMemorySegment(S, c, o7, ORDER).add(c70).intoMemorySegment(c, o7, ORDER);
+            FloatVector.fromMemorySegment(S, c, o7 + 4L * L, ORDER).add(c71).intoMemorySegment(c, o7 + 4L * L, ORDER);
+            return true;
+        }
         c00.intoArray(tile, 0);
         c01.intoArray(tile, L);
         c10.intoArray(tile, NR);
@@ -203,6 +252,7 @@ public final class MatmulVector {
         c61.intoArray(tile, 6 * NR + L);
         c70.intoArray(tile, 7 * NR);
         c71.intoArray(tile, 7 * NR + L);
+        return false;
     }
 
     /** C[r0 + r, col + j] += tile[r, j] for the rows and columns inside C (ci: index of C[r0, col]). */
@@ -248,17 +298,23 @@ public final class MatmulVector {
     }
 
     /**
-     * dst[dstOff + k·R + r] = src[srcOff + k·stride + r] for k < len, r < valid; 0 for valid ≤ r < R. Runs of R
-     * contiguous floats: vector copies.
+     * dst[dstOff + k·R + r] = src[srcOff + k·stride + r] for k < len, r < valid; 0 for valid ≤ r < R, where R is
+     * MR (one vector of {@link #ROW}) or NR (two of S): vector copies, with unmasked stores.
      */
     private static void packRows(float[] dst, int dstOff, int R, int valid, MemorySegment src, long srcOff, long stride, int len) {
-        for (int k = 0; k < len; k++) {
-            long from = 4 * (srcOff + k * stride);
-            int to = dstOff + k * R;
-            for (int r = 0; r < R; r += L) {
-                VectorMask<Float> load = S.indexInRange(r, valid);
-                VectorMask<Float> store = S.indexInRange(r, R);
-                FloatVector.fromMemorySegment(S, src, from + 4L * r, ORDER, load).intoArray(dst, to + r, store);
+        if (R == MR) {
+            VectorMask<Float> m = ROW.indexInRange(0, valid);
+            for (int k = 0; k < len; k++) {
+                FloatVector.fromMemorySegment(ROW, src, 4 * (srcOff + k * stride), ORDER, m).intoArray(dst, dstOff + k * MR);
+            }
+        } else {
+            VectorMask<Float> m0 = S.indexInRange(0, valid);
+            VectorMask<Float> m1 = S.indexInRange(L, valid);
+            for (int k = 0; k < len; k++) {
+                long from = 4 * (srcOff + k * stride);
+                int to = dstOff + k * NR;
+                FloatVector.fromMemorySegment(S, src, from, ORDER, m0).intoArray(dst, to);
+                FloatVector.fromMemorySegment(S, src, from + 4L * L, ORDER, m1).intoArray(dst, to + L);
             }
         }
     }
