@@ -36,6 +36,15 @@ public final class MatmulBench {
     }
 
     public static void main(String[] args) throws InterruptedException {
+        try {
+            run(args);
+        } catch (UserError e) {
+            System.err.println("MatmulBench: " + e.getMessage());
+            System.exit(2);
+        }
+    }
+
+    private static void run(String[] args) throws InterruptedException {
         int threads = Runtime.getRuntime().availableProcessors();
         int rounds = 5;
         int per = 5;
