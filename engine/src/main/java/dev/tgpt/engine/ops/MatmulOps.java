@@ -1,0 +1,73 @@
+package dev.tgpt.engine.ops;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+import dev.tgpt.engine.JvmBackend;
+import dev.tgpt.engine.Launch;
+import dev.tgpt.kernels.Matmul;
+import dev.tgpt.kernels.MatmulVector;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * Launches of {@link Matmul} (on a TornadoVM device) and {@link MatmulVector} (on the JVM backend) for a linear
+ * layer: weight [OC, C], N rows. Grids: one work-group per {@link Matmul#TILE}² block of the output, each work-item
+ * computing {@link Matmul#WPT}² of it.
+ */
+public final class MatmulOps {
+
+    private MatmulOps() {
+    }
+
+    /** out[N,OC] = inp[N,C]·weightᵀ + bias; bias may be null (no bias, as GPT's lm_head). */
+    public static Launch forward(FloatArray out, FloatArray inp, FloatArray weight, FloatArray bias, int N, int C, int OC) {
+        // The kernel takes an array either way; without a bias it is never read.
+        FloatArray b = bias != null ? bias : new FloatArray(1);
+        int hasBias = bias != null ? 1 : 0;
+        return tiles("matmulForward", OC, N,
+                (g, id, ctx) -> g.task(id, Matmul::matmulForward, ctx, out, inp, weight, b, N, C, OC, hasBias),
+                jvm -> MatmulVector.forward(jvm::parallelFor, out, inp, weight, bias, N, C, OC));
+    }
+
+    /** dinp[N,C] += dout[N,OC]·weight. */
+    public static Launch backwardInput(FloatArray dinp, FloatArray dout, FloatArray weight, int N, int C, int OC) {
+        return tiles("matmulBackwardInput", C, N,
+                (g, id, ctx) -> g.task(id, Matmul::matmulBackwardInput, ctx, dinp, dout, weight, N, C, OC),
+                jvm -> MatmulVector.backwardInput(jvm::parallelFor, dinp, dout, weight, N, C, OC));
+    }
+
+    /** dweight[OC,C] += doutᵀ·inp. */
+    public static Launch backwardWeight(FloatArray dweight, FloatArray dout, FloatArray inp, int N, int C, int OC) {
+        return tiles("matmulBackwardWeight", C, OC,
+                (g, id, ctx) -> g.task(id, Matmul::matmulBackwardWeight, ctx, dweight, dout, inp, N, C, OC),
+                jvm -> MatmulVector.backwardWeight(jvm::parallelFor, dweight, dout, inp, N, C, OC));
+    }
+
+    /** dbias[OC] += Σ_n dout[n,·]. */
+    public static Launch backwardBias(FloatArray dbias, FloatArray dout, int N, int OC) {
+        return Launch.parallel("matmulBackwardBias", (g, id) -> g.task(id, Matmul::matmulBackwardBias, dbias, dout, N, OC),
+                jvm -> MatmulVector.backwardBias(jvm::parallelFor, dbias, dout, N, OC));
+    }
+
+    /** All of backward: adds to dinp, dweight and dbias (null: no bias). */
+    public static List<Launch> backward(FloatArray dinp, FloatArray dweight, FloatArray dbias, FloatArray dout, FloatArray inp,
+            FloatArray weight, int N, int C, int OC) {
+        List<Launch> launches = new ArrayList<>();
+        launches.add(backwardInput(dinp, dout, weight, N, C, OC));
+        launches.add(backwardWeight(dweight, dout, inp, N, C, OC));
+        if (dbias != null) {
+            launches.add(backwardBias(dbias, dout, N, OC));
+        }
+        return launches;
+    }
+
+    /** A tiled launch over an output of cols × rows: GROUP² work-items per TILE² block. */
+    private static Launch tiles(String name, int cols, int rows, Launch.ContextTask task, Consumer<JvmBackend> jvm) {
+        return Launch.tiles(name, ceilDiv(cols, Matmul.WPT), ceilDiv(rows, Matmul.WPT), Matmul.GROUP, Matmul.GROUP, task, jvm);
+    }
+
+    private static int ceilDiv(int n, int d) {
+        return (n + d - 1) / d;
+    }
+}

@@ -1,0 +1,389 @@
+package dev.tgpt.kernels;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.function.IntConsumer;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * The JVM backend's matmul: {@link Matmul}'s products with the Vector API, blocked like a BLAS (GotoBLAS/BLIS).
+ *
+ * <p>Every product is C[M,N] += A[M,K]·B[K,N] with A and B read through strides. B is packed once per call into
+ * panels of NR columns ([k][NR], contiguous); each work unit (MC rows × a slab of panels) packs its rows of A per
+ * k-block of KC into groups of MR rows ([k][MR]) and runs the micro-kernel: an MR × NR tile of C held in
+ * registers (8 rows × 2 vectors = 16 accumulators), fed per k by two loads of B and MR broadcasts of A, then added
+ * to C. A B panel's k-block (KC × NR floats) stays in L1 while the unit's row groups stream past it from L2.
+ * Operands that lie with k contiguous (the forward's weight, the rows of inp and dout) are transposed while packing,
+ * by bulk copies and gathers.
+ *
+ * <p>Each output element is summed in one fixed order (k-blocks in turn, k in turn within), whatever the thread
+ * count: results are reproducible. Work is handed out through {@link Pool}, so this class knows nothing of the
+ * engine. Memory: the calling thread keeps its packed B (at most 16 MiB), each worker thread ~100 KiB of buffers.
+ */
+public final class MatmulVector {
+
+    /** Runs body(i) for i in [0, n), in any order, possibly on several threads (the JVM backend's parallelFor). */
+    @FunctionalInterface
+    public interface Pool {
+        void parallelFor(int n, IntConsumer body);
+    }
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    /** Rows of the register tile. */
+    static final int MR = 8;
+    /** A vector of MR floats: a row group's slice of A at one k. */
+    private static final VectorSpecies<Float> ROW = VectorSpecies.of(float.class, VectorShape.forBitSize(MR * Float.SIZE));
+    /** Columns of the register tile: two vectors. */
+    static final int NR = 2 * L;
+    /** Depth of a k-block: a B panel's block (KC × NR floats, 32 KiB with AVX-512) stays in L1. */
+    static final int KC = 256;
+    /** Rows of a work unit (a multiple of MR): its packed A (MC × KC) stays in L2. */
+    static final int MC = 64;
+    /** At least this many work units per call, splitting columns into slabs when there are few rows. */
+    private static final int MIN_UNITS = 16;
+    /** B is packed at most this many floats at a time (16 MiB): wider B goes in column groups. */
+    private static final int MAX_PACKED_B = 1 << 22;
+
+    /** Below this many multiply-adds (~20 µs on one core) handing work to other threads costs more than it saves. */
+    private static final long SERIAL_WORK = 1 << 20;
+    private static final Pool SERIAL = (n, body) -> {
+        for (int i = 0; i < n; i++) {
+            body.accept(i);
+        }
+    };
+
+    private MatmulVector() {
+    }
+
+    /** out[N,OC] = inp[N,C]·weightᵀ + bias; bias may be null. */
+    public static void forward(Pool pool, FloatArray out, FloatArray inp, FloatArray weight, FloatArray bias, int N, int C, int OC) {
+        gemm(pool, out.getSegment(), bias == null ? null : bias.getSegment(), true, N, OC, C, inp.getSegment(), C, 1,
+                weight.getSegment(), 1, C);
+    }
+
+    /** dinp[N,C] += dout[N,OC]·weight[OC,C]. */
+    public static void backwardInput(Pool pool, FloatArray dinp, FloatArray dout, FloatArray weight, int N, int C, int OC) {
+        gemm(pool, dinp.getSegment(), null, false, N, C, OC, dout.getSegment(), OC, 1, weight.getSegment(), C, 1);
+    }
+
+    /** dweight[OC,C] += doutᵀ·inp[N,C]. */
+    public static void backwardWeight(Pool pool, FloatArray dweight, FloatArray dout, FloatArray inp, int N, int C, int OC) {
+        gemm(pool, dweight.getSegment(), null, false, OC, C, N, dout.getSegment(), 1, OC, inp.getSegment(), C, 1);
+    }
+
+    /**
+     * dbias[OC] += Σ_n dout[n, ·]: a vector of columns per task, rows summed in order from 0, then added, exactly as
+     * {@link Matmul#biasGradColumn} does per column (so both backends give the same bits).
+     */
+    public static void backwardBias(Pool pool, FloatArray dbias, FloatArray dout, int N, int OC) {
+        MemorySegment db = dbias.getSegment();
+        MemorySegment dy = dout.getSegment();
+        pool.parallelFor((OC + L - 1) / L, j -> {
+            int o = j * L;
+            VectorMask<Float> m = S.indexInRange(o, OC);
+            FloatVector sum = FloatVector.zero(S);
+            for (int n = 0; n < N; n++) {
+                sum = sum.add(FloatVector.fromMemorySegment(S, dy, 4L * ((long) n * OC + o), ORDER, m));
+            }
+            FloatVector.fromMemorySegment(S, db, 4L * o, ORDER, m).add(sum).intoMemorySegment(db, 4L * o, ORDER, m);
+        });
+    }
+
+    /**
+     * C[M,N] += A·B, or C = A·B + bias (bias per column, or none) when {@code overwrite}. C is row-major with N
+     * columns; A(m,k) = a[m·aM + k·aK] with aM or aK 1; B(k,n) = b[k·bK + n·bN] with bK or bN 1.
+     */
+    static void gemm(Pool pool, MemorySegment c, MemorySegment bias, boolean overwrite, int M, int N, int K, MemorySegment a, int aM,
+            int aK, MemorySegment b, int bK, int bN) {
+        if (M == 0 || N == 0) {
+            return;
+        }
+        if ((long) M * N * K < SERIAL_WORK) {
+            pool = SERIAL;
+        }
+        int group = Math.min(roundUp(N, NR), Math.max(NR, MAX_PACKED_B / Math.max(K, 1) / NR * NR));
+        float[] packedB = packedB(group * K);
+        int rowBlocks = (M + MC - 1) / MC;
+        for (int n0 = 0; n0 < N; n0 += group) {
+            int first = n0;
+            int columns = Math.min(group, N - n0);
+            int panels = (columns + NR - 1) / NR;
+            pool.parallelFor(panels, q -> packB(packedB, b, bK, bN, K, N, first, q));
+            int slabs = Math.min(panels, (MIN_UNITS + rowBlocks - 1) / rowBlocks);
+            int perSlab = (panels + slabs - 1) / slabs;
+            pool.parallelFor(rowBlocks * slabs, u -> multiply(c, bias, overwrite, M, N, K, a, aM, aK, packedB, first, panels,
+                    u / slabs, (u % slabs) * perSlab, perSlab));
+        }
+    }
+
+    /** Rows [block·MC, +MC) × panels [q0, q0 + count) of the column group starting at n0. */
+    private static void multiply(MemorySegment c, MemorySegment bias, boolean overwrite, int M, int N, int K, MemorySegment a, int aM,
+            int aK, float[] packedB, int n0, int panels, int block, int q0, int count) {
+        int q1 = Math.min(panels, q0 + count);
+        if (q0 >= q1) {
+            return;
+        }
+        Scratch s = SCRATCH.get();
+        int m0 = block * MC;
+        int m1 = Math.min(M, m0 + MC);
+        int groups = (m1 - m0 + MR - 1) / MR;
+        if (overwrite) {
+            initialize(c, bias, m0, m1, n0 + q0 * NR, Math.min(N, n0 + q1 * NR), N);
+        }
+        for (int k0 = 0; k0 < K; k0 += KC) {
+            int kc = Math.min(KC, K - k0);
+            for (int g = 0; g < groups; g++) {
+                int r0 = m0 + g * MR;
+                int rows = Math.min(MR, m1 - r0);
+                if (aK == 1) {
+                    packTransposed(s.a, g * kc * MR, MR, rows, a, (long) r0 * aM + k0, aM, kc, s);
+                } else {
+                    packRows(s.a, g * kc * MR, MR, rows, a, (long) k0 * aK + r0, aK, kc);
+                }
+            }
+            for (int q = q0; q < q1; q++) {
+                int col = n0 + q * NR;
+                int cols = Math.min(NR, N - col);
+                int bi = (q * K + k0) * NR;
+                for (int g = 0; g < groups; g++) {
+                    int r0 = m0 + g * MR;
+                    int rows = Math.min(MR, m1 - r0);
+                    long ci = (long) r0 * N + col;
+                    if (!kernel(s.a, g * kc * MR, packedB, bi, kc, c, ci, N, rows == MR && cols == NR, s.tile)) {
+                        addTile(c, s.tile, ci, N, rows, cols);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The MR × NR register tile of A·B over kc steps: added to C at index ci (row stride ldc) when the whole tile
+     * lies inside C ({@code inside}; returns true), else written to tile (row-major, NR wide) for the caller to add
+     * what lies inside. The accumulators stay in this method: passing vectors to a call that is not inlined would
+     * box them.
+     */
+    private static boolean kernel(float[] ap, int ai, float[] bp, int bi, int kc, MemorySegment c, long ci, int ldc, boolean inside,
+            float[] tile) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S), c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+        for (int k = 0; k < kc; k++) {
+            int ak = ai + k * MR;
+            int bk = bi + k * NR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bk);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bk + L);
+            FloatVector x = FloatVector.broadcast(S, ap[ak]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, ap[ak + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, ap[ak + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, ap[ak + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, ap[ak + 4]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, ap[ak + 5]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+            x = FloatVector.broadcast(S, ap[ak + 6]);
+            c60 = x.fma(b0, c60);
+            c61 = x.fma(b1, c61);
+            x = FloatVector.broadcast(S, ap[ak + 7]);
+            c70 = x.fma(b0, c70);
+            c71 = x.fma(b1, c71);
+        }
+        if (inside) {
+            long o0 = 4 * ci;
+            FloatVector.fromMemorySegment(S, c, o0, ORDER).add(c00).intoMemorySegment(c, o0, ORDER);
+            FloatVector.fromMemorySegment(S, c, o0 + 4L * L, ORDER).add(c01).intoMemorySegment(c, o0 + 4L * L, ORDER);
+            long o1 = 4 * (ci + 1L * ldc);
+            FloatVector.fromMemorySegment(S, c, o1, ORDER).add(c10).intoMemorySegment(c, o1, ORDER);
+            FloatVector.fromMemorySegment(S, c, o1 + 4L * L, ORDER).add(c11).intoMemorySegment(c, o1 + 4L * L, ORDER);
+            long o2 = 4 * (ci + 2L * ldc);
+            FloatVector.fromMemorySegment(S, c, o2, ORDER).add(c20).intoMemorySegment(c, o2, ORDER);
+            FloatVector.fromMemorySegment(S, c, o2 + 4L * L, ORDER).add(c21).intoMemorySegment(c, o2 + 4L * L, ORDER);
+            long o3 = 4 * (ci + 3L * ldc);
+            FloatVector.fromMemorySegment(S, c, o3, ORDER).add(c30).intoMemorySegment(c, o3, ORDER);
+            FloatVector.fromMemorySegment(S, c, o3 + 4L * L, ORDER).add(c31).intoMemorySegment(c, o3 + 4L * L, ORDER);
+            long o4 = 4 * (ci + 4L * ldc);
+            FloatVector.fromMemorySegment(S, c, o4, ORDER).add(c40).intoMemorySegment(c, o4, ORDER);
+            FloatVector.fromMemorySegment(S, c, o4 + 4L * L, ORDER).add(c41).intoMemorySegment(c, o4 + 4L * L, ORDER);
+            long o5 = 4 * (ci + 5L * ldc);
+            FloatVector.fromMemorySegment(S, c, o5, ORDER).add(c50).intoMemorySegment(c, o5, ORDER);
+            FloatVector.fromMemorySegment(S, c, o5 + 4L * L, ORDER).add(c51).intoMemorySegment(c, o5 + 4L * L, ORDER);
+            long o6 = 4 * (ci + 6L * ldc);
+            FloatVector.fromMemorySegment(S, c, o6, ORDER).add(c60).intoMemorySegment(c, o6, ORDER);
+            FloatVector.fromMemorySegment(S, c, o6 + 4L * L, ORDER).add(c61).intoMemorySegment(c, o6 + 4L * L, ORDER);
+            long o7 = 4 * (ci + 7L * ldc);
+            FloatVector.fromMemorySegment(S, c, o7, ORDER).add(c70).intoMemorySegment(c, o7, ORDER);
+            FloatVector.fromMemorySegment(S, c, o7 + 4L * L, ORDER).add(c71).intoMemorySegment(c, o7 + 4L * L, ORDER);
+            return true;
+        }
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, L);
+        c10.intoArray(tile, NR);
+        c11.intoArray(tile, NR + L);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + L);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + L);
+        c40.intoArray(tile, 4 * NR);
+        c41.intoArray(tile, 4 * NR + L);
+        c50.intoArray(tile, 5 * NR);
+        c51.intoArray(tile, 5 * NR + L);
+        c60.intoArray(tile, 6 * NR);
+        c61.intoArray(tile, 6 * NR + L);
+        c70.intoArray(tile, 7 * NR);
+        c71.intoArray(tile, 7 * NR + L);
+        return false;
+    }
+
+    /** C[r0 + r, col + j] += tile[r, j] for the rows and columns inside C (ci: index of C[r0, col]). */
+    private static void addTile(MemorySegment c, float[] tile, long ci, int ldc, int rows, int cols) {
+        for (int r = 0; r < rows; r++) {
+            long row = 4 * (ci + (long) r * ldc);
+            if (cols == NR) {
+                for (int j = 0; j < NR; j += L) {
+                    FloatVector.fromMemorySegment(S, c, row + 4L * j, ORDER).add(FloatVector.fromArray(S, tile, r * NR + j))
+                            .intoMemorySegment(c, row + 4L * j, ORDER);
+                }
+                continue;
+            }
+            for (int j = 0; j < NR; j += L) {
+                VectorMask<Float> m = S.indexInRange(j, cols);
+                FloatVector.fromMemorySegment(S, c, row + 4L * j, ORDER, m).add(FloatVector.fromArray(S, tile, r * NR + j))
+                        .intoMemorySegment(c, row + 4L * j, ORDER, m);
+            }
+        }
+    }
+
+    /** C[m0..m1, c0..c1] = bias[c0..c1] (or 0). */
+    private static void initialize(MemorySegment c, MemorySegment bias, int m0, int m1, int c0, int c1, int ldc) {
+        for (int m = m0; m < m1; m++) {
+            long row = 4L * ((long) m * ldc);
+            for (int j = c0; j < c1; j += L) {
+                VectorMask<Float> mask = S.indexInRange(j, c1);
+                FloatVector v = bias == null ? FloatVector.zero(S) : FloatVector.fromMemorySegment(S, bias, 4L * j, ORDER, mask);
+                v.intoMemorySegment(c, row + 4L * j, ORDER, mask);
+            }
+        }
+    }
+
+    /** Panel q of the column group at n0: packedB[(q·K + k)·NR + j] = B(k, n0 + q·NR + j), 0 past column N. */
+    private static void packB(float[] packedB, MemorySegment b, int bK, int bN, int K, int N, int n0, int q) {
+        int col = n0 + q * NR;
+        int valid = Math.min(NR, N - col);
+        if (bN == 1) {
+            packRows(packedB, q * K * NR, NR, valid, b, col, bK, K);
+        } else {
+            packTransposed(packedB, q * K * NR, NR, valid, b, (long) col * bN, bN, K, SCRATCH.get());
+        }
+    }
+
+    /**
+     * dst[dstOff + k·R + r] = src[srcOff + k·stride + r] for k < len, r < valid; 0 for valid ≤ r < R, where R is
+     * MR (one vector of {@link #ROW}) or NR (two of S): vector copies, with unmasked stores.
+     */
+    private static void packRows(float[] dst, int dstOff, int R, int valid, MemorySegment src, long srcOff, long stride, int len) {
+        if (R == MR) {
+            VectorMask<Float> m = ROW.indexInRange(0, valid);
+            for (int k = 0; k < len; k++) {
+                FloatVector.fromMemorySegment(ROW, src, 4 * (srcOff + k * stride), ORDER, m).intoArray(dst, dstOff + k * MR);
+            }
+        } else {
+            VectorMask<Float> m0 = S.indexInRange(0, valid);
+            VectorMask<Float> m1 = S.indexInRange(L, valid);
+            for (int k = 0; k < len; k++) {
+                long from = 4 * (srcOff + k * stride);
+                int to = dstOff + k * NR;
+                FloatVector.fromMemorySegment(S, src, from, ORDER, m0).intoArray(dst, to);
+                FloatVector.fromMemorySegment(S, src, from + 4L * L, ORDER, m1).intoArray(dst, to + L);
+            }
+        }
+    }
+
+    /**
+     * dst[dstOff + k·R + r] = src[srcOff + r·stride + k] for k < len, r < valid; 0 for valid ≤ r < R. Rows of src
+     * are contiguous: each chunk of R rows is copied in bulk, then read back transposed by gathers.
+     */
+    private static void packTransposed(float[] dst, int dstOff, int R, int valid, MemorySegment src, long srcOff, long stride, int len,
+            Scratch s) {
+        for (int k0 = 0; k0 < len; k0 += KC) {
+            int n = Math.min(KC, len - k0);
+            for (int r = 0; r < valid; r++) {
+                MemorySegment.copy(src, JAVA_FLOAT, 4 * (srcOff + r * stride + k0), s.tmp, r * n, n);
+            }
+            Arrays.fill(s.tmp, valid * n, R * n, 0f);
+            int[] map = s.transposeMap(R, n);
+            int total = R * n;
+            int to = dstOff + k0 * R;
+            // Lane i of the vector at flat output t reads row (t + i) % R, column (t + i) / R: map plus an offset,
+            // since R divides L or L divides R.
+            for (int t = 0; t < total; t += L) {
+                int offset = (t % R) * n + t / R;
+                if (t + L <= total) {
+                    FloatVector.fromArray(S, s.tmp, offset, map, 0).intoArray(dst, to + t);
+                } else {
+                    VectorMask<Float> m = S.indexInRange(t, total);
+                    FloatVector.fromArray(S, s.tmp, offset, map, 0, m).intoArray(dst, to + t, m);
+                }
+            }
+        }
+    }
+
+    private static int roundUp(int n, int multiple) {
+        return (n + multiple - 1) / multiple * multiple;
+    }
+
+    /** The calling thread's buffer for packed B, shared with the pool's threads during one call. */
+    private static float[] packedB(int floats) {
+        float[] p = PACKED_B.get();
+        if (p.length < floats) {
+            p = new float[floats];
+            PACKED_B.set(p);
+        }
+        return p;
+    }
+
+    private static final ThreadLocal<float[]> PACKED_B = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** A worker thread's buffers. */
+    private static final class Scratch {
+        final float[] a = new float[MC * KC];
+        final float[] tile = new float[MR * NR];
+        final float[] tmp = new float[Math.max(MR, NR) * KC];
+        final int[] map = new int[L];
+        int mapR;
+        int mapN;
+
+        /** map[i] = (i % R)·n + i / R: lane i's offset in a chunk of R rows of n floats. */
+        int[] transposeMap(int R, int n) {
+            if (R != mapR || n != mapN) {
+                for (int i = 0; i < L; i++) {
+                    map[i] = (i % R) * n + i / R;
+                }
+                mapR = R;
+                mapN = n;
+            }
+            return map;
+        }
+    }
+}
