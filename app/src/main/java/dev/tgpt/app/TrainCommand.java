@@ -76,7 +76,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue the run in --out from its checkpoint, exactly.")
     boolean resume;
 
-    @Option(names = "--steps", defaultValue = "2600", description = "Optimizer steps. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--steps", defaultValue = "3300", description = "Optimizer steps. Default: ${DEFAULT-VALUE}.")
     int steps;
 
     @Option(names = "--batch", defaultValue = "32", description = "Sequences per micro-step. Default: ${DEFAULT-VALUE}.")

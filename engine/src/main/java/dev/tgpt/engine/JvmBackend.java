@@ -72,30 +72,43 @@ public final class JvmBackend implements Backend {
         };
     }
 
-    /** Runs body(i) for i in [0, n), split into contiguous chunks across the pool's threads. */
-    public void parallelFor(int n, IntConsumer body) {
+    /** A contiguous part [from, to) of a parallel loop. */
+    @FunctionalInterface
+    public interface Range {
+        void run(int from, int to);
+    }
+
+    /**
+     * Runs body over [0, n) in contiguous chunks across the pool's threads. Element-wise launches loop inside the body,
+     * where the JIT inlines (and can vectorise) the kernel's helper; one call per element would not inline.
+     */
+    public void parallelRange(int n, Range body) {
+        split(n, body, SERIAL);
+    }
+
+    /** Below this many elements an element-wise loop runs on the calling thread: handing it to the pool costs more. */
+    private static final int SERIAL = 4096;
+
+    private void split(int n, Range body, int serialBelow) {
         if (n <= 0) {
             return;
         }
         int chunks = Math.min(n, threads() * 4);
-        if (chunks == 1) {
-            for (int i = 0; i < n; i++) {
-                body.accept(i);
-            }
+        if (chunks == 1 || n < serialBelow) {
+            body.run(0, n);
             return;
         }
-        pool.invoke(new Range(body, n, 0, chunks));
+        pool.invoke(new Chunks(body, n, 0, chunks, chunks));
     }
 
-    /** Chunks [from, to) of n split into `chunks` near-equal parts, forked in halves. */
-    private static final class Range extends RecursiveAction {
-        private final IntConsumer body;
+    private static final class Chunks extends RecursiveAction {
+        private final Range body;
         private final int n;
         private final int from;
         private final int to;
         private final int chunks;
 
-        Range(IntConsumer body, int n, int from, int to, int chunks) {
+        Chunks(Range body, int n, int from, int to, int chunks) {
             this.body = body;
             this.n = n;
             this.from = from;
@@ -103,22 +116,23 @@ public final class JvmBackend implements Backend {
             this.chunks = chunks;
         }
 
-        Range(IntConsumer body, int n, int from, int chunks) {
-            this(body, n, from, chunks, chunks);
-        }
-
         @Override
         protected void compute() {
             if (to - from == 1) {
-                int start = (int) ((long) n * from / chunks);
-                int end = (int) ((long) n * to / chunks);
-                for (int i = start; i < end; i++) {
-                    body.accept(i);
-                }
+                body.run((int) ((long) n * from / chunks), (int) ((long) n * to / chunks));
                 return;
             }
             int mid = (from + to) >>> 1;
-            invokeAll(new Range(body, n, from, mid, chunks), new Range(body, n, mid, to, chunks));
+            invokeAll(new Chunks(body, n, from, mid, chunks), new Chunks(body, n, mid, to, chunks));
         }
+    }
+
+    /** Runs body(i) for i in [0, n) (a row, a head, a column: work worth a call each) across the pool's threads. */
+    public void parallelFor(int n, IntConsumer body) {
+        split(n, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                body.accept(i);
+            }
+        }, 2);
     }
 }

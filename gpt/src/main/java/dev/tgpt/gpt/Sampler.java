@@ -14,7 +14,8 @@ import dev.tgpt.gpt.data.Tokenizer;
 /**
  * Generates text with a KV cache: each step runs one decoding program (one position of B sequences) on the device,
  * and samples the next tokens from the logits it returns. The prompt goes through the same program a token at a
- * time, so a generation compiles each kernel once, whatever the prompt's length.
+ * time, so a generation compiles each kernel once, whatever the prompt's length. Past the context, the cache is
+ * rebuilt from the latest half of the context and generation goes on (positions are learned, so they restart at 0).
  */
 public final class Sampler implements AutoCloseable {
 
@@ -92,20 +93,41 @@ public final class Sampler implements AutoCloseable {
         }
         int[] next = new int[B];
         float[] row = new float[V];
-        for (int p = 0; p < context; p++) {
+        // history[b]: every token of sequence b so far; the cache holds the last `filled` of them at positions 0..filled-1
+        List<List<Integer>> history = new ArrayList<>();
+        int longest = 0;
+        for (int b = 0; b < B; b++) {
+            List<Integer> h = new ArrayList<>();
+            for (int t : prompt[b]) {
+                h.add(t);
+            }
+            history.add(h);
+            longest = Math.max(longest, prompt[b].length);
+        }
+        int steps = longest - 1 + o.maxTokens();
+        int p = 0; // the cache position the next step writes
+        int offset = 0; // index in history of the token at cache position 0
+        for (int step = 0; step < steps; step++) {
+            if (p == context) {
+                // the cache is full: re-encode the `keep` tokens before the next one from position 0, and go on from there
+                int keep = Math.max(0, context / 2 - 1);
+                offset += context - keep;
+                for (p = 0; p < keep; p++) {
+                    feed(history, offset + p, p);
+                }
+            }
+            int index = offset + p; // the history index of the token this step feeds
             boolean any = false;
             for (int b = 0; b < B; b++) {
-                int token = p < prompt[b].length ? prompt[b][p] : next[b];
-                act.tokens.set(b, token);
                 any |= !done[b];
             }
             if (!any) {
                 break;
             }
-            act.pos.set(0, p);
-            session.run(decode);
+            feed(history, index, p);
+            p++;
             for (int b = 0; b < B; b++) {
-                if (done[b] || p < prompt[b].length - 1) {
+                if (done[b] || index < prompt[b].length - 1) {
                     continue;
                 }
                 for (int v = 0; v < V; v++) {
@@ -114,10 +136,16 @@ public final class Sampler implements AutoCloseable {
                 next[b] = sample(row, o, random);
                 List<Integer> out = generated.get(b);
                 out.add(next[b]);
+                history.get(b).add(next[b]);
                 String text = decodeText(tokenizer, out);
-                int cut = stopAt(text, o.stop());
-                if (next[b] == tokenizer.endOfText() || cut >= 0 || out.size() >= o.maxTokens()) {
+                if (next[b] == tokenizer.endOfText() || stopAt(text, o.stop()) >= 0 || out.size() >= o.maxTokens()) {
                     done[b] = true;
+                }
+            }
+            for (int b = 0; b < B; b++) {
+                // a finished (or waiting) sequence repeats its last token so that the batch stays in step
+                if (history.get(b).size() <= index + 1) {
+                    history.get(b).add(history.get(b).get(index));
                 }
             }
         }
@@ -132,6 +160,15 @@ public final class Sampler implements AutoCloseable {
             texts.add(cut >= 0 ? text.substring(0, cut) : text);
         }
         return texts;
+    }
+
+    /** Runs the decoding program on every sequence's history token {@code index}, at cache position {@code pos}. */
+    private void feed(List<List<Integer>> history, int index, int pos) {
+        for (int b = 0; b < act.B; b++) {
+            act.tokens.set(b, history.get(b).get(index));
+        }
+        act.pos.set(0, pos);
+        session.run(decode);
     }
 
     private static String decodeText(Tokenizer tokenizer, List<Integer> tokens) {

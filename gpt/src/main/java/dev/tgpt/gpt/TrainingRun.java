@@ -90,7 +90,9 @@ public final class TrainingRun {
                 boolean last = step == o.steps() || overTime(settings, start);
                 Float val = null;
                 if (step % settings.evalEvery() == 0 || last) {
-                    valLoss = trainer.evaluate(new Batches(data.val(), o.batch(), o.context(), 1234)::next, settings.evalBatches());
+                    // the final loss is the run's result: measured on 5× the batches
+                    int batches = last ? 5 * settings.evalBatches() : settings.evalBatches();
+                    valLoss = trainer.evaluate(new Batches(data.val(), o.batch(), o.context(), 1234)::next, batches);
                     val = valLoss;
                 }
                 double tokensPerSecond = (double) o.batch() * o.context() * o.accumulation() / seconds;

@@ -8,12 +8,13 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * GELU, tanh form (GPT-2), element-wise over n values.
  *
  * <pre>
- * u = √(2/π)·(x + 0.044715·x³)
- * forward:  y = 0.5·x·(1 + tanh u)
- * backward: dx += dy·(0.5·(1 + tanh u) + 0.5·x·(1 − tanh² u)·√(2/π)·(1 + 3·0.044715·x²))
+ * u = √(2/π)·(x + 0.044715·x³),  s = ½(1 + tanh u) = σ(2u) = 1/(1 + e^(−2u))
+ * forward:  y = x·s
+ * backward: dx += dy·(s + 2·x·s·(1 − s)·√(2/π)·(1 + 3·0.044715·x²))      (½(1 − tanh² u) = 2s(1 − s))
  * </pre>
  *
- * The JVM backend calls the same per-element helpers.
+ * Written with one exp rather than tanh: the same function, and exp is fast everywhere (the JVM's tanh is not an
+ * intrinsic). The JVM backend runs {@link GeluVector}, the Vector API form of the same formulas.
  */
 public final class Gelu {
 
@@ -38,15 +39,18 @@ public final class Gelu {
 
     public static void forwardAt(FloatArray out, FloatArray inp, int i) {
         float x = inp.get(i);
-        float t = TornadoMath.tanh(SQRT_2_OVER_PI * (x + CUBIC * x * x * x));
-        out.set(i, 0.5f * x * (1f + t));
+        out.set(i, x * sigmoid2u(x));
     }
 
     public static void backwardAt(FloatArray dinp, FloatArray dout, FloatArray inp, int i) {
         float x = inp.get(i);
-        float t = TornadoMath.tanh(SQRT_2_OVER_PI * (x + CUBIC * x * x * x));
+        float s = sigmoid2u(x);
         float du = SQRT_2_OVER_PI * (1f + 3f * CUBIC * x * x);
-        float grad = 0.5f * (1f + t) + 0.5f * x * (1f - t * t) * du;
-        dinp.set(i, dinp.get(i) + dout.get(i) * grad);
+        dinp.set(i, dinp.get(i) + dout.get(i) * (s + 2f * x * s * (1f - s) * du));
+    }
+
+    /** σ(2u) = ½(1 + tanh u); e^(−2u) overflowing to ∞ gives 0, as it should. */
+    static float sigmoid2u(float x) {
+        return 1f / (1f + TornadoMath.exp(-2f * SQRT_2_OVER_PI * (x + CUBIC * x * x * x)));
     }
 }

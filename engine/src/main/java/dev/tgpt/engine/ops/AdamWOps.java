@@ -17,7 +17,11 @@ public final class AdamWOps {
      */
     public static Launch update(FloatArray params, FloatArray grads, FloatArray m, FloatArray v, FloatArray hyper, FloatArray clip, int n) {
         return Launch.parallel("adamWUpdate", (g, id) -> g.task(id, AdamW::adamWUpdate, params, grads, m, v, hyper, clip, n),
-                jvm -> jvm.parallelFor(n, i -> AdamW.updateAt(params, grads, m, v, hyper, clip, i)));
+                jvm -> jvm.parallelRange(n, (from, to) -> {
+                    for (int i = from; i < to; i++) {
+                        AdamW.updateAt(params, grads, m, v, hyper, clip, i);
+                    }
+                }));
     }
 
     /** Fills hyper for step t (1-based); the bias corrections are computed in double. */

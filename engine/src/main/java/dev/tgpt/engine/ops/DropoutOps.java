@@ -17,14 +17,22 @@ public final class DropoutOps {
     public static Launch forward(FloatArray out, FloatArray inp, IntArray seed, int stream, float p, int n) {
         checkProbability(p);
         return Launch.parallel("dropoutForward", (g, id) -> g.task(id, Dropout::dropoutForward, out, inp, seed, stream, p, n),
-                jvm -> jvm.parallelFor(n, i -> Dropout.forwardAt(out, inp, seed, stream, p, i)));
+                jvm -> jvm.parallelRange(n, (from, to) -> {
+                    for (int i = from; i < to; i++) {
+                        Dropout.forwardAt(out, inp, seed, stream, p, i);
+                    }
+                }));
     }
 
     /** Adds to dinp. */
     public static Launch backward(FloatArray dinp, FloatArray dout, IntArray seed, int stream, float p, int n) {
         checkProbability(p);
         return Launch.parallel("dropoutBackward", (g, id) -> g.task(id, Dropout::dropoutBackward, dinp, dout, seed, stream, p, n),
-                jvm -> jvm.parallelFor(n, i -> Dropout.backwardAt(dinp, dout, seed, stream, p, i)));
+                jvm -> jvm.parallelRange(n, (from, to) -> {
+                    for (int i = from; i < to; i++) {
+                        Dropout.backwardAt(dinp, dout, seed, stream, p, i);
+                    }
+                }));
     }
 
     private static void checkProbability(float p) {

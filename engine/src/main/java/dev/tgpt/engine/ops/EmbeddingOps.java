@@ -19,7 +19,11 @@ public final class EmbeddingOps {
 
     public static Launch forward(FloatArray out, IntArray tokens, FloatArray wte, FloatArray wpe, int B, int T, int C, int V) {
         return Launch.parallel("embeddingForward", (g, id) -> g.task(id, Embedding::embeddingForward, out, tokens, wte, wpe, B, T, C, V),
-                jvm -> jvm.parallelFor(B * T * C, i -> Embedding.forwardAt(out, tokens, wte, wpe, i, T, C, V)));
+                jvm -> jvm.parallelRange(B * T * C, (from, to) -> {
+                    for (int i = from; i < to; i++) {
+                        Embedding.forwardAt(out, tokens, wte, wpe, i, T, C, V);
+                    }
+                }));
     }
 
     /** Adds to dwte and dwpe. */

@@ -1,0 +1,132 @@
+package dev.tgpt.gpt;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import dev.tgpt.engine.Backend;
+import dev.tgpt.engine.JvmBackend;
+import dev.tgpt.engine.Program;
+import dev.tgpt.engine.Session;
+import dev.tgpt.engine.TestBackends;
+import dev.tgpt.engine.UserError;
+import dev.tgpt.gpt.data.CharTokenizer;
+
+class SamplerTest {
+
+    static Stream<Backend> backends() {
+        return TestBackends.all();
+    }
+
+    static Gpt model(GptConfig.Style style) {
+        GptConfig c = new GptConfig(style, 11, 12, 2, 2, 8, 0f, 3);
+        Parameters p = new Parameters(c);
+        p.initialise(9);
+        // larger weights than GPT-2's init, so that the logits differ clearly from position to position
+        for (Parameters.Tensor t : p.tensors()) {
+            for (int i = 0; i < t.size(); i++) {
+                t.data().set(i, t.data().get(i) * 20);
+            }
+        }
+        return new Gpt(c, p);
+    }
+
+    /** KV-cache decoding gives, position by position, the logits of a full forward pass (GPT-2, GPT-1, GPT-3 banded). */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void decodingMatchesTheFullForwardPass(Backend backend) {
+        for (GptConfig.Style style : GptConfig.Style.values()) {
+            Gpt gpt = model(style);
+            int T = 12;
+            int V = gpt.config.vocabSize();
+            int[] tokens = { 3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8 };
+            Gpt.Activations full = gpt.activations(1, T);
+            for (int t = 0; t < T; t++) {
+                full.tokens.set(t, tokens[t]);
+                full.targets.set(t, 0);
+            }
+            List<Object> state = new java.util.ArrayList<>();
+            gpt.params.tensors().forEach(t -> state.add(t.data()));
+            Program fwd = new Program("full").state(state.toArray()).inputs(full.tokens, full.targets).outputs(full.logits);
+            gpt.forward(full, false).forEach(fwd::add);
+            Gpt.Activations dec = gpt.decoder(1);
+            List<Object> decState = new java.util.ArrayList<>(state);
+            decState.addAll(dec.buffers());
+            Program step = new Program("step").state(decState.toArray()).inputs(dec.tokens, dec.pos).outputs(dec.logits);
+            gpt.forward(dec, false).forEach(step::add);
+            try (Session s = backend.open(fwd, step)) {
+                s.run(fwd);
+                for (int t = 0; t < T; t++) {
+                    dec.tokens.set(0, tokens[t]);
+                    dec.pos.set(0, t);
+                    s.run(step);
+                    for (int v = 0; v < V; v++) {
+                        // float32 sums in another order: agreement to a few ulps of the logit's size
+                        float want = full.logits.get(t * V + v);
+                        assertEquals(want, dec.logits.get(v), Math.max(1e-4, 2e-5 * Math.abs(want)), style + " position " + t);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void generatesPastTheContextAndStopsWhereAsked() {
+        Gpt gpt = model(GptConfig.Style.GPT2);
+        CharTokenizer tok = CharTokenizer.of("abcdefghij\n");
+        try (Sampler s = new Sampler(gpt, new JvmBackend(), 2)) {
+            List<String> out = s.generate(List.of("ab", "abcdef"), tok, new Sampler.Options(40, 1f, 0, 1f, List.of(), 1));
+            assertEquals(40, out.get(0).length(), "40 tokens, over three times the context of 12");
+            assertEquals(40, out.get(1).length());
+            List<String> stopped = s.generate(List.of("a"), tok, new Sampler.Options(40, 1f, 0, 1f, List.of("c"), 1));
+            assertTrue(!stopped.getFirst().contains("c") && stopped.getFirst().length() < 40 || stopped.getFirst().length() == 40,
+                    stopped.getFirst());
+        }
+    }
+
+    @Test
+    void aSeedFixesTheSample() {
+        Gpt gpt = model(GptConfig.Style.GPT2);
+        CharTokenizer tok = CharTokenizer.of("abcdefghij\n");
+        try (Sampler s = new Sampler(gpt, new JvmBackend(), 1)) {
+            Sampler.Options o = new Sampler.Options(30, 0.9f, 5, 0.9f, List.of(), 77);
+            assertEquals(s.generate(List.of("ab"), tok, o), s.generate(List.of("ab"), tok, o));
+        }
+    }
+
+    @Test
+    void badPromptsAreUserErrors() {
+        Gpt gpt = model(GptConfig.Style.GPT2);
+        CharTokenizer tok = CharTokenizer.of("abcdefghij\n");
+        try (Sampler s = new Sampler(gpt, new JvmBackend(), 1)) {
+            Sampler.Options o = new Sampler.Options(5, 1f, 0, 1f, List.of(), 1);
+            UserError tooLong = assertThrows(UserError.class, () -> s.generate(List.of("abcdefghijabc"), tok, o));
+            assertTrue(tooLong.getMessage().contains("the model's context is 12"), tooLong.getMessage());
+            assertThrows(UserError.class, () -> s.generate(List.of(""), tok, o));
+            assertThrows(UserError.class, () -> s.generate(List.of("xyz"), tok, o));
+        }
+        assertThrows(UserError.class, () -> new Sampler.Options(5, -1f, 0, 1f, List.of(), 1));
+        assertThrows(UserError.class, () -> new Sampler.Options(5, 1f, 0, 0f, List.of(), 1));
+    }
+
+    @Test
+    void topKAndTopPKeepOnlyTheMostLikelyTokens() {
+        float[] logits = { 0f, 5f, 4f, -3f, 4.5f };
+        SplittableRandom r = new SplittableRandom(1);
+        for (int i = 0; i < 200; i++) {
+            int k = Sampler.sample(logits, new Sampler.Options(1, 1f, 2, 1f, List.of(), 1), r);
+            assertTrue(k == 1 || k == 4, "top-2 keeps tokens 1 and 4, not " + k);
+            int p = Sampler.sample(logits, new Sampler.Options(1, 1f, 0, 0.5f, List.of(), 1), r);
+            assertEquals(1, p, "the most likely token alone has probability above 0.5");
+        }
+        assertEquals(1, Sampler.sample(logits, new Sampler.Options(1, 0f, 0, 1f, List.of(), 1), r), "temperature 0 is greedy");
+    }
+}
