@@ -68,11 +68,13 @@ _tgpt_env() {
   fi
 
   # The SDK's JVM options, with its path filled in. The template's module path starts with ".", which would turn
-  # any jar in the working directory into a module; tgpt's jar goes on the class path instead.
+  # any jar in the working directory into a module; tgpt's jar goes on the class path instead. A whole model's
+  # training step is one task graph of hundreds of tasks: TornadoVM's 4 KiB default for a graph's bytecode is too small.
   local cache="${XDG_CACHE_HOME:-$HOME/.cache}/tgpt"
   mkdir -p "$cache" || { echo "tornado-env: cannot create $cache" >&2; return 1; }
   local argfile="$cache/tornado-argfile-$version"
-  sed -e "s|\${TORNADOVM_HOME}|$sdk|g" -e 's|^--module-path \.:|--module-path |' "$sdk/tornado-argfile.template" >"$argfile.tmp" \
+  { sed -e "s|\${TORNADOVM_HOME}|$sdk|g" -e 's|^--module-path \.:|--module-path |' "$sdk/tornado-argfile.template" \
+      && echo "-Dtornado.tvm.maxbytecodesize=4194304"; } >"$argfile.tmp" \
     && mv "$argfile.tmp" "$argfile" || { echo "tornado-env: cannot write $argfile" >&2; return 1; }
 
   # tornado-api under its real coordinates, as Maven Central serves it, so the sdk profile compiles against it.

@@ -1,9 +1,7 @@
 package dev.tgpt.bench;
 
 import java.time.LocalDate;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 
@@ -66,7 +64,7 @@ public final class MatmulBench {
         OpenBlas blas = OpenBlas.load();
         blas.threads(threads);
         JvmBackend jvm = new JvmBackend(threads);
-        System.out.printf(Locale.ROOT, "%s; %s; %d cores; Java %s (%s), %d float lanes%n", LocalDate.now(), cpu(),
+        System.out.printf(Locale.ROOT, "%s; %s; %d cores; Java %s (%s), %d float lanes%n", LocalDate.now(), BenchTiming.cpu(),
                 Runtime.getRuntime().availableProcessors(), Runtime.version(), System.getProperty("java.vm.name"),
                 FloatVector.SPECIES_PREFERRED.length());
         System.out.printf(Locale.ROOT, "ours: MatmulVector on the JVM backend, %d threads; OpenBLAS: %s (%s), %d threads%n", jvm.threads(),
@@ -93,10 +91,10 @@ public final class MatmulBench {
 
     private static void row(JvmBackend jvm, OpenBlas blas, Product p, int N, int C, int OC, int rounds, int per) throws InterruptedException {
         Random r = new Random(1);
-        FloatArray inp = random(r, N * C);
-        FloatArray w = random(r, OC * C);
-        FloatArray dout = random(r, N * OC);
-        FloatArray out = random(r, p == Product.BACKWARD_INPUT ? N * C : p == Product.BACKWARD_WEIGHT ? OC * C : N * OC);
+        FloatArray inp = BenchTiming.random(r, N * C);
+        FloatArray w = BenchTiming.random(r, OC * C);
+        FloatArray dout = BenchTiming.random(r, N * OC);
+        FloatArray out = BenchTiming.random(r, p == Product.BACKWARD_INPUT ? N * C : p == Product.BACKWARD_WEIGHT ? OC * C : N * OC);
         FloatArray check = copy(out);
         Launch launch = switch (p) {
             case FORWARD -> MatmulOps.forward(out, inp, w, null, N, C, OC);
@@ -125,38 +123,16 @@ public final class MatmulBench {
             double[] tTheirs = new double[rounds * per];
             for (int round = 0; round < rounds; round++) {
                 Thread.sleep(250);
-                time(ours, tOurs, round * per, per);
+                BenchTiming.time(ours, tOurs, round * per, per);
                 Thread.sleep(250);
-                time(theirs, tTheirs, round * per, per);
+                BenchTiming.time(theirs, tTheirs, round * per, per);
             }
             double flop = 2.0 * N * C * OC;
-            double mOurs = median(tOurs);
-            double mTheirs = median(tTheirs);
+            double mOurs = BenchTiming.median(tOurs);
+            double mTheirs = BenchTiming.median(tTheirs);
             System.out.printf(Locale.ROOT, "| %d × %d × %d | %s | %.2f | %.1f | %.2f | %.1f | %.2f |%n", N, C, OC, p.label, mOurs * 1e3,
                     flop / mOurs / 1e9, mTheirs * 1e3, flop / mTheirs / 1e9, mTheirs / mOurs);
         }
-    }
-
-    private static void time(Runnable run, double[] seconds, int from, int count) {
-        for (int i = from; i < from + count; i++) {
-            long t0 = System.nanoTime();
-            run.run();
-            seconds[i] = (System.nanoTime() - t0) / 1e9;
-        }
-    }
-
-    private static double median(double[] x) {
-        double[] s = x.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
-
-    private static FloatArray random(Random r, int n) {
-        FloatArray a = new FloatArray(n);
-        for (int i = 0; i < n; i++) {
-            a.set(i, r.nextFloat() * 2 - 1);
-        }
-        return a;
     }
 
     private static FloatArray copy(FloatArray a) {
@@ -174,15 +150,5 @@ public final class MatmulBench {
             ref = Math.max(ref, Math.abs(b.get(i)));
         }
         return diff / ref;
-    }
-
-    private static String cpu() {
-        try {
-            List<String> lines = new ArrayList<>(java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo")));
-            return lines.stream().filter(l -> l.startsWith("model name")).findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim())
-                    .orElse(System.getProperty("os.arch"));
-        } catch (java.io.IOException e) {
-            return System.getProperty("os.arch");
-        }
     }
 }

@@ -1,0 +1,120 @@
+package dev.tgpt.bench;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+import dev.tgpt.engine.JvmBackend;
+import dev.tgpt.engine.Launch;
+import dev.tgpt.engine.Program;
+import dev.tgpt.engine.Session;
+import dev.tgpt.engine.ops.GeluOps;
+import dev.tgpt.engine.ops.LayerNormOps;
+import dev.tgpt.engine.ops.SoftmaxOps;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * The memory-bound ops on the JVM backend (layernorm, softmax, GELU; forward and backward, through their launches
+ * in a session, as a model runs them) against the machine's memory bandwidth, measured in the same run by STREAM's
+ * copy and triad on arrays far larger than the caches, with the same threads. An op's GB/s counts the least traffic
+ * it needs (each input read once, each output written once, an accumulated gradient read and written), so the
+ * fraction of STREAM's bandwidth says how close it comes to memory speed. Median of 15 runs after 3 warm-ups.
+ *
+ * <pre>java --add-modules jdk.incubator.vector -cp app/target/tgpt-jvm.jar dev.tgpt.bench.BandwidthBench</pre>
+ */
+public final class BandwidthBench {
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    private BandwidthBench() {
+    }
+
+    public static void main(String[] args) {
+        JvmBackend jvm = new JvmBackend();
+        System.out.printf(Locale.ROOT, "%s; %s; %d threads; Java %s, %d float lanes%n%n", LocalDate.now(), BenchTiming.cpu(), jvm.threads(),
+                Runtime.version(), S.length());
+        double stream = stream(jvm);
+        System.out.println("| op | shape | ms | GB/s | of STREAM copy |");
+        System.out.println("|---|---|---:|---:|---:|");
+        Random r = new Random(1);
+        // GPT-2 small at B = 8, T = 1024: N = 8192 rows of C = 768; attention rows of T = 1024 for one sequence's 12 heads
+        int N = 8192;
+        int C = 768;
+        FloatArray x = BenchTiming.random(r, N * C);
+        FloatArray w = BenchTiming.random(r, C);
+        FloatArray b = BenchTiming.random(r, C);
+        FloatArray y = new FloatArray(N * C);
+        FloatArray mean = new FloatArray(N);
+        FloatArray rstd = new FloatArray(N);
+        FloatArray dy = BenchTiming.random(r, N * C);
+        FloatArray dx = new FloatArray(N * C);
+        String ln = N + " × " + C;
+        report(jvm, stream, "layernorm forward", ln, List.of(LayerNormOps.forward(y, mean, rstd, x, w, b, N, C)), 2L * N * C * 4);
+        report(jvm, stream, "layernorm backward", ln, LayerNormOps.backward(dx, new FloatArray(C), new FloatArray(C), dy, x, w, mean, rstd, N, C),
+                4L * N * C * 4);
+
+        int rows = 12 * 1024;
+        int T = 1024;
+        FloatArray scores = BenchTiming.random(r, rows * T);
+        FloatArray probs = new FloatArray(rows * T);
+        FloatArray dprobs = BenchTiming.random(r, rows * T);
+        FloatArray dscores = new FloatArray(rows * T);
+        String sm = rows + " × " + T + ", causal";
+        report(jvm, stream, "softmax forward", sm, List.of(SoftmaxOps.forward(probs, scores, 0.125f, rows, T, true)), 2L * rows * T * 4);
+        report(jvm, stream, "softmax backward", sm, List.of(SoftmaxOps.backward(dscores, dprobs, probs, 0.125f, rows, T, true)),
+                4L * rows * T * 4);
+
+        int n = N * 4 * C;
+        FloatArray h = BenchTiming.random(r, n);
+        FloatArray g = new FloatArray(n);
+        FloatArray dg = BenchTiming.random(r, n);
+        FloatArray dh = new FloatArray(n);
+        String gl = N + " × " + 4 * C;
+        report(jvm, stream, "gelu forward", gl, List.of(GeluOps.forward(g, h, n)), 2L * n * 4);
+        report(jvm, stream, "gelu backward", gl, List.of(GeluOps.backward(dh, dg, h, n)), 4L * n * 4);
+    }
+
+    private static void report(JvmBackend jvm, double stream, String op, String shape, List<Launch> launches, long bytes) {
+        Program p = new Program("bench");
+        launches.forEach(p::add);
+        try (Session s = jvm.open(p)) {
+            double t = BenchTiming.median(() -> s.run(p), 3, 15);
+            double gbs = bytes / t / 1e9;
+            System.out.printf(Locale.ROOT, "| %s | %s | %.2f | %.1f | %.2f |%n", op, shape, t * 1e3, gbs, gbs / stream);
+        }
+    }
+
+    /** STREAM copy (b = a) and triad (a = b + s·c) on 128 MiB arrays; returns copy's GB/s (8 bytes per element moved). */
+    private static double stream(JvmBackend jvm) {
+        int n = 32 << 20;
+        FloatArray a = new FloatArray(n);
+        FloatArray bb = new FloatArray(n);
+        FloatArray c = new FloatArray(n);
+        a.init(1f);
+        c.init(2f);
+        double copy = BenchTiming.median(() -> jvm.parallelRange(n, (from, to) -> MemorySegment.copy(a.getSegment(), 4L * from,
+                bb.getSegment(), 4L * from, 4L * (to - from))), 2, 10);
+        double triad = BenchTiming.median(() -> jvm.parallelRange(n, (from, to) -> {
+            MemorySegment sa = a.getSegment();
+            MemorySegment sb = bb.getSegment();
+            MemorySegment sc = c.getSegment();
+            int i = from;
+            for (; i <= to - S.length(); i += S.length()) {
+                FloatVector.fromMemorySegment(S, sb, 4L * i, ORDER).add(FloatVector.fromMemorySegment(S, sc, 4L * i, ORDER).mul(3f))
+                        .intoMemorySegment(sa, 4L * i, ORDER);
+            }
+            for (; i < to; i++) {
+                a.set(i, bb.get(i) + 3f * c.get(i));
+            }
+        }), 2, 10);
+        double copyGbs = 8.0 * n / copy / 1e9;
+        System.out.printf(Locale.ROOT, "STREAM copy %.1f GB/s, triad %.1f GB/s (%d MiB arrays)%n%n", copyGbs, 12.0 * n / triad / 1e9, n * 4 >> 20);
+        return copyGbs;
+    }
+}
