@@ -32,6 +32,9 @@ import picocli.CommandLine.Spec;
                         + "about 9 minutes on two cores, then a sample." })
 final class TrainCommand implements Callable<Integer> {
 
+    /** Beside token files: the tokenizer that made them (./tgpt tokenize writes it). */
+    static final String TOKENIZER_FILE = "tokenizer.json";
+
     @Spec
     CommandSpec spec;
 
@@ -45,7 +48,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--val", paramLabel = "FILE", description = "An llm.c token file for validation, when --data is one too.")
     Path val;
 
-    @Option(names = "--tokenizer", defaultValue = "char", description = "char (the text's characters) or gpt2 (GPT-2's BPE). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--tokenizer", description = "char (the text's characters; the default for a text) or gpt2 (GPT-2's BPE; the default for "
+            + "token files without a tokenizer.json beside them).")
     String tokenizer;
 
     @Option(names = "--model", paramLabel = "PRESET", defaultValue = "shakespeare-char",
@@ -206,10 +210,23 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private Tokenizer tokenizer() {
-        return switch (tokenizer) {
+        boolean tokens = data.toString().endsWith(".bin");
+        Path described = data.toAbsolutePath().resolveSibling(TOKENIZER_FILE);
+        if (tokens && tokenizer == null && Files.exists(described)) {
+            try {
+                return Tokenizer.fromDescription(new com.fasterxml.jackson.databind.ObjectMapper().readTree(described.toFile()));
+            } catch (java.io.IOException e) {
+                throw new UserError(described + ": cannot read (" + e.getMessage() + ")");
+            }
+        }
+        String kind = tokenizer != null ? tokenizer : tokens ? "gpt2" : "char";
+        if (tokens && kind.equals("char")) {
+            throw new UserError("--tokenizer char needs the text: token files carry no characters (./tgpt tokenize writes tokenizer.json beside them)");
+        }
+        return switch (kind) {
             case "char" -> CharTokenizer.of(Dataset.readText(data));
             case "gpt2" -> new Gpt2Tokenizer();
-            default -> throw new UserError("--tokenizer takes char or gpt2, not " + tokenizer);
+            default -> throw new UserError("--tokenizer takes char or gpt2, not " + kind);
         };
     }
 

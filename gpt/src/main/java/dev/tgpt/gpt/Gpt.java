@@ -177,6 +177,16 @@ public final class Gpt {
             }
         }
 
+        /** The hidden states the output layer reads: the final norm's output (GPT-2/3), or the last block's (GPT-1). */
+        public FloatArray finalHidden() {
+            return params.lnfw != null ? lnf : input(config.layers(), false);
+        }
+
+        /** d loss / d {@link #finalHidden()} during backward; a head adds its part here. */
+        public FloatArray finalHiddenGradient() {
+            return params.lnfw != null ? dlnf : dresidual;
+        }
+
         /** The block's input: the embeddings (after dropout when training), or the previous block's output. */
         FloatArray input(int l, boolean drop) {
             if (l == 0) {
@@ -272,6 +282,11 @@ public final class Gpt {
      * the residual adds need no launch of their own: the accumulating kernels add each branch's gradient into it.
      */
     public List<Launch> backward(Activations a, Parameters grads) {
+        return backward(a, grads, List.of());
+    }
+
+    /** As {@link #backward(Activations, Parameters)}, with a head's backward adding into the final hidden states' gradient. */
+    public List<Launch> backward(Activations a, Parameters grads, List<Launch> head) {
         List<Launch> out = new ArrayList<>();
         int B = a.B, T = a.T, N = a.N, C = config.channels(), V = config.vocabSize(), NH = config.heads();
         boolean drop = dropout();
@@ -284,9 +299,11 @@ public final class Gpt {
         if (params.lnfw != null) {
             out.add(FillOps.fill(a.dlnf, 0f));
             out.addAll(MatmulOps.backward(a.dlnf, grads.wte, null, a.dlogits, a.lnf, params.wte, N, C, V));
+            out.addAll(head);
             out.addAll(LayerNormOps.backward(d, grads.lnfw, grads.lnfb, a.dlnf, last, params.lnfw, a.lnfMean, a.lnfRstd, N, C));
         } else {
             out.addAll(MatmulOps.backward(d, grads.wte, null, a.dlogits, last, params.wte, N, C, V));
+            out.addAll(head);
         }
         for (int l = config.layers() - 1; l >= 0; l--) {
             Parameters.Layer p = params.layers[l];

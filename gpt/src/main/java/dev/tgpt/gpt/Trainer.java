@@ -66,8 +66,14 @@ public final class Trainer implements AutoCloseable {
     private final Session session;
     private int step;
     private long dropoutCounter;
+    private long compileNanos;
 
     public Trainer(Gpt model, Backend backend, Options options) {
+        this(model, backend, options, null);
+    }
+
+    /** With a head trained on top of the model (its loss joins the model's; null: language modelling only). */
+    public Trainer(Gpt model, Backend backend, Options options, Head head) {
         this.model = model;
         this.options = options;
         this.grads = new Parameters(model.config);
@@ -79,30 +85,54 @@ public final class Trainer implements AutoCloseable {
             p.tensors().forEach(t -> state.add(t.data()));
         }
         state.addAll(act.buffers());
+        // every trained tensor with its gradient and moments: the model's, then the head's
+        List<Parameters.Tensor> trained = new ArrayList<>(model.params.tensors());
+        List<FloatArray> gradients = new ArrayList<>(grads.tensors().stream().map(Parameters.Tensor::data).toList());
+        List<FloatArray> firstMoments = new ArrayList<>(m.tensors().stream().map(Parameters.Tensor::data).toList());
+        List<FloatArray> secondMoments = new ArrayList<>(v.tensors().stream().map(Parameters.Tensor::data).toList());
+        List<Object> inputs = new ArrayList<>(List.of(act.tokens, act.targets, act.dlosses, act.seed));
+        List<Object> outputs = new ArrayList<>(List.of(act.losses));
+        if (head != null) {
+            state.addAll(head.state());
+            trained.addAll(head.tensors());
+            gradients.addAll(head.gradients());
+            for (Parameters.Tensor t : head.tensors()) {
+                firstMoments.add(new FloatArray(t.size()));
+                secondMoments.add(new FloatArray(t.size()));
+            }
+            state.addAll(firstMoments.subList(m.tensors().size(), firstMoments.size()));
+            state.addAll(secondMoments.subList(v.tensors().size(), secondMoments.size()));
+            inputs.addAll(head.inputs());
+            outputs.addAll(head.outputs());
+        }
         Object[] shared = state.toArray();
 
-        microStep = new Program("microStep").state(shared).inputs(act.tokens, act.targets, act.dlosses, act.seed).outputs(act.losses);
+        microStep = new Program("microStep").state(shared).inputs(inputs.toArray()).outputs(outputs.toArray());
         model.forward(act, true).forEach(microStep::add);
-        model.backward(act, grads).forEach(microStep::add);
+        if (head != null) {
+            head.forward(act).forEach(microStep::add);
+        }
+        model.backward(act, grads, head == null ? List.of() : head.backward(act)).forEach(microStep::add);
 
-        FloatArray[] allGrads = grads.tensors().stream().map(Parameters.Tensor::data).toArray(FloatArray[]::new);
+        FloatArray[] allGrads = gradients.toArray(FloatArray[]::new);
         FloatArray partials = new FloatArray(GradNormOps.partials(allGrads));
         float maxNorm = options.gradClip() > 0 ? options.gradClip() : Float.POSITIVE_INFINITY;
         update = new Program("update").state(shared).state(partials, clipScale).inputs(hyperDecay, hyperNoDecay).outputs(gradNorm);
         GradNormOps.norm(gradNorm, clipScale, partials, maxNorm, allGrads).forEach(update::add);
-        List<Parameters.Tensor> ps = model.params.tensors();
-        for (int i = 0; i < ps.size(); i++) {
-            Parameters.Tensor p = ps.get(i);
-            update.add(AdamWOps.update(p.data(), grads.tensors().get(i).data(), m.tensors().get(i).data(), v.tensors().get(i).data(),
-                    p.decay() ? hyperDecay : hyperNoDecay, clipScale, p.size()));
+        for (int i = 0; i < trained.size(); i++) {
+            Parameters.Tensor p = trained.get(i);
+            update.add(AdamWOps.update(p.data(), allGrads[i], firstMoments.get(i), secondMoments.get(i), p.decay() ? hyperDecay : hyperNoDecay,
+                    clipScale, p.size()));
         }
         for (FloatArray g : allGrads) {
             update.add(FillOps.fill(g, 0f));
         }
 
-        evaluation = new Program("evaluation").state(shared).inputs(act.tokens, act.targets).outputs(act.losses);
+        evaluation = new Program("evaluation").state(shared).inputs(inputs.toArray()).outputs(outputs.toArray());
         model.forward(act, false).forEach(evaluation::add);
-
+        if (head != null) {
+            head.forward(act).forEach(evaluation::add);
+        }
         session = backend.open(microStep, update, evaluation);
     }
 
@@ -116,21 +146,33 @@ public final class Trainer implements AutoCloseable {
         return gradNorm.get(0);
     }
 
-    /** One optimizer step over {@code accumulation} micro-batches; returns their mean loss. */
+    /** One optimizer step over {@code accumulation} micro-batches; returns their mean language-modelling loss. */
     public float trainStep(BatchSource data) {
+        return trainStep(data, 1f);
+    }
+
+    /**
+     * As {@link #trainStep(BatchSource)}, with the language-modelling loss weighted by {@code lmWeight} (GPT-1's λ when
+     * a head adds its own loss); the mean is over the targets that are not ignored.
+     */
+    public float trainStep(BatchSource data, float lmWeight) {
         double loss = 0;
-        act.dlosses.init(1f / (act.N * options.accumulation()));
         for (int micro = 0; micro < options.accumulation(); micro++) {
             data.next(act.tokens, act.targets);
+            int counted = 0;
+            for (int i = 0; i < act.N; i++) {
+                counted += act.targets.get(i) >= 0 ? 1 : 0;
+            }
+            act.dlosses.init(counted == 0 ? 0f : lmWeight / (counted * options.accumulation()));
             act.seed.set(0, seed(options.seed(), dropoutCounter++));
-            session.run(microStep);
+            run(microStep);
             loss += meanLoss();
         }
         float lr = options.learningRate(step);
         step++;
         AdamWOps.hyperparameters(hyperDecay, lr, options.beta1(), options.beta2(), options.eps(), options.weightDecay(), step);
         AdamWOps.hyperparameters(hyperNoDecay, lr, options.beta1(), options.beta2(), options.eps(), 0f, step);
-        session.run(update);
+        run(update);
         return (float) (loss / options.accumulation());
     }
 
@@ -139,10 +181,20 @@ public final class Trainer implements AutoCloseable {
         double loss = 0;
         for (int i = 0; i < batches; i++) {
             data.next(act.tokens, act.targets);
-            session.run(evaluation);
+            run(evaluation);
             loss += meanLoss();
         }
         return (float) (loss / batches);
+    }
+
+    private void run(Program p) {
+        session.run(p);
+        compileNanos += Math.max(0, session.profile().compileNanos());
+    }
+
+    /** Seconds TornadoVM has spent compiling this trainer's kernels (0 on the JVM backend), apart from step times. */
+    public double compileSeconds() {
+        return compileNanos / 1e9;
     }
 
     private double meanLoss() {
@@ -162,6 +214,11 @@ public final class Trainer implements AutoCloseable {
         for (Parameters p : List.of(model.params, m, v)) {
             session.read(p.tensors().stream().map(Parameters.Tensor::data).toArray());
         }
+    }
+
+    /** The activations the programs run on (a head reads its inputs' sizes from them). */
+    public Gpt.Activations activations() {
+        return act;
     }
 
     /** Continues a run: AdamW's moments, the step count and the dropout counter, before the first step. */

@@ -102,11 +102,18 @@ public final class TrainingRun {
                 record.put("lr", o.learningRate(step - 1));
                 record.put("tokens_per_s", Math.round(tokensPerSecond));
                 record.put("grad_norm", trainer.lastGradNorm());
+                if (trainer.compileSeconds() > 0) {
+                    record.put("compile_s", trainer.compileSeconds());
+                }
                 if (val != null) {
                     record.put("val_loss", val);
                 }
                 metrics.log(record);
                 listener.step(step, o.steps(), loss, val, tokensPerSecond);
+                if (step == (resume == null ? 1 : resume.step() + 1) && trainer.compileSeconds() > 0) {
+                    listener.message(String.format("first step %.2f s, of which %.2f s TornadoVM compiling kernels (once per shape)", seconds,
+                            trainer.compileSeconds()));
+                }
                 if (settings.sampleEvery() > 0 && step % settings.sampleEvery() == 0 && !last) {
                     sample(model, tokenizer, backend, trainer, settings, step, listener);
                 }

@@ -10,6 +10,6 @@ public final class KernelChecks {
 
     public static List<OpCheck> all() {
         return List.of(new EmbeddingCheck(), new LayerNormCheck(), new MatmulCheck(), new SoftmaxCheck(), new GeluCheck(), new DropoutCheck(),
-                new ResidualCheck(), new AttentionCheck(), new SparseAttentionCheck(), new DecodeCheck(), new CrossEntropyCheck(), new GradNormCheck(), new AdamWCheck());
+                new ResidualCheck(), new GatherCheck(), new AttentionCheck(), new SparseAttentionCheck(), new DecodeCheck(), new CrossEntropyCheck(), new GradNormCheck(), new AdamWCheck());
     }
 }

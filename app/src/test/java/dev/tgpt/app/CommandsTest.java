@@ -1,0 +1,153 @@
+package dev.tgpt.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.tgpt.engine.io.Safetensors;
+
+/** The commands end to end on a tiny model, and what each says to a user's mistakes: one line, exit code 2. */
+class CommandsTest {
+
+    @TempDir
+    static Path dir;
+    static Path text;
+    static Path run;
+
+    @BeforeAll
+    static void trainATinyModel() throws Exception {
+        Random r = new Random(1);
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < 4000; i++) {
+            s.append("abcdefgh \n".charAt(r.nextInt(10)));
+        }
+        text = dir.resolve("text.txt");
+        Files.writeString(text, s);
+        run = dir.resolve("run");
+        TgptTest.Run t = TgptTest.run("train", "--device", "jvm", "--data", text.toString(), "--model", "tiny", "--steps", "4", "--batch", "2",
+                "--eval-every", "2", "--eval-batches", "1", "--sample-tokens", "5", "--out", run.toString());
+        assertEquals(0, t.code(), t.err());
+    }
+
+    static void userError(String expected, String... args) {
+        TgptTest.Run r = TgptTest.run(args);
+        assertEquals(2, r.code(), r.out() + r.err());
+        // one line says what is wrong, last (a run may have printed its progress before it), and no stack trace
+        assertEquals(1, r.err().lines().filter(l -> l.startsWith("tgpt: ")).count(), r.err());
+        String last = r.err().strip().lines().reduce((a, b) -> b).orElse("");
+        assertTrue(last.startsWith("tgpt: ") && last.contains(expected), r.err());
+        assertFalse(r.err().contains("Exception") || r.err().contains("\tat "), r.err());
+    }
+
+    @Test
+    void trainWritesMetricsCheckpointAndSamples() throws Exception {
+        String metrics = Files.readString(run.resolve("metrics.jsonl"));
+        assertEquals(4, metrics.lines().count());
+        assertTrue(metrics.lines().allMatch(l -> l.contains("\"step\"") && l.contains("\"loss\"") && l.contains("\"lr\"")
+                && l.contains("\"tokens_per_s\"")));
+        assertTrue(metrics.contains("\"val_loss\""));
+        assertTrue(Files.exists(run.resolve("checkpoint/model.safetensors")));
+        assertTrue(Files.readString(run.resolve("samples.txt")).startsWith("--- step 4"));
+    }
+
+    @Test
+    void resumeContinuesAndPlotDraws() {
+        TgptTest.Run r = TgptTest.run("train", "--device", "jvm", "--data", text.toString(), "--resume", "--steps", "6", "--batch", "2",
+                "--eval-every", "2", "--eval-batches", "1", "--sample-tokens", "5", "--out", run.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("6 steps"), r.out());
+        TgptTest.Run plot = TgptTest.run("plot", run.toString());
+        assertEquals(0, plot.code(), plot.err());
+        assertTrue(Files.exists(run.resolve("curves.png")));
+    }
+
+    @Test
+    void sampleAndFewShotPrompts() throws Exception {
+        String ckpt = run.resolve("checkpoint").toString();
+        TgptTest.Run r = TgptTest.run("sample", "--device", "jvm", "--model", ckpt, "--prompt", "abc", "--tokens", "12", "--samples", "2");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("--- sample 2"), r.out());
+        Path examples = dir.resolve("examples.jsonl");
+        Files.writeString(examples, "{\"input\": \"ab\", \"output\": \"ba\"}\n{\"input\": \"cd\", \"output\": \"dc\"}\n");
+        // the tiny model knows only "abcdefgh \n": a task and separator in those characters
+        TgptTest.Run fs = TgptTest.run("sample", "--device", "jvm", "--model", ckpt, "--task", "bad", "--examples", examples.toString(),
+                "--shots", "1", "--query", "ef", "--separator", " ", "--tokens", "3");
+        assertEquals(0, fs.code(), fs.err());
+        assertTrue(fs.out().startsWith("bad\n\nab ba\nef"), fs.out());
+    }
+
+    @Test
+    void tokenizeThenTrainOnTokenFiles() {
+        Path tokens = dir.resolve("tokens");
+        TgptTest.Run t = TgptTest.run("tokenize", text.toString(), "--tokenizer", "char", "--out", tokens.toString());
+        assertEquals(0, t.code(), t.err());
+        TgptTest.Run r = TgptTest.run("train", "--device", "jvm", "--data", tokens.resolve("train.bin").toString(), "--val",
+                tokens.resolve("val.bin").toString(), "--model", "tiny", "--steps", "2", "--batch", "2", "--eval-batches", "1", "--sample-tokens",
+                "3", "--out", dir.resolve("frombin").toString());
+        assertEquals(0, r.code(), r.err());
+    }
+
+    @Test
+    void gradsWritesWhatTheParityFixtureHolds() throws Exception {
+        Path fixture = Path.of("../gpt/src/test/resources/gpt2-parity");
+        Path out = dir.resolve("grads.safetensors");
+        TgptTest.Run r = TgptTest.run("grads", "--device", "jvm", "--model", fixture.resolve("model").toString(), "--batch",
+                fixture.resolve("batch.safetensors").toString(), "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        try (Safetensors got = Safetensors.open(out); Safetensors want = Safetensors.open(fixture.resolve("expected.safetensors"))) {
+            assertEquals(want.tensors().keySet(), got.tensors().keySet());
+            assertEquals(want.floats("loss").get(0), got.floats("loss").get(0), 1e-5);
+        }
+    }
+
+    @Test
+    void finetuneLearnsFromJsonl() throws Exception {
+        Path train = dir.resolve("train.jsonl");
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < 40; i++) {
+            s.append("{\"text\": \"").append(i % 2 == 0 ? "abab" : "cdcd").append("\", \"label\": \"").append(i % 2).append("\"}\n");
+        }
+        Files.writeString(train, s);
+        TgptTest.Run r = TgptTest.run("finetune", "--device", "jvm", "--init", run.resolve("checkpoint").toString(), "--train", train.toString(),
+                "--val", train.toString(), "--steps", "3", "--batch", "4", "--lr", "1e-3", "--out", dir.resolve("ft").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("val accuracy"), r.out());
+        Files.writeString(dir.resolve("bad.jsonl"), "{\"text\": \"ab\", \"label\": 0}\n{\"txt\": \"ab\"}\n");
+        userError("bad.jsonl:2: expected", "finetune", "--device", "jvm", "--init", run.resolve("checkpoint").toString(), "--train",
+                dir.resolve("bad.jsonl").toString(), "--val", train.toString(), "--out", dir.resolve("ft2").toString());
+    }
+
+    @Test
+    void userMistakesAreOneLine() throws Exception {
+        userError("no such file", "train", "--device", "jvm", "--data", dir.resolve("missing.txt").toString(), "--out", dir.resolve("x").toString());
+        Path empty = dir.resolve("empty.txt");
+        Files.writeString(empty, "");
+        userError("empty", "train", "--device", "jvm", "--data", empty.toString(), "--out", dir.resolve("x").toString());
+        userError("already holds a run", "train", "--device", "jvm", "--data", text.toString(), "--out", run.toString());
+        userError("no checkpoint to continue from", "train", "--device", "jvm", "--data", text.toString(), "--resume", "--out",
+                dir.resolve("none").toString());
+        String ckpt = run.resolve("checkpoint").toString();
+        userError("has 40 tokens; the model's context is 16", "sample", "--device", "jvm", "--model", ckpt, "--prompt", "ab".repeat(20));
+        userError("character 'z' (U+007A) at position 2", "sample", "--device", "jvm", "--model", ckpt, "--prompt", "abz");
+        Path foreign = dir.resolve("foreign");
+        Files.createDirectories(foreign);
+        Files.writeString(foreign.resolve("config.json"), "{\"model_type\": \"llama\"}");
+        userError("model_type", "sample", "--device", "jvm", "--model", foreign.toString());
+        Path truncated = dir.resolve("truncated");
+        Files.createDirectories(truncated);
+        Files.copy(run.resolve("checkpoint/config.json"), truncated.resolve("config.json"));
+        byte[] model = Files.readAllBytes(run.resolve("checkpoint/model.safetensors"));
+        Files.write(truncated.resolve("model.safetensors"), java.util.Arrays.copyOf(model, model.length / 2));
+        userError("truncated", "sample", "--device", "jvm", "--model", truncated.toString());
+        userError("training stopped: the loss is", "train", "--device", "jvm", "--data", text.toString(), "--model", "tiny", "--steps", "30",
+                "--batch", "2", "--lr", "1e30", "--warmup", "0", "--clip", "0", "--out", dir.resolve("nan").toString());
+    }
+}

@@ -1,0 +1,34 @@
+package dev.tgpt.gpt;
+
+import java.util.List;
+
+import dev.tgpt.engine.Launch;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * Something trained on top of a GPT's final hidden states ({@link Gpt.Activations#finalHidden()}): a classifier, a
+ * reward or value head. The trainer updates its tensors with AdamW and clips them with the model's; its backward
+ * adds into the gradient of the final hidden states, from where the model's backward continues.
+ */
+public interface Head {
+
+    /** The trainable tensors (name, shape, decay), in a fixed order. */
+    List<Parameters.Tensor> tensors();
+
+    /** Gradient buffers, one per tensor, same sizes. */
+    List<FloatArray> gradients();
+
+    /** Device arrays the head keeps between runs (its tensors, gradients and scratch). */
+    List<Object> state();
+
+    /** Arrays copied to the device before each micro-step (labels, the rows to read). */
+    List<Object> inputs();
+
+    /** Arrays copied back after each micro-step (its losses, its outputs). */
+    List<Object> outputs();
+
+    List<Launch> forward(Gpt.Activations a);
+
+    /** Adds d(head loss) / d(final hidden) into {@link Gpt.Activations#finalHiddenGradient()} and into its own gradients. */
+    List<Launch> backward(Gpt.Activations a);
+}
