@@ -12,8 +12,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Vector API loops over one row, shared by the JVM twins ({@link LayerNormVector}, {@link SoftmaxVector},
- * {@link CrossEntropyVector}). A row is elements [base, base + n) of a FloatArray's segment. Loops step by whole
- * vectors and mask the last one ({@link #part}), so a row of any length needs no scalar tail.
+ * {@link CrossEntropyVector}; {@link GeluVector} and {@link AttentionVector} take their exps from here). A row is
+ * elements [base, base + n) of a segment. Loops step by whole vectors and mask the last one ({@link #part}), so a row
+ * of any length needs no scalar tail.
  *
  * <p>Rules the twins follow, learnt the hard way:
  * <ul>
