@@ -25,7 +25,7 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * in a session, as a model runs them) against the machine's memory bandwidth, measured in the same run by STREAM's
  * copy and triad on arrays far larger than the caches, with the same threads. An op's GB/s counts the least traffic
  * it needs (each input read once, each output written once, an accumulated gradient read and written), so the
- * fraction of STREAM's bandwidth says how close it comes to memory speed. Median of 15 runs after 20 warm-ups.
+ * fraction of STREAM's bandwidth says how close it comes to memory speed. Median of 15 runs after 2 s of warm-up runs.
  *
  * <pre>java --add-modules jdk.incubator.vector -cp app/target/tgpt-jvm.jar dev.tgpt.bench.BandwidthBench</pre>
  */
@@ -33,8 +33,11 @@ public final class BandwidthBench {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
-    /** Untimed runs first: enough for C2 to have compiled the Vector API loops (it takes a while), so runs time steady state. */
-    private static final int WARMUP = 20;
+    /**
+     * Untimed runs first, for this long: until C2 has compiled the Vector API loops, they run the API's Java fallback,
+     * many times slower, and on two cores C2 takes a while (a fixed count of runs was not always enough).
+     */
+    private static final long WARMUP_NANOS = 2_000_000_000L;
 
     private BandwidthBench() {
     }
@@ -106,7 +109,10 @@ public final class BandwidthBench {
         Program p = new Program("bench");
         launches.forEach(p::add);
         try (Session s = jvm.open(p)) {
-            double t = BenchTiming.median(() -> s.run(p), WARMUP, 15);
+            for (long t0 = System.nanoTime(); System.nanoTime() - t0 < WARMUP_NANOS;) {
+                s.run(p);
+            }
+            double t = BenchTiming.median(() -> s.run(p), 0, 15);
             double gbs = bytes / t / 1e9;
             System.out.printf(Locale.ROOT, "| %s | %s | %.2f | %.1f | %.2f |%n", op, shape, t * 1e3, gbs, gbs / stream);
         }

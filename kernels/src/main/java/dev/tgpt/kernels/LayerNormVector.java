@@ -105,21 +105,21 @@ public final class LayerNormVector {
         }
     }
 
-    /** Adds the chunks' partial sums from {@link #backward}, in chunk order, to dweight and dbias. */
+    /**
+     * Adds the chunks' partial sums from {@link #backward}, in chunk order, to dweight and dbias. Plain loops: this runs
+     * once per launch, too seldom for C2 to compile Vector API code early, and the Vector API's Java fallback is slow.
+     */
     public static void addPartials(FloatArray dweight, FloatArray dbias, float[][] partials, int C) {
-        MemorySegment dw = dweight.getSegment();
-        MemorySegment db = dbias.getSegment();
         int P = padded(C);
-        for (int j = 0; j < C; j += L) {
-            VectorMask<Float> m = part(j, C);
-            FloatVector sumW = FloatVector.zero(S);
-            FloatVector sumB = FloatVector.zero(S);
+        for (int c = 0; c < C; c++) {
+            float dw = 0f;
+            float db = 0f;
             for (float[] p : partials) {
-                sumW = sumW.add(FloatVector.fromArray(S, p, j));
-                sumB = sumB.add(FloatVector.fromArray(S, p, P + j));
+                dw += p[c];
+                db += p[P + c];
             }
-            store(load(dw, j, m).add(sumW), dw, j, m);
-            store(load(db, j, m).add(sumB), db, j, m);
+            dweight.set(c, dweight.get(c) + dw);
+            dbias.set(c, dbias.get(c) + db);
         }
     }
 
