@@ -5,7 +5,6 @@ import static dev.tgpt.kernels.VectorRows.S;
 import static dev.tgpt.kernels.VectorRows.load;
 import static dev.tgpt.kernels.VectorRows.part;
 import static dev.tgpt.kernels.VectorRows.store;
-import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import java.lang.foreign.MemorySegment;
 
@@ -72,27 +71,44 @@ public final class LayerNormVector {
         MemorySegment dy = dout.getSegment();
         MemorySegment x = inp.getSegment();
         MemorySegment w = weight.getSegment();
-        long bytes = 8L * padded(C);
-        MemorySegment partial = VectorRows.scratch(2 * padded(C)).asSlice(0, bytes).fill((byte) 0);
+        float[] partial = new float[2 * padded(C)];
         int chunks = chunks(N);
         for (int row = N * chunk / chunks; row < N * (chunk + 1) / chunks; row++) {
             backwardRow(dx, dy, x, w, row * C, mean.get(row), rstd.get(row), C, partial);
         }
-        return partial.toArray(JAVA_FLOAT);
+        return partial;
     }
 
     private static void backwardRow(MemorySegment dx, MemorySegment dy, MemorySegment x, MemorySegment w, int base, float mu, float rs,
-            int C, MemorySegment partial) {
-        FloatVector sumG = FloatVector.zero(S);
-        FloatVector sumGX = FloatVector.zero(S);
+            int C, float[] partial) {
+        float meanG = gradSum(dy, w, base, C) / C;
+        float meanGX = gradDotNormalized(dy, w, x, base, mu, rs, C) / C;
+        addGradients(dx, dy, x, w, base, mu, rs, meanG, meanGX, C, partial);
+    }
+
+    /** Σ dy·w. */
+    private static float gradSum(MemorySegment dy, MemorySegment w, int base, int C) {
+        FloatVector acc = FloatVector.zero(S);
         for (int j = 0; j < C; j += L) {
             VectorMask<Float> m = part(j, C);
-            FloatVector g = load(dy, base + j, m).mul(load(w, j, m)); // 0 outside m
-            sumG = sumG.add(g);
-            sumGX = sumGX.add(g.mul(load(x, base + j, m).sub(mu)).mul(rs));
+            acc = acc.add(load(dy, base + j, m).mul(load(w, j, m)));
         }
-        float meanG = VectorRows.addLanes(sumG) / C;
-        float meanGX = VectorRows.addLanes(sumGX) / C;
+        return VectorRows.addLanes(acc);
+    }
+
+    /** Σ dy·w·x̂. */
+    private static float gradDotNormalized(MemorySegment dy, MemorySegment w, MemorySegment x, int base, float mu, float rs, int C) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int j = 0; j < C; j += L) {
+            VectorMask<Float> m = part(j, C);
+            acc = acc.add(load(dy, base + j, m).mul(load(w, j, m)).mul(load(x, base + j, m).sub(mu)).mul(rs));
+        }
+        return VectorRows.addLanes(acc);
+    }
+
+    /** dx += rs·(g − mean(g) − x̂·mean(g·x̂)), and the row's dy·x̂ and dy into the chunk's partial sums. */
+    private static void addGradients(MemorySegment dx, MemorySegment dy, MemorySegment x, MemorySegment w, int base, float mu, float rs,
+            float meanG, float meanGX, int C, float[] partial) {
         int P = padded(C);
         for (int j = 0; j < C; j += L) {
             VectorMask<Float> m = part(j, C);
@@ -100,8 +116,8 @@ public final class LayerNormVector {
             FloatVector xhat = load(x, base + j, m).sub(mu).mul(rs);
             FloatVector g = d.mul(load(w, j, m));
             store(load(dx, base + j, m).add(g.sub(meanG).sub(xhat.mul(meanGX)).mul(rs)), dx, base + j, m);
-            store(load(partial, j).add(d.mul(xhat)), partial, j);
-            store(load(partial, P + j).add(d), partial, P + j);
+            FloatVector.fromArray(S, partial, j).add(d.mul(xhat)).intoArray(partial, j);
+            FloatVector.fromArray(S, partial, P + j).add(d).intoArray(partial, P + j);
         }
     }
 
