@@ -21,10 +21,10 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * The memory-bound ops on the JVM backend (layernorm, softmax, GELU, cross-entropy; forward and backward, through their launches
- * in a session, as a model runs them) against the machine's memory bandwidth, measured in the same run by STREAM's
- * copy and triad on arrays far larger than the caches, with the same threads. An op's GB/s counts the least traffic
- * it needs (each input read once, each output written once, an accumulated gradient read and written), so the
+ * The memory-bound ops on the JVM backend (layernorm, softmax, GELU, cross-entropy; forward and backward, through their
+ * launches in a session, as a model runs them) against the machine's memory bandwidth, measured in the same run by
+ * STREAM's copy and triad on arrays far larger than the caches, with the same threads. An op's GB/s counts the least
+ * traffic it needs (each input read once, each output written once, an accumulated gradient read and written), so the
  * fraction of STREAM's bandwidth says how close it comes to memory speed. Median of 15 runs after 2 s of warm-up runs.
  *
  * <pre>java --add-modules jdk.incubator.vector -cp app/target/tgpt-jvm.jar dev.tgpt.bench.BandwidthBench</pre>

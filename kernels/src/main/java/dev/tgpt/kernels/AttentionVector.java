@@ -118,7 +118,7 @@ public final class AttentionVector {
             max = max.max(s.blend(max, m.not()));
         }
         float mx = max.reduceLanes(VectorOperators.MAX);
-        // exps through a scratch row off the heap: the shared loop is compiled for native segments only
+        // VectorRows.exps works on segments off the heap (one kind only, so C2 compiles it for that): via a scratch copy
         MemorySegment e = VectorRows.scratch(n + L);
         MemorySegment.copy(p, off, e, JAVA_FLOAT, 0, n);
         float inv = 1f / VectorRows.exps(e, 0, 1f, mx, n, e);

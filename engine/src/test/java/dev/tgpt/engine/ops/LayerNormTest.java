@@ -132,8 +132,8 @@ class LayerNormTest {
         FloatArray db = new FloatArray(C);
         Checks.run(backend, List.of(LayerNormOps.forward(y, mean, rstd, x, w, b, N, C)), new Object[] { x, w, b },
                 new Object[] { y, mean, rstd });
-        Checks.run(backend, LayerNormOps.backward(dx, dw, db, dy, x, w, mean, rstd, N, C), new Object[] { dx, dw, db, dy, x, w, mean, rstd },
-                new Object[] { dx, dw, db });
+        Checks.run(backend, LayerNormOps.backward(dx, dw, db, dy, x, w, mean, rstd, N, C),
+                new Object[] { dx, dw, db, dy, x, w, mean, rstd }, new Object[] { dx, dw, db });
         return new float[][] { y.toHeapArray(), mean.toHeapArray(), rstd.toHeapArray(), dx.toHeapArray(), dw.toHeapArray(),
                 db.toHeapArray() };
     }
