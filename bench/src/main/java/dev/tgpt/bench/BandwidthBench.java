@@ -11,19 +11,21 @@ import dev.tgpt.engine.JvmBackend;
 import dev.tgpt.engine.Launch;
 import dev.tgpt.engine.Program;
 import dev.tgpt.engine.Session;
+import dev.tgpt.engine.ops.CrossEntropyOps;
 import dev.tgpt.engine.ops.GeluOps;
 import dev.tgpt.engine.ops.LayerNormOps;
 import dev.tgpt.engine.ops.SoftmaxOps;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * The memory-bound ops on the JVM backend (layernorm, softmax, GELU; forward and backward, through their launches
- * in a session, as a model runs them) against the machine's memory bandwidth, measured in the same run by STREAM's
- * copy and triad on arrays far larger than the caches, with the same threads. An op's GB/s counts the least traffic
- * it needs (each input read once, each output written once, an accumulated gradient read and written), so the
- * fraction of STREAM's bandwidth says how close it comes to memory speed. Median of 15 runs after 3 warm-ups.
+ * The memory-bound ops on the JVM backend (layernorm, softmax, GELU, cross-entropy; forward and backward, through their
+ * launches in a session, as a model runs them) against the machine's memory bandwidth, measured in the same run by
+ * STREAM's copy and triad on arrays far larger than the caches, with the same threads. An op's GB/s counts the least
+ * traffic it needs (each input read once, each output written once, an accumulated gradient read and written), so the
+ * fraction of STREAM's bandwidth says how close it comes to memory speed. Median of 15 runs after 2 s of warm-up runs.
  *
  * <pre>java --add-modules jdk.incubator.vector -cp app/target/tgpt-jvm.jar dev.tgpt.bench.BandwidthBench</pre>
  */
@@ -31,6 +33,11 @@ public final class BandwidthBench {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    /**
+     * Untimed runs first, for this long: until C2 has compiled the Vector API loops, they run the API's Java fallback,
+     * many times slower, and on two cores C2 takes a while (a fixed count of runs was not always enough).
+     */
+    private static final long WARMUP_NANOS = 2_000_000_000L;
 
     private BandwidthBench() {
     }
@@ -78,13 +85,34 @@ public final class BandwidthBench {
         String gl = N + " × " + 4 * C;
         report(jvm, stream, "gelu forward", gl, List.of(GeluOps.forward(g, h, n)), 2L * n * 4);
         report(jvm, stream, "gelu backward", gl, List.of(GeluOps.backward(dh, dg, h, n)), 4L * n * 4);
+
+        // GPT-2's vocabulary: forward and backward together read the logits twice and dlogits once, and write dlogits
+        int rowsV = 1024;
+        int V = 50257;
+        FloatArray logits = BenchTiming.random(r, rowsV * V);
+        IntArray targets = new IntArray(rowsV);
+        for (int i = 0; i < rowsV; i++) {
+            targets.set(i, r.nextInt(V));
+        }
+        FloatArray losses = new FloatArray(rowsV);
+        FloatArray logSumExp = new FloatArray(rowsV);
+        FloatArray dloss = new FloatArray(rowsV);
+        dloss.init(1f / rowsV);
+        FloatArray dlogits = new FloatArray(rowsV * V);
+        report(jvm, stream, "cross-entropy forward + backward", rowsV + " × " + V,
+                List.of(CrossEntropyOps.forward(losses, logSumExp, logits, targets, rowsV, V),
+                        CrossEntropyOps.backward(dlogits, logits, logSumExp, targets, dloss, rowsV, V)),
+                4L * rowsV * V * 4);
     }
 
     private static void report(JvmBackend jvm, double stream, String op, String shape, List<Launch> launches, long bytes) {
         Program p = new Program("bench");
         launches.forEach(p::add);
         try (Session s = jvm.open(p)) {
-            double t = BenchTiming.median(() -> s.run(p), 3, 15);
+            for (long t0 = System.nanoTime(); System.nanoTime() - t0 < WARMUP_NANOS;) {
+                s.run(p);
+            }
+            double t = BenchTiming.median(() -> s.run(p), 0, 15);
             double gbs = bytes / t / 1e9;
             System.out.printf(Locale.ROOT, "| %s | %s | %.2f | %.1f | %.2f |%n", op, shape, t * 1e3, gbs, gbs / stream);
         }

@@ -118,14 +118,11 @@ public final class AttentionVector {
             max = max.max(s.blend(max, m.not()));
         }
         float mx = max.reduceLanes(VectorOperators.MAX);
-        FloatVector sum = FloatVector.zero(S);
-        for (int j = 0; j < n; j += L) {
-            VectorMask<Float> m = S.indexInRange(j, n);
-            FloatVector e = FloatVector.fromArray(S, p, off + j, m).sub(mx).lanewise(VectorOperators.EXP);
-            e.intoArray(p, off + j, m);
-            sum = sum.add(e, m);
-        }
-        float inv = 1f / sum.reduceLanes(VectorOperators.ADD);
+        // VectorRows.exps works on segments off the heap (one kind only, so C2 compiles it for that): via a scratch copy
+        MemorySegment e = VectorRows.scratch(n + L);
+        MemorySegment.copy(p, off, e, JAVA_FLOAT, 0, n);
+        float inv = 1f / VectorRows.exps(e, 0, 1f, mx, n, e);
+        MemorySegment.copy(e, JAVA_FLOAT, 0, p, off, n);
         for (int j = 0; j < n; j += L) {
             VectorMask<Float> m = S.indexInRange(j, n);
             FloatVector.fromArray(S, p, off + j, m).mul(inv).intoArray(p, off + j, m);
@@ -140,7 +137,7 @@ public final class AttentionVector {
             VectorMask<Float> m = S.indexInRange(j, n);
             acc = FloatVector.fromArray(S, p, off + j, m).fma(FloatVector.fromArray(S, d, off + j, m), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorRows.addLanes(acc);
         for (int j = 0; j < width; j += L) {
             FloatVector.fromArray(S, p, off + j).mul(FloatVector.fromArray(S, d, off + j).sub(sum)).intoArray(d, off + j);
         }

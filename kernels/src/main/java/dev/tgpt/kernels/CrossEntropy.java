@@ -17,7 +17,7 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  *
  * A target outside [0, V) (the ignore value is any negative id) marks a row that does not count: loss 0, no gradient.
  * The engine fills dloss, e.g. with 1/#counted rows for a mean loss. Forward runs one work-group per row (max and sum
- * reduced in local memory); backward is element-wise. The JVM backend runs the same helpers.
+ * reduced in local memory); backward is element-wise. The JVM backend runs {@link CrossEntropyVector}.
  */
 public final class CrossEntropy {
 
@@ -55,14 +55,6 @@ public final class CrossEntropy {
         if (lid == 0) {
             finishRow(losses, logSumExp, logits, targets, row, base, max, partial[0], V);
         }
-    }
-
-    /** The JVM backend's forward of one row. */
-    public static void crossEntropyForwardRow(FloatArray losses, FloatArray logSumExp, FloatArray logits, IntArray targets, int row,
-            int V) {
-        int base = row * V;
-        float max = Softmax.scaledMax(logits, base, 1f, 0, 1, V);
-        finishRow(losses, logSumExp, logits, targets, row, base, max, Softmax.expSum(logits, base, 1f, max, 0, 1, V), V);
     }
 
     /** Adds to dlogits, one element per work-item. */

@@ -14,7 +14,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * </pre>
  *
  * On a device, one work-group per row: its work-items stride over the row, then reduce in local memory. The JVM
- * backend runs the same row helpers with {@code from = 0, step = 1}, one row per iteration.
+ * backend runs {@link LayerNormVector}.
  */
 public final class LayerNorm {
 
@@ -58,17 +58,6 @@ public final class LayerNorm {
         }
     }
 
-    /** The JVM backend's forward of one row. */
-    public static void layerNormForwardRow(FloatArray out, FloatArray mean, FloatArray rstd, FloatArray inp, FloatArray weight,
-            FloatArray bias, int row, int C) {
-        int base = row * C;
-        float mu = sum(inp, base, 0, 1, C) / C;
-        float rs = 1f / TornadoMath.sqrt(squaredDeviation(inp, base, mu, 0, 1, C) / C + EPS);
-        normalize(out, inp, weight, bias, base, mu, rs, 0, 1, C);
-        mean.set(row, mu);
-        rstd.set(row, rs);
-    }
-
     /** dx for one row per work-group; dw and db come from {@link #layerNormBackwardWeights}. */
     public static void layerNormBackward(KernelContext ctx, FloatArray dinp, FloatArray dout, FloatArray inp, FloatArray weight,
             FloatArray mean, FloatArray rstd, int C) {
@@ -91,17 +80,6 @@ public final class LayerNorm {
         }
         ctx.localBarrier();
         backwardInput(dinp, dout, inp, weight, base, mu, rs, sumG[0] / C, sumGX[0] / C, lid, step, C);
-    }
-
-    /** The JVM backend's dx of one row. */
-    public static void layerNormBackwardRow(FloatArray dinp, FloatArray dout, FloatArray inp, FloatArray weight, FloatArray mean,
-            FloatArray rstd, int row, int C) {
-        int base = row * C;
-        float mu = mean.get(row);
-        float rs = rstd.get(row);
-        float meanG = gradSum(dout, weight, base, 0, 1, C) / C;
-        float meanGX = gradDotNormalized(dout, weight, inp, base, mu, rs, 0, 1, C) / C;
-        backwardInput(dinp, dout, inp, weight, base, mu, rs, meanG, meanGX, 0, 1, C);
     }
 
     /** dw and db, one channel per work-item, summed over the N rows in a fixed order (no atomics, reproducible). */

@@ -15,7 +15,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * </pre>
  *
  * On a device, one work-group per row: its work-items stride over the row, then reduce in local memory. The JVM
- * backend runs the same row helpers with {@code from = 0, step = 1}. {@code causal} is 0 or 1.
+ * backend runs {@link SoftmaxVector}. {@code causal} is 0 or 1.
  */
 public final class Softmax {
 
@@ -55,15 +55,6 @@ public final class Softmax {
         normalize(out, inp, base, scale, max, 1f / partial[0], lid, step, visible, T);
     }
 
-    /** The JVM backend's forward of one row. */
-    public static void softmaxForwardRow(FloatArray out, FloatArray inp, float scale, int T, int causal, int row) {
-        int base = row * T;
-        int visible = visibleColumns(row, T, causal);
-        float max = scaledMax(inp, base, scale, 0, 1, visible);
-        float sum = expSum(inp, base, scale, max, 0, 1, visible);
-        normalize(out, inp, base, scale, max, 1f / sum, 0, 1, visible, T);
-    }
-
     /** Given the forward's output y (out) and dy (dout), adds to dinp. */
     public static void softmaxBackward(KernelContext ctx, FloatArray dinp, FloatArray dout, FloatArray out, float scale, int T, int causal) {
         int row = ctx.groupIdx;
@@ -81,13 +72,6 @@ public final class Softmax {
         }
         ctx.localBarrier();
         backwardInput(dinp, dout, out, base, scale, partial[0], lid, step, visible);
-    }
-
-    /** The JVM backend's backward of one row. */
-    public static void softmaxBackwardRow(FloatArray dinp, FloatArray dout, FloatArray out, float scale, int T, int causal, int row) {
-        int base = row * T;
-        int visible = visibleColumns(row, T, causal);
-        backwardInput(dinp, dout, out, base, scale, dot(out, dout, base, 0, 1, visible), 0, 1, visible);
     }
 
     /** Columns [0, visible) of the row take part; the rest are masked. */

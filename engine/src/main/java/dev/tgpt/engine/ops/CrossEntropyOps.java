@@ -2,6 +2,7 @@ package dev.tgpt.engine.ops;
 
 import dev.tgpt.engine.Launch;
 import dev.tgpt.kernels.CrossEntropy;
+import dev.tgpt.kernels.CrossEntropyVector;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
@@ -17,7 +18,7 @@ public final class CrossEntropyOps {
     public static Launch forward(FloatArray losses, FloatArray logSumExp, FloatArray logits, IntArray targets, int N, int V) {
         return Launch.groups("crossEntropyForward", N, CrossEntropy.GROUP,
                 (g, id, ctx) -> g.task(id, CrossEntropy::crossEntropyForward, ctx, losses, logSumExp, logits, targets, V),
-                jvm -> jvm.parallelFor(N, row -> CrossEntropy.crossEntropyForwardRow(losses, logSumExp, logits, targets, row, V)));
+                jvm -> jvm.parallelFor(N, row -> CrossEntropyVector.forward(losses, logSumExp, logits, targets, row, V)));
     }
 
     /** Adds (softmax − onehot)·dloss to dlogits; dloss [N] is the gradient of the total loss with respect to each row's loss. */
@@ -25,10 +26,6 @@ public final class CrossEntropyOps {
             int V) {
         return Launch.parallel("crossEntropyBackward",
                 (g, id) -> g.task(id, CrossEntropy::crossEntropyBackward, dlogits, logits, logSumExp, targets, dloss, N, V),
-                jvm -> jvm.parallelFor(N, row -> {
-                    for (int j = 0; j < V; j++) {
-                        CrossEntropy.backwardAt(dlogits, logits, logSumExp, targets, dloss, row * V + j, V);
-                    }
-                }));
+                jvm -> jvm.parallelFor(N, row -> CrossEntropyVector.backward(dlogits, logits, logSumExp, targets, dloss, row, V)));
     }
 }

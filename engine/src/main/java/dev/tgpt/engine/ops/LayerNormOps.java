@@ -4,6 +4,7 @@ import java.util.List;
 
 import dev.tgpt.engine.Launch;
 import dev.tgpt.kernels.LayerNorm;
+import dev.tgpt.kernels.LayerNormVector;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /** Launches of {@link LayerNorm} over N rows of C. */
@@ -16,18 +17,23 @@ public final class LayerNormOps {
             int N, int C) {
         return Launch.groups("layerNormForward", N, LayerNorm.GROUP,
                 (g, id, ctx) -> g.task(id, LayerNorm::layerNormForward, ctx, out, mean, rstd, inp, weight, bias, C),
-                jvm -> jvm.parallelFor(N, row -> LayerNorm.layerNormForwardRow(out, mean, rstd, inp, weight, bias, row, C)));
+                jvm -> jvm.parallelFor(N, row -> LayerNormVector.forward(out, mean, rstd, inp, weight, bias, row, C)));
     }
 
-    /** Adds to dinp, dweight and dbias. */
+    /**
+     * Adds to dinp, dweight and dbias. On the JVM backend the first launch also sums dw and db over fixed chunks of rows
+     * (in the same pass over dout and inp as dx), and the second adds up the chunks' partial sums.
+     */
     public static List<Launch> backward(FloatArray dinp, FloatArray dweight, FloatArray dbias, FloatArray dout, FloatArray inp,
             FloatArray weight, FloatArray mean, FloatArray rstd, int N, int C) {
+        float[][] partials = new float[LayerNormVector.chunks(N)][];
         return List.of(
                 Launch.groups("layerNormBackward", N, LayerNorm.GROUP,
                         (g, id, ctx) -> g.task(id, LayerNorm::layerNormBackward, ctx, dinp, dout, inp, weight, mean, rstd, C),
-                        jvm -> jvm.parallelFor(N, row -> LayerNorm.layerNormBackwardRow(dinp, dout, inp, weight, mean, rstd, row, C))),
+                        jvm -> jvm.parallelFor(partials.length,
+                                k -> partials[k] = LayerNormVector.backward(dinp, dout, inp, weight, mean, rstd, k, N, C))),
                 Launch.parallel("layerNormBackwardWeights",
                         (g, id) -> g.task(id, LayerNorm::layerNormBackwardWeights, dweight, dbias, dout, inp, mean, rstd, N, C),
-                        jvm -> jvm.parallelFor(C, c -> LayerNorm.weightGradColumn(dweight, dbias, dout, inp, mean, rstd, c, N, C))));
+                        jvm -> LayerNormVector.addPartials(dweight, dbias, partials, C)));
     }
 }

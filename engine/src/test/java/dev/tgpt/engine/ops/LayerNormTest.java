@@ -1,7 +1,9 @@
 package dev.tgpt.engine.ops;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Random;
 
 import org.junit.jupiter.api.Test;
@@ -11,6 +13,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.FiniteDifferences;
 import dev.tgpt.engine.Fixtures;
+import dev.tgpt.engine.JvmBackend;
 import dev.tgpt.engine.check.CheckResult;
 import dev.tgpt.engine.check.Checks;
 import dev.tgpt.engine.check.LayerNormCheck;
@@ -83,5 +86,55 @@ class LayerNormTest {
             assertTrue(Checks.error(dw, Checks.toDouble(f.floats("dw"))) < 1e-5);
             assertTrue(Checks.error(db, Checks.toDouble(f.floats("db"))) < 1e-5);
         }
+    }
+
+    /**
+     * The JVM backend sums dw and db by fixed chunks of rows, so it gives the same bits on any number of threads (exact
+     * resume relies on it). 203 rows: more than the chunks and not a multiple of their number; 771 columns: not a whole
+     * number of vectors. The chunked sums also agree with the reference.
+     */
+    @Test
+    void jvmBackendGivesTheSameBitsOnAnyNumberOfThreads() {
+        int N = 203;
+        int C = 771;
+        float[][] one = forwardBackward(new JvmBackend(1), N, C);
+        for (int threads : new int[] { 2, 3 }) {
+            float[][] more = forwardBackward(new JvmBackend(threads), N, C);
+            for (int i = 0; i < one.length; i++) {
+                assertArrayEquals(one[i], more[i], threads + " threads, output " + i);
+            }
+        }
+        Random r = new Random(11);
+        double[] x = Checks.toDouble(Checks.random(r, N * C, 2f));
+        double[] w = Checks.toDouble(Checks.random(r, C, 1f));
+        double[] dy = Checks.toDouble(Checks.random(r, N * C, 1f));
+        double[] dx = new double[N * C];
+        double[] dw = new double[C];
+        double[] db = new double[C];
+        LayerNormReference.backward(dy, x, w, dx, dw, db, N, C);
+        assertTrue(Checks.error(FloatArray.fromArray(one[3]), dx) < 1e-4);
+        assertTrue(Checks.error(FloatArray.fromArray(one[4]), dw) < 1e-4);
+        assertTrue(Checks.error(FloatArray.fromArray(one[5]), db) < 1e-4);
+    }
+
+    /** y, mean, rstd, dx, dw, db from zero gradients, for inputs drawn from a fixed seed. */
+    private static float[][] forwardBackward(Backend backend, int N, int C) {
+        Random r = new Random(11);
+        FloatArray x = Checks.random(r, N * C, 2f);
+        FloatArray w = Checks.random(r, C, 1f);
+        FloatArray dy = Checks.random(r, N * C, 1f);
+        FloatArray b = new FloatArray(C);
+        FloatArray y = new FloatArray(N * C);
+        FloatArray mean = new FloatArray(N);
+        FloatArray rstd = new FloatArray(N);
+        FloatArray dx = new FloatArray(N * C);
+        FloatArray dw = new FloatArray(C);
+        FloatArray db = new FloatArray(C);
+        Checks.run(backend, List.of(LayerNormOps.forward(y, mean, rstd, x, w, b, N, C)), new Object[] { x, w, b },
+                new Object[] { y, mean, rstd });
+        Checks.run(backend, LayerNormOps.backward(dx, dw, db, dy, x, w, mean, rstd, N, C),
+                new Object[] { dx, dw, db, dy, x, w, mean, rstd }, new Object[] { dx, dw, db });
+        return new float[][] { y.toHeapArray(), mean.toHeapArray(), rstd.toHeapArray(), dx.toHeapArray(), dw.toHeapArray(),
+                db.toHeapArray() };
     }
 }
