@@ -2,6 +2,9 @@ package dev.tgpt.app;
 
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.Locale;
+
+import dev.tgpt.gpt.TrainingRun;
 
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -25,6 +28,51 @@ final class Progress {
         err.println(line);
         err.flush();
         bar.refresh();
+    }
+
+    /**
+     * Progress of a run of several stages (SFT, reward model, PPO): a bar per stage, started when a stage's step count
+     * starts again, with messages printed above it.
+     */
+    static final class Stages implements TrainingRun.Listener, AutoCloseable {
+        private final String task;
+        private final PrintWriter err;
+        private ProgressBar bar;
+        private int last;
+
+        Stages(String task, PrintWriter err) {
+            this.task = task;
+            this.err = err;
+        }
+
+        @Override
+        public void step(int step, int steps, float loss, Float valLoss, double tokensPerSecond) {
+            if (bar == null || step <= last) {
+                close();
+                bar = bar(task, steps);
+            }
+            last = step;
+            bar.stepTo(step);
+            bar.setExtraMessage(String.format(Locale.ROOT, "%.3f", loss));
+        }
+
+        @Override
+        public void message(String line) {
+            if (bar == null) {
+                err.println(line);
+                err.flush();
+            } else {
+                above(bar, err, line);
+            }
+        }
+
+        @Override
+        public void close() {
+            if (bar != null) {
+                bar.close();
+                bar = null;
+            }
+        }
     }
 
     static String format(Duration d) {

@@ -44,11 +44,7 @@ public final class Classifier implements Head {
         this.B = batch;
         this.C = channels;
         weight = new FloatArray(classes * channels);
-        SplittableRandom r = new SplittableRandom(seed);
-        for (int i = 0; i < weight.getSize(); i++) {
-            // Box–Muller, as Parameters.initialise
-            weight.set(i, (float) (Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble()) * 0.02));
-        }
+        Parameters.normal(weight, 0.02, new SplittableRandom(seed));
         dweight = new FloatArray(classes * channels);
         labels = new IntArray(batch);
         rows = new IntArray(batch);

@@ -72,7 +72,8 @@ public final class Gpt {
         final FloatArray lnfRstd;
         public final FloatArray logits;
         public final FloatArray losses;
-        final FloatArray logSumExp;
+        /** Per position: log Σ exp(logits), kept by the cross-entropy for its backward (a policy's entropy reads it). */
+        public final FloatArray logSumExp;
         // gradients of activations; one set of block buffers serves every layer in turn (datt: the attention
         // backward's scratch, which its kernels overwrite)
         final FloatArray dresidual;

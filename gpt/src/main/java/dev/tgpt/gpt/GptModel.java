@@ -1,13 +1,10 @@
 package dev.tgpt.gpt;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.Devices;
-import dev.tgpt.engine.Program;
-import dev.tgpt.engine.Session;
 import dev.tgpt.engine.UserError;
 import dev.tgpt.gpt.data.Tokenizer;
 import dev.tgpt.gpt.io.Checkpoint;
@@ -77,25 +74,19 @@ public final class GptModel implements AutoCloseable {
         if (T > model.config.context()) {
             throw new UserError("the text has " + tokens.length + " tokens; the model scores at most " + (model.config.context() + 1));
         }
-        Gpt exact = new Gpt(model.config.withDropout(0f), model.params);
-        Gpt.Activations a = exact.activations(1, T);
-        for (int t = 0; t < T; t++) {
-            a.tokens.set(t, tokens[t]);
-            a.targets.set(t, tokens[t + 1]);
+        try (Scorer scorer = new Scorer(model, backend, 1, T, null)) {
+            scorer.score((inputs, targets) -> {
+                for (int t = 0; t < T; t++) {
+                    inputs.set(t, tokens[t]);
+                    targets.set(t, tokens[t + 1]);
+                }
+            });
+            double sum = 0;
+            for (int t = 0; t < T; t++) {
+                sum -= scorer.activations().losses.get(t);
+            }
+            return sum;
         }
-        List<Object> state = new ArrayList<>();
-        model.params.tensors().forEach(t -> state.add(t.data()));
-        state.addAll(a.buffers());
-        Program p = new Program("score").state(state.toArray()).inputs(a.tokens, a.targets).outputs(a.losses);
-        exact.forward(a, false).forEach(p::add);
-        try (Session s = backend.open(p)) {
-            s.run(p);
-        }
-        double sum = 0;
-        for (int t = 0; t < T; t++) {
-            sum -= a.losses.get(t);
-        }
-        return sum;
     }
 
     /** One optimizer step (see {@link Trainer}); the first call fixes the options for the ones after it. */

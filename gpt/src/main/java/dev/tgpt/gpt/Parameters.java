@@ -97,11 +97,15 @@ public final class Parameters {
             if (t.shape().length == 1) {
                 t.data().init(layerNormWeight ? 1f : 0f);
             } else {
-                double std = t.residualOut() ? residualStd : 0.02;
-                for (int i = 0; i < t.size(); i++) {
-                    t.data().set(i, (float) (gaussian(random) * std));
-                }
+                normal(t.data(), t.residualOut() ? residualStd : 0.02, random);
             }
+        }
+    }
+
+    /** Fills data with N(0, std²) deviates (a head's initialisation too). */
+    public static void normal(FloatArray data, double std, SplittableRandom random) {
+        for (int i = 0; i < data.getSize(); i++) {
+            data.set(i, (float) (gaussian(random) * std));
         }
     }
 

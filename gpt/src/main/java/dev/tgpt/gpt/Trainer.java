@@ -50,6 +50,20 @@ public final class Trainer implements AutoCloseable {
         void next(IntArray inputs, IntArray targets);
     }
 
+    /**
+     * One micro-batch of an optimizer step whose micro-batches differ (PPO's rollouts, then pretraining text): fills
+     * the inputs, targets and a head's inputs, and returns the weight of its mean language-modelling loss in the
+     * step's objective (0: the head's loss alone).
+     */
+    @FunctionalInterface
+    public interface MicroBatch {
+        float fill(IntArray inputs, IntArray targets);
+
+        /** Called after the micro-batch ran, while its outputs (the losses, a head's outputs) are on the host. */
+        default void ran() {
+        }
+    }
+
     private final Gpt model;
     private final Options options;
     private final Parameters grads;
@@ -72,8 +86,11 @@ public final class Trainer implements AutoCloseable {
         this(model, backend, options, null);
     }
 
-    /** With a head trained on top of the model (its loss joins the model's; null: language modelling only). */
-    public Trainer(Gpt model, Backend backend, Options options, Head head) {
+    /**
+     * With a head trained on top of the model (its loss joins the model's; null: language modelling only), and extra
+     * programs opened in the same session, sharing the model's parameters on the device (PPO's rollouts).
+     */
+    public Trainer(Gpt model, Backend backend, Options options, Head head, Program... extra) {
         this.model = model;
         this.options = options;
         this.grads = new Parameters(model.config);
@@ -133,7 +150,9 @@ public final class Trainer implements AutoCloseable {
         if (head != null) {
             head.forward(act).forEach(evaluation::add);
         }
-        session = backend.open(microStep, update, evaluation);
+        List<Program> programs = new ArrayList<>(List.of(microStep, update, evaluation));
+        programs.addAll(List.of(extra));
+        session = backend.open(programs.toArray(Program[]::new));
     }
 
     /** Optimizer steps done so far. */
@@ -156,16 +175,26 @@ public final class Trainer implements AutoCloseable {
      * a head adds its own loss); the mean is over the targets that are not ignored.
      */
     public float trainStep(BatchSource data, float lmWeight) {
+        MicroBatch micro = (inputs, targets) -> {
+            data.next(inputs, targets);
+            return lmWeight / options.accumulation();
+        };
+        return trainStep(java.util.Collections.nCopies(options.accumulation(), micro));
+    }
+
+    /** One optimizer step over these micro-batches; returns their mean language-modelling loss (unweighted). */
+    public float trainStep(List<? extends MicroBatch> micro) {
         double loss = 0;
-        for (int micro = 0; micro < options.accumulation(); micro++) {
-            data.next(act.tokens, act.targets);
+        for (MicroBatch batch : micro) {
+            float weight = batch.fill(act.tokens, act.targets);
             int counted = 0;
             for (int i = 0; i < act.N; i++) {
                 counted += act.targets.get(i) >= 0 ? 1 : 0;
             }
-            act.dlosses.init(counted == 0 ? 0f : lmWeight / (counted * options.accumulation()));
+            act.dlosses.init(counted == 0 ? 0f : weight / counted);
             act.seed.set(0, seed(options.seed(), dropoutCounter++));
             run(microStep);
+            batch.ran();
             loss += meanLoss();
         }
         float lr = options.learningRate(step);
@@ -173,7 +202,7 @@ public final class Trainer implements AutoCloseable {
         AdamWOps.hyperparameters(hyperDecay, lr, options.beta1(), options.beta2(), options.eps(), options.weightDecay(), step);
         AdamWOps.hyperparameters(hyperNoDecay, lr, options.beta1(), options.beta2(), options.eps(), 0f, step);
         run(update);
-        return (float) (loss / options.accumulation());
+        return (float) (loss / micro.size());
     }
 
     /** The mean loss over {@code batches} batches, without dropout and without touching the gradients. */
@@ -187,7 +216,8 @@ public final class Trainer implements AutoCloseable {
         return (float) (loss / batches);
     }
 
-    private void run(Program p) {
+    /** Runs one of the programs (the trainer's own, or one of the extra ones) in the trainer's session. */
+    public void run(Program p) {
         session.run(p);
         compileNanos += Math.max(0, session.profile().compileNanos());
     }
@@ -207,6 +237,11 @@ public final class Trainer implements AutoCloseable {
             }
         }
         return n == 0 ? 0 : sum / n;
+    }
+
+    /** Copies state arrays of the session (an extra program's results, say) to the host. */
+    public void read(Object... arrays) {
+        session.read(arrays);
     }
 
     /** Brings parameters and AdamW's moments to the host, e.g. before a checkpoint. */

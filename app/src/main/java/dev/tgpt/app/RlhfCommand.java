@@ -1,0 +1,118 @@
+package dev.tgpt.app;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import dev.tgpt.engine.UserError;
+import dev.tgpt.gpt.io.Checkpoint;
+import dev.tgpt.rlhf.Demo;
+import dev.tgpt.rlhf.Pipeline;
+import dev.tgpt.rlhf.RewardModel;
+import dev.tgpt.rlhf.RlhfConfig;
+import dev.tgpt.rlhf.data.RlhfData;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "rlhf", mixinStandardHelpOptions = true, sortOptions = false,
+        description = { "InstructGPT's pipeline: SFT, then a reward model on K-way rankings, then PPO (or PPO-ptx) against it, into OUT/sft, "
+                + "OUT/rm and OUT/ppo.",
+                "--config FILE: a JSON file of the three steps' settings (see README); --demo tiny|shakespeare: the end-to-end demo with a "
+                        + "programmatic labeler on Shakespeare, which writes its own data and OUT/report.json." })
+final class RlhfCommand implements Callable<Integer> {
+
+    static final ObjectMapper JSON = new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(SerializationFeature.INDENT_OUTPUT);
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    DeviceOption device;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "The three steps' settings (JSON).")
+    Path config;
+
+    @Option(names = "--demo", paramLabel = "NAME", description = "tiny (pretrains its own small model; a few minutes) or shakespeare (on --init).")
+    String demo;
+
+    @Option(names = "--init", paramLabel = "DIR", description = "The demo's pretrained character model. Default: the main job's, runs/shakespeare/checkpoint.")
+    Path init;
+
+    @Option(names = "--corpus", paramLabel = "FILE", defaultValue = "data/tinyshakespeare.txt", description = "The demo's text. Default: ${DEFAULT-VALUE}.")
+    Path corpus;
+
+    @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs/rlhf", description = "Default: ${DEFAULT-VALUE}.")
+    Path out;
+
+    @Override
+    public Integer call() {
+        if ((config == null) == (demo == null)) {
+            throw new UserError("give either --config FILE or --demo tiny|shakespeare");
+        }
+        if (Files.exists(out.resolve("sft"))) {
+            throw new UserError(out + " already holds a run; choose another --out");
+        }
+        try (Progress.Stages progress = new Progress.Stages("rlhf", spec.commandLine().getErr())) {
+            if (demo != null) {
+                Path model = demo.equals("shakespeare") ? (init != null ? init : Path.of("runs/shakespeare/checkpoint")) : init;
+                Map<String, Object> report = Demo.run(demo, model, corpus, out, device.backend(), progress);
+                write(out.resolve("report.json"), report);
+                progress.close();
+                spec.commandLine().getOut().println(JSON.writeValueAsString(report));
+            } else {
+                RlhfConfig c = read(config);
+                if (c.model == null) {
+                    throw new UserError(config + ": \"model\" (the pretrained model) is missing");
+                }
+                var backend = device.backend();
+                Path sft = Pipeline.sft(Checkpoint.load(Path.of(c.model)), c.sft, out.resolve("sft"), backend, progress);
+                RewardModel.Result rm = Pipeline.rm(Checkpoint.load(sft), c.rm, RlhfData.demonstrations(Path.of(c.sft.data)), out.resolve("rm"), backend,
+                        progress);
+                var ppo = Pipeline.ppo(sft, rm.dir(), c.ppo, c.pretrainData == null ? null : Path.of(c.pretrainData), out.resolve("ppo"), backend, progress,
+                        null);
+                progress.close();
+                spec.commandLine().getOut().printf("reward model: held-out accuracy %.3f%nPPO: reward %.3f, KL %.3f%npolicy: %s%n", rm.valAccuracy(),
+                        ppo.reward(), ppo.kl(), ppo.checkpoint());
+            }
+        } catch (JacksonException e) {
+            throw new IllegalStateException(e);
+        }
+        spec.commandLine().getOut().flush();
+        return 0;
+    }
+
+    static RlhfConfig read(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new UserError("no config file " + file);
+        }
+        try {
+            return JSON.readValue(file.toFile(), RlhfConfig.class);
+        } catch (JacksonException e) {
+            throw new UserError(file + ": " + e.getOriginalMessage() + " (line " + e.getLocation().getLineNr() + ")");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static void write(Path file, Object value) {
+        try {
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, JSON.writeValueAsString(value) + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

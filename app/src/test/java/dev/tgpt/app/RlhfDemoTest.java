@@ -1,0 +1,46 @@
+package dev.tgpt.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/** `./tgpt rlhf --demo tiny`, end to end on the JVM backend: the reward model beats chance and PPO raises the reward. */
+class RlhfDemoTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void tinyDemoLearnsTheLabelersPreference() throws Exception {
+        Path out = dir.resolve("rlhf");
+        TgptTest.Run r = TgptTest.run("rlhf", "--demo", "tiny", "--device", "jvm", "--corpus", "../data/tinyshakespeare.txt", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        ObjectMapper json = new ObjectMapper();
+        JsonNode report = json.readTree(out.resolve("report.json").toFile());
+        // held-out pairs of the tiny reward model; chance is 0.5
+        assertTrue(report.get("rm_val_acc").asDouble() > 0.5, report.toString());
+        for (String run : List.of("sft", "rm", "ppo", "ppo-ptx")) {
+            assertTrue(Files.exists(out.resolve(run).resolve("checkpoint/model.safetensors")), run);
+        }
+        List<Double> reward = Files.readAllLines(out.resolve("ppo/metrics.jsonl")).stream().map(l -> {
+            try {
+                return json.readTree(l).get("reward").asDouble();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }).toList();
+        int k = 3;
+        double first = reward.subList(0, k).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        double last = reward.subList(reward.size() - k, reward.size()).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        assertTrue(last > first, "reward of the first iterations " + first + ", of the last " + last);
+    }
+}

@@ -1,0 +1,179 @@
+package dev.tgpt.rlhf;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import dev.tgpt.engine.Backend;
+import dev.tgpt.engine.UserError;
+import dev.tgpt.gpt.Gpt;
+import dev.tgpt.gpt.GptConfig;
+import dev.tgpt.gpt.Parameters;
+import dev.tgpt.gpt.Sampler;
+import dev.tgpt.gpt.Trainer;
+import dev.tgpt.gpt.TrainingRun;
+import dev.tgpt.gpt.data.CharTokenizer;
+import dev.tgpt.gpt.data.Dataset;
+import dev.tgpt.gpt.data.Tokenizer;
+import dev.tgpt.gpt.io.Checkpoint;
+import dev.tgpt.rlhf.data.Comparison;
+import dev.tgpt.rlhf.data.Demonstration;
+import dev.tgpt.rlhf.data.RlhfData;
+
+/**
+ * The end-to-end InstructGPT demo on Shakespeare, with a programmatic {@link Labeler} standing in for people: its
+ * preference (positive words, and a response that ends) is one the pretrained model does not already satisfy. From a
+ * pretrained character model (trained here for the tiny demo, or given), it writes DIR/data (demonstrations, K-way
+ * rankings of the SFT model's own samples, prompts: TRL's JSONL formats), then runs SFT (DIR/sft), the reward model
+ * (DIR/rm), PPO (DIR/ppo) and PPO-ptx (DIR/ppo-ptx), and judges SFT's and PPO's samples on held-out prompts with the
+ * labeler, not the learned reward model. DIR/report.json holds the figures README shows.
+ */
+public final class Demo {
+
+    /** Sizes of one demo. */
+    public record Size(int pretrainSteps, int sftSteps, int rankedPrompts, int slots, int rmSteps, int ppoIterations, int heldOut) {
+        public static Size of(String name) {
+            return switch (name) {
+                case "tiny" -> new Size(300, 100, 192, 4, 120, 12, 64);
+                case "shakespeare" -> new Size(0, 300, 600, 4, 300, 40, 128);
+                default -> throw new UserError("no demo '" + name + "'; demos: tiny (CI-sized, pretrains its own model), shakespeare (on --init)");
+            };
+        }
+    }
+
+    static final int MAX_RESPONSE = 40;
+    static final double LABEL_NOISE = 0.5;
+
+    private Demo() {
+    }
+
+    /**
+     * @param init a pretrained character-level model; null: pretrain a small one on the corpus first (the tiny demo)
+     */
+    public static Map<String, Object> run(String name, Path init, Path corpusFile, Path out, Backend backend, TrainingRun.Listener listener) {
+        Size size = Size.of(name);
+        String corpus = Dataset.readText(corpusFile);
+        Checkpoint pretrained = init != null ? Checkpoint.load(init) : pretrain(corpusFile, size, out.resolve("pretrain"), backend, listener);
+        Tokenizer tokenizer = pretrained.tokenizer();
+        if (tokenizer == null) {
+            throw new UserError(init + " names no tokenizer, so the demo's texts cannot be encoded");
+        }
+        Labeler labeler = new Labeler(LABEL_NOISE);
+        List<String> prompts = DemoData.prompts(corpus, Integer.MAX_VALUE, 7);
+        List<String> heldOut = prompts.subList(0, size.heldOut());
+        List<String> train = prompts.subList(size.heldOut(), prompts.size());
+        List<Demonstration> demos = DemoData.demonstrations(corpus, labeler, 4000);
+        Path data = out.resolve("data");
+        RlhfData.writeDemonstrations(data.resolve("sft.jsonl"), demos);
+        RlhfData.writePrompts(data.resolve("prompts.jsonl"), train);
+        RlhfConfig c = RlhfConfig.demo(size, data);
+        Map<String, Object> report = new LinkedHashMap<>();
+
+        Path sft = Pipeline.sft(pretrained, c.sft, out.resolve("sft"), backend, listener);
+        Checkpoint sftModel = Checkpoint.load(sft);
+        List<Comparison> comparisons = rankSamples(sftModel, train.subList(0, Math.min(size.rankedPrompts(), train.size())), size.slots(), labeler,
+                backend);
+        RlhfData.writeComparisons(data.resolve("rm.jsonl"), comparisons);
+        RewardModel.Result rm = Pipeline.rm(sftModel, c.rm, demos, out.resolve("rm"), backend, listener);
+        report.put("rm_val_acc", rm.valAccuracy());
+
+        List<Sample> sftSamples = samples(sftModel, heldOut, backend);
+        report.put("sft_labeler", meanScore(labeler, sftSamples));
+        for (String variant : List.of("ppo", "ppo-ptx")) {
+            c.ppo.ptx = variant.equals("ppo") ? 0f : RlhfConfig.Ppo.DEMO_PTX;
+            Ppo.Result r = Pipeline.ppo(sft, rm.dir(), c.ppo, corpusFile, out.resolve(variant), backend, listener,
+                    (texts, ended) -> meanScore(labeler, texts, ended));
+            List<Sample> ppoSamples = samples(Checkpoint.load(r.checkpoint()), heldOut, backend);
+            String key = variant.replace('-', '_');
+            report.put(key + "_labeler", meanScore(labeler, ppoSamples));
+            report.put(key + "_win_rate_vs_sft", labeler.winRate(texts(ppoSamples), ended(ppoSamples), texts(sftSamples), ended(sftSamples)));
+            report.put(key + "_kl", r.kl());
+            report.put(key + "_pretrain_loss", r.pretrainLoss());
+            report.put(key + "_pretrain_loss_start", r.pretrainLossStart());
+        }
+        return report;
+    }
+
+    private static Checkpoint pretrain(Path corpus, Size size, Path out, Backend backend, TrainingRun.Listener listener) {
+        CharTokenizer tokenizer = CharTokenizer.of(Dataset.readText(corpus));
+        Dataset data = Dataset.fromText(corpus, tokenizer);
+        GptConfig config = new GptConfig(GptConfig.Style.GPT2, tokenizer.vocabSize(), 64, 2, 2, 64, 0f, 0);
+        Parameters params = new Parameters(config);
+        params.initialise(1);
+        Trainer.Options o = new Trainer.Options(16, 64, size.pretrainSteps(), 1, 3e-3f, 3e-4f, 30, 0.1f, 0.9f, 0.99f, 1e-8f, 1f, 1);
+        TrainingRun.Settings s = new TrainingRun.Settings(o, size.pretrainSteps(), 4, 0, 0, size.pretrainSteps(), (Duration) null, out);
+        listener.message("demo: pretraining a 2-layer character model on " + corpus.getFileName());
+        TrainingRun.run(new Gpt(config, params), tokenizer, data, backend, s, null, listener);
+        return Checkpoint.load(TrainingRun.checkpointDir(out));
+    }
+
+    /** A response as the labeler sees it: its text without the end of line, and whether it ended. */
+    record Sample(String text, boolean ended) {
+    }
+
+    /** One response per prompt, sampled at temperature 1 from the full distribution, ending at the end of a line. */
+    static List<Sample> samples(Checkpoint model, List<String> prompts, Backend backend) {
+        return samples(model, prompts, backend, 0);
+    }
+
+    private static List<Sample> samples(Checkpoint model, List<String> prompts, Backend backend, long seed) {
+        int B = 32;
+        List<Sample> out = new ArrayList<>();
+        try (Sampler sampler = new Sampler(new Gpt(model.config(), model.parameters()), backend, B)) {
+            for (int from = 0; from < prompts.size(); from += B) {
+                List<String> batch = prompts.subList(from, Math.min(prompts.size(), from + B));
+                Sampler.Options o = new Sampler.Options(MAX_RESPONSE, 1f, 0, 1f, List.of("\n"), seed * 1000 + from);
+                for (String text : sampler.generate(batch, model.tokenizer(), o)) {
+                    // a character model's response ends with its newline, which the stop text removes
+                    out.add(new Sample(text, text.length() < MAX_RESPONSE));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** K samples of the model per prompt, ranked by the (noisy) labeler: the reward model's data. */
+    static List<Comparison> rankSamples(Checkpoint model, List<String> prompts, int K, Labeler labeler, Backend backend) {
+        List<List<Sample>> draws = new ArrayList<>();
+        for (int k = 0; k < K; k++) {
+            draws.add(samples(model, prompts, backend, k + 1));
+        }
+        SplittableRandom noise = new SplittableRandom(11);
+        List<Comparison> out = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            List<String> responses = new ArrayList<>();
+            List<Boolean> ended = new ArrayList<>();
+            for (List<Sample> d : draws) {
+                Sample s = d.get(i);
+                responses.add(s.ended() ? s.text() + "\n" : s.text());
+                ended.add(s.ended());
+            }
+            out.add(new Comparison(prompts.get(i), labeler.rank(responses, ended, noise)));
+        }
+        return out;
+    }
+
+    static double meanScore(Labeler labeler, List<Sample> samples) {
+        return meanScore(labeler, texts(samples), ended(samples));
+    }
+
+    static double meanScore(Labeler labeler, List<String> texts, List<Boolean> ended) {
+        double sum = 0;
+        for (int i = 0; i < texts.size(); i++) {
+            sum += labeler.score(texts.get(i), ended.get(i));
+        }
+        return sum / texts.size();
+    }
+
+    private static List<String> texts(List<Sample> samples) {
+        return samples.stream().map(Sample::text).toList();
+    }
+
+    private static List<Boolean> ended(List<Sample> samples) {
+        return samples.stream().map(Sample::ended).toList();
+    }
+}

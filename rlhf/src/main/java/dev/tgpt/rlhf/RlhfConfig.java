@@ -1,0 +1,90 @@
+package dev.tgpt.rlhf;
+
+import java.nio.file.Path;
+
+/**
+ * The settings of the three steps, as {@code ./tgpt rlhf --config FILE} reads them (JSON, these field names; every
+ * field has a default) and as the single-step commands fill them from their options. Paths are relative to the
+ * working directory.
+ */
+public final class RlhfConfig {
+
+    /** The pretrained model SFT starts from (a checkpoint or a Hugging Face GPT-2 directory). */
+    public String model;
+    /** Pretraining text (or an llm.c token file) for PPO-ptx and the pretraining loss; null: neither. */
+    public String pretrainData;
+    public String device = "auto";
+    public Sft sft = new Sft();
+    public Rm rm = new Rm();
+    public Ppo ppo = new Ppo();
+
+    public static final class Sft {
+        /** {"prompt","completion"} lines. */
+        public String data;
+        public int steps = 300;
+        public int batch = 16;
+        public float lr = 3e-4f;
+        public int warmup = 20;
+        public float heldOut = 0.1f;
+        public int evalEvery = 50;
+        public long seed = 1;
+    }
+
+    public static final class Rm {
+        /** {"prompt","chosen","rejected"} or {"prompt","ranking":[...]} lines. */
+        public String data;
+        public int steps = 300;
+        /** Prompts per batch; each brings K responses. */
+        public int prompts = 8;
+        public float lr = 3e-4f;
+        public int warmup = 20;
+        public float heldOut = 0.1f;
+        public int evalEvery = 50;
+        public long seed = 2;
+    }
+
+    public static final class Ppo {
+        /** The PPO-ptx γ of the demo: the pretraining loss weighs as much as the PPO objective (both are per-token means). */
+        public static final float DEMO_PTX = 1f;
+        /** {"prompt"} lines. */
+        public String prompts;
+        public int iterations = 40;
+        public int rollouts = 32;
+        public int batch = 16;
+        public int epochs = 2;
+        public int maxResponse = 40;
+        public float lr = 2e-5f;
+        public float valueLr = 1e-4f;
+        public float clip = 0.2f;
+        public float valueClip = 0.2f;
+        public float gamma = 1f;
+        public float lambda = 0.95f;
+        /** The KL penalty's β; with targetKl, the adaptive controller's starting β. */
+        public float beta = 0.05f;
+        /** Ziegler et al.'s adaptive controller: the KL it steers to, and its horizon; null: a fixed β. */
+        public Float targetKl;
+        public int horizon = 10000;
+        /** γ of PPO-ptx; 0: plain PPO. */
+        public float ptx = 0f;
+        public int evalEvery = 5;
+        public int evalBatches = 4;
+        public long seed = 3;
+
+        KlController kl() {
+            return targetKl == null ? new KlController.Fixed(beta) : new KlController.Adaptive(beta, targetKl, horizon);
+        }
+    }
+
+    /** The demo's settings: its data files, and the step counts of its size. */
+    static RlhfConfig demo(Demo.Size size, Path data) {
+        RlhfConfig c = new RlhfConfig();
+        c.sft.data = data.resolve("sft.jsonl").toString();
+        c.sft.steps = size.sftSteps();
+        c.rm.data = data.resolve("rm.jsonl").toString();
+        c.rm.steps = size.rmSteps();
+        c.ppo.prompts = data.resolve("prompts.jsonl").toString();
+        c.ppo.iterations = size.ppoIterations();
+        c.ppo.maxResponse = Demo.MAX_RESPONSE;
+        return c;
+    }
+}

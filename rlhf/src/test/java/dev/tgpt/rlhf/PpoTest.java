@@ -1,0 +1,77 @@
+package dev.tgpt.rlhf;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.tgpt.engine.Backend;
+import dev.tgpt.engine.TestBackends;
+import dev.tgpt.gpt.Gpt;
+import dev.tgpt.gpt.GptConfig;
+import dev.tgpt.gpt.Parameters;
+import dev.tgpt.gpt.Trainer;
+import dev.tgpt.gpt.TrainingRun;
+import dev.tgpt.gpt.data.CharTokenizer;
+
+/** PPO's loop on a tiny random model, on the JVM backend and the TornadoVM device: what it logs and what must hold. */
+class PpoTest {
+
+    @TempDir
+    Path dir;
+
+    static java.util.stream.Stream<Backend> backends() {
+        return TestBackends.all();
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void iterationsLogEveryFigureAndStartWithNoKl(Backend backend) throws Exception {
+        String text = "abcdefgh \n".repeat(40);
+        CharTokenizer tokenizer = CharTokenizer.of(text);
+        GptConfig config = new GptConfig(GptConfig.Style.GPT2, tokenizer.vocabSize(), 24, 2, 2, 16, 0f, 0);
+        Gpt[] models = new Gpt[4];
+        for (int i = 0; i < models.length; i++) {
+            Parameters p = new Parameters(config);
+            p.initialise(i < 2 ? 1 : 2); // policy = reference; reward backbone = value backbone
+            models[i] = new Gpt(config, p);
+        }
+        RewardHead head = new RewardHead(1, 1, 16, 5);
+        Trainer.Options o = Pipeline.options(4, 24, Integer.MAX_VALUE, 1e-3f, 0, 1);
+        Ppo.Settings s = new Ppo.Settings(3, 8, 4, 2, 10, o, o, 0.2f, 0.2f, 1f, 0.95f, new KlController.Fixed(0.1f), 0.5f, 1, 1, 9, dir);
+        int[] tokens = tokenizer.encode(text);
+        try (Ppo ppo = new Ppo(models[0], models[1], models[2], head, models[3], tokenizer, List.of("ab", "c", "hhg", "d e"), tokens, tokens,
+                backend, s)) {
+            ppo.run(null, new TrainingRun.Listener() {
+            });
+        }
+        List<JsonNode> lines = Files.readAllLines(dir.resolve("metrics.jsonl")).stream().map(l -> {
+            try {
+                return new ObjectMapper().readTree(l);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }).toList();
+        assertEquals(3, lines.size());
+        for (JsonNode l : lines) {
+            for (String key : List.of("reward", "kl", "entropy", "clipfrac", "approx_kl", "value_loss", "explained_var", "resp_len", "ptx_loss",
+                    "pretrain_loss")) {
+                assertTrue(l.has(key) && Double.isFinite(l.get(key).asDouble()), key + " in " + l);
+            }
+            assertTrue(l.get("clipfrac").asDouble() >= 0 && l.get("clipfrac").asDouble() <= 1, l.toString());
+            assertTrue(l.get("resp_len").asDouble() >= 1 && l.get("resp_len").asDouble() <= 10, l.toString());
+        }
+        // the first rollouts come from the policy before any update, scored by the same kernels as the reference
+        assertEquals(0.0, lines.getFirst().get("kl").asDouble(), 0.0);
+        assertTrue(Files.exists(dir.resolve("checkpoint/model.safetensors")));
+    }
+}
