@@ -1,17 +1,13 @@
 package dev.tgpt.gpt;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.tgpt.engine.UserError;
+import dev.tgpt.gpt.data.Jsonl;
 
 /**
  * Zero-, one- and few-shot prompts as in the GPT-3 paper (Brown et al. 2020, figure 2.1): a task description, K solved
@@ -51,29 +47,13 @@ public final class FewShot {
 
     /** Examples from JSONL, one {"input": ..., "output": ...} per line; a bad line is an error naming its number. */
     public static List<Example> read(Path file) {
-        ObjectMapper json = new ObjectMapper();
         List<Example> examples = new ArrayList<>();
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            throw new UserError(file + ": no such file");
-        } catch (IOException e) {
-            throw new UserError(file + ": cannot read (" + e.getMessage() + ")");
-        }
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).isBlank()) {
-                continue;
+        for (Jsonl.Line line : Jsonl.read(file)) {
+            JsonNode n = line.json();
+            if (!n.path("input").isTextual() || !n.path("output").isTextual()) {
+                throw line.error("expected {\"input\": \"...\", \"output\": \"...\"}");
             }
-            try {
-                JsonNode n = json.readTree(lines.get(i));
-                if (n == null || !n.path("input").isTextual() || !n.path("output").isTextual()) {
-                    throw new UserError(file + ":" + (i + 1) + ": expected {\"input\": \"...\", \"output\": \"...\"}");
-                }
-                examples.add(new Example(n.get("input").asText(), n.get("output").asText()));
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new UserError(file + ":" + (i + 1) + ": not JSON (" + e.getOriginalMessage() + ")");
-            }
+            examples.add(new Example(n.get("input").asText(), n.get("output").asText()));
         }
         return examples;
     }

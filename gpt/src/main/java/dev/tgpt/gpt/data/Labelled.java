@@ -1,9 +1,5 @@
 package dev.tgpt.gpt.data;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -11,9 +7,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.tgpt.engine.UserError;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
@@ -50,37 +44,20 @@ public final class Labelled {
      * @param labels the classes, in index order; null to take the sorted distinct labels of this file (a training set)
      */
     public static Labelled read(Path file, Tokenizer tokenizer, List<String> labels, int context) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            throw new UserError(file + ": no such file");
-        } catch (IOException e) {
-            throw new UserError(file + ": cannot read (" + e.getMessage() + ")");
-        }
-        ObjectMapper json = new ObjectMapper();
         List<String> texts = new ArrayList<>();
         List<String> names = new ArrayList<>();
         List<Integer> lineNumbers = new ArrayList<>();
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).isBlank()) {
-                continue;
-            }
-            JsonNode n;
-            try {
-                n = json.readTree(lines.get(i));
-            } catch (JsonProcessingException e) {
-                throw new UserError(file + ":" + (i + 1) + ": not JSON (" + e.getOriginalMessage() + ")");
-            }
-            if (n == null || !n.path("text").isTextual() || !(n.path("label").isTextual() || n.path("label").isNumber())) {
-                throw new UserError(file + ":" + (i + 1) + ": expected {\"text\": \"...\", \"label\": ...} with a string or number label");
+        for (Jsonl.Line line : Jsonl.read(file)) {
+            JsonNode n = line.json();
+            if (!n.path("text").isTextual() || !(n.path("label").isTextual() || n.path("label").isNumber())) {
+                throw line.error("expected {\"text\": \"...\", \"label\": ...} with a string or number label");
             }
             if (n.get("text").asText().isEmpty()) {
-                throw new UserError(file + ":" + (i + 1) + ": the text is empty");
+                throw line.error("the text is empty");
             }
             texts.add(n.get("text").asText());
             names.add(n.get("label").asText());
-            lineNumbers.add(i + 1);
+            lineNumbers.add(line.number());
         }
         if (texts.isEmpty()) {
             throw new UserError(file + " holds no examples");
