@@ -38,7 +38,7 @@ public final class Demo {
     public record Size(int pretrainSteps, int sftSteps, int rankedPrompts, int slots, int rmSteps, int ppoIterations, int heldOut) {
         public static Size of(String name) {
             return switch (name) {
-                case "tiny" -> new Size(300, 100, 192, 4, 120, 12, 64);
+                case "tiny" -> new Size(300, 100, 192, 4, 120, 16, 64);
                 case "shakespeare" -> new Size(0, 300, 600, 4, 300, 40, 128);
                 default -> throw new UserError("no demo '" + name + "'; demos: tiny (CI-sized, pretrains its own model), shakespeare (on --init)");
             };

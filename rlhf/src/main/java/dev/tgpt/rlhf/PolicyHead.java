@@ -67,9 +67,9 @@ public final class PolicyHead implements Head {
     @Override
     public List<Launch> forward(Gpt.Activations a) {
         int V = a.logits.getSize() / N;
-        return List.of(PpoOps.entropyForward(entropy, a.logits, a.logSumExp, N, V),
-                PpoOps.policyLossForward(objective, a.losses, oldLogp, advantages, weights, hyper, N),
-                PpoOps.policyLossBackward(a.dlosses, a.losses, oldLogp, advantages, weights, hyper, N));
+        return List.of(PpoOps.entropy(entropy, a.logits, a.logSumExp, N, V),
+                PpoOps.policyForward(objective, a.losses, oldLogp, advantages, weights, hyper, N),
+                PpoOps.policyBackward(a.dlosses, a.losses, oldLogp, advantages, weights, hyper, N));
     }
 
     @Override

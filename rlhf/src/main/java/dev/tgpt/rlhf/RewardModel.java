@@ -56,7 +56,7 @@ public final class RewardModel {
             K = Math.max(K, c.ranking().size());
         }
         int P = s.prompts();
-        Trainer.Options o = withBatch(s.trainer(), P * K);
+        Trainer.Options o = withShape(s.trainer(), P * K, T);
         RewardHead head = new RewardHead(P, K, model.config.channels(), o.seed());
         List<List<Sequences>> rows = encode(tokenizer, train, T);
         List<List<Sequences>> valRows = encode(tokenizer, val, T);
@@ -103,8 +103,9 @@ public final class RewardModel {
         return new Result(o.steps(), loss, accuracy, mean, s.out());
     }
 
-    static Trainer.Options withBatch(Trainer.Options o, int batch) {
-        return new Trainer.Options(batch, o.context(), o.steps(), o.accumulation(), o.lr(), o.minLr(), o.warmup(), o.weightDecay(), o.beta1(),
+    /** The options with another batch shape: B sequences of T tokens. */
+    static Trainer.Options withShape(Trainer.Options o, int batch, int context) {
+        return new Trainer.Options(batch, context, o.steps(), o.accumulation(), o.lr(), o.minLr(), o.warmup(), o.weightDecay(), o.beta1(),
                 o.beta2(), o.eps(), o.gradClip(), o.seed());
     }
 

@@ -85,6 +85,8 @@ public final class RlhfConfig {
         c.ppo.prompts = data.resolve("prompts.jsonl").toString();
         c.ppo.iterations = size.ppoIterations();
         c.ppo.maxResponse = Demo.MAX_RESPONSE;
+        // small models move little at InstructGPT's rates in a few iterations
+        c.ppo.lr = 1e-4f;
         return c;
     }
 }

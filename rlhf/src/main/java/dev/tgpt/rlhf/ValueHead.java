@@ -82,14 +82,14 @@ public final class ValueHead implements Head {
     @Override
     public List<Launch> forward(Gpt.Activations a) {
         return List.of(MatmulOps.forward(values, a.finalHidden(), weight, bias, N, C, 1),
-                PpoOps.valueLossForward(losses, values, oldValues, returns, weights, hyper, N));
+                PpoOps.valueForward(losses, values, oldValues, returns, weights, hyper, N));
     }
 
     @Override
     public List<Launch> backward(Gpt.Activations a) {
         List<Launch> out = new ArrayList<>();
         out.add(FillOps.fill(dvalues, 0f));
-        out.add(PpoOps.valueLossBackward(dvalues, values, oldValues, returns, weights, hyper, N));
+        out.add(PpoOps.valueBackward(dvalues, values, oldValues, returns, weights, hyper, N));
         out.addAll(MatmulOps.backward(a.finalHiddenGradient(), dw, dbias, dvalues, a.finalHidden(), weight, N, C, 1));
         return out;
     }
