@@ -1,0 +1,300 @@
+package dev.tgpt.bench;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import dev.tgpt.engine.Launch;
+import dev.tgpt.engine.Program;
+import dev.tgpt.engine.UserError;
+import dev.tgpt.engine.ops.AdamWOps;
+import dev.tgpt.engine.ops.AttentionOps;
+import dev.tgpt.engine.ops.CrossEntropyOps;
+import dev.tgpt.engine.ops.EmbeddingOps;
+import dev.tgpt.engine.ops.GeluOps;
+import dev.tgpt.engine.ops.LayerNormOps;
+import dev.tgpt.engine.ops.MatmulOps;
+import dev.tgpt.engine.ops.ResidualOps;
+import dev.tgpt.engine.ops.SoftmaxOps;
+import dev.tgpt.engine.ops.SparseAttentionOps;
+import dev.tgpt.engine.ops.SparseAttentionOps.Pattern;
+import dev.tgpt.kernels.AdamW;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * Every kernel's forward and backward (AdamW: its update) at GPT-2 small's shapes, over sizes from small to large, and
+ * how to launch each: the cases of {@code ./tgpt bench}, of the JMH benchmarks, and of {@code bench/python/torch_kernels.py},
+ * which runs the same computation in PyTorch (see there for each case's PyTorch twin).
+ *
+ * <p>Sizes grow with the rows N = B·T of a batch (C = 768, 12 heads of 64, vocabulary 50,257), or with T for
+ * attention (B = 1), so each kernel gets a throughput-vs-size line. Flop counts are the multiply-adds of the math
+ * (causal attention: the lower triangle only); byte counts are the least traffic (each input read once, each output
+ * written once, an accumulated gradient read and written).
+ */
+public final class KernelCases {
+
+    static final int C = 768;
+    static final int HEADS = 12;
+    static final int VOCAB = 50257;
+    /** Sparse Transformer's stride at the benchmark's T: l ≈ √T. */
+    static final int STRIDE = 64;
+
+    private KernelCases() {
+    }
+
+    /** All cases, smallest first within each kernel; quick: two small sizes per kernel, for a run of a minute or two. */
+    public static List<Case> all(boolean quick) {
+        int[] rows = quick ? new int[] { 64, 256 } : new int[] { 64, 256, 1024, 4096 };
+        int[] seq = quick ? new int[] { 128, 256 } : new int[] { 128, 256, 512, 1024 };
+        int[] sparseSeq = quick ? new int[] { 256, 1024 } : new int[] { 256, 1024, 4096 };
+        List<Case> out = new ArrayList<>();
+        for (int N : rows) {
+            long nc = (long) N * C;
+            long w = 4L * C * C;
+            out.add(Case.kernel("matmul.forward", p("N", N, "C", C, "OC", 4 * C), 2.0 * nc * 4 * C, 4.0 * (nc + w + 4 * C + 4 * nc)));
+            out.add(Case.kernel("matmul.backward", p("N", N, "C", C, "OC", 4 * C), 4.0 * nc * 4 * C + 4.0 * nc,
+                    4.0 * (4 * nc + nc + w + 2 * nc + 2 * w + 8 * C)));
+        }
+        for (int N : rows) {
+            long nc = (long) N * C;
+            out.add(Case.kernel("layernorm.forward", p("N", N, "C", C), 0, 4.0 * (2 * nc + 2 * C + 2 * N)));
+            out.add(Case.kernel("layernorm.backward", p("N", N, "C", C), 0, 4.0 * (4 * nc + 4 * C + 2 * N)));
+        }
+        for (int N : rows) {
+            long n = 4L * N * C;
+            out.add(Case.kernel("gelu.forward", p("N", N, "C", 4 * C), 0, 4.0 * 2 * n));
+            out.add(Case.kernel("gelu.backward", p("N", N, "C", 4 * C), 0, 4.0 * 4 * n));
+        }
+        for (int N : rows) {
+            long n = (long) N * C;
+            out.add(Case.kernel("residual.forward", p("N", N, "C", C), 0, 4.0 * 3 * n));
+            out.add(Case.kernel("residual.backward", p("N", N, "C", C), 0, 4.0 * 5 * n));
+        }
+        for (int N : rows) {
+            // one sequence of T = N: B·T rows of wte, T of wpe
+            long n = (long) N * C;
+            out.add(Case.kernel("embedding.forward", p("B", 1, "T", N, "C", C, "V", VOCAB), 0, 4.0 * (3 * n + N)));
+            out.add(Case.kernel("embedding.backward", p("B", 1, "T", N, "C", C, "V", VOCAB), 0, 4.0 * (5 * n + N)));
+        }
+        for (int N : rows) {
+            long n = (long) N * VOCAB;
+            out.add(Case.kernel("crossentropy.forward", p("N", N, "V", VOCAB), 0, 4.0 * (n + 3 * N)));
+            out.add(Case.kernel("crossentropy.backward", p("N", N, "V", VOCAB), 0, 4.0 * (3 * n + 3 * N)));
+        }
+        for (int T : seq) {
+            // softmax over the attention scores of one sequence's heads: HEADS·T rows of T
+            long n = (long) HEADS * T * T;
+            out.add(Case.kernel("softmax.forward", p("R", HEADS * T, "T", T), 0, 4.0 * 2 * n));
+            out.add(Case.kernel("softmax.backward", p("R", HEADS * T, "T", T), 0, 4.0 * 4 * n));
+        }
+        for (int T : seq) {
+            double pairs = (double) T * (T + 1) / 2 * HEADS;
+            int d = C / HEADS;
+            out.add(Case.kernel("attention.forward", p("B", 1, "T", T, "H", HEADS, "d", d), 4.0 * pairs * d, 4.0 * (4L * T * C + HEADS * (long) T * T)));
+            out.add(Case.kernel("attention.backward", p("B", 1, "T", T, "H", HEADS, "d", d), 8.0 * pairs * d,
+                    4.0 * (3L * T * C + 2L * 3 * T * C + 2L * HEADS * T * T)));
+        }
+        for (int T : sparseSeq) {
+            double pairs = (double) Pattern.strided(STRIDE).pairs(T) * HEADS;
+            int d = C / HEADS;
+            long K = (long) Pattern.strided(STRIDE).maxKeys(T);
+            out.add(Case.kernel("sparse_attention.forward", p("B", 1, "T", T, "H", HEADS, "d", d, "l", STRIDE), 4.0 * pairs * d,
+                    4.0 * (4L * T * C + HEADS * T * K)));
+            out.add(Case.kernel("sparse_attention.backward", p("B", 1, "T", T, "H", HEADS, "d", d, "l", STRIDE), 8.0 * pairs * d,
+                    4.0 * (3L * T * C + 2L * 3 * T * C + 2L * HEADS * T * K)));
+        }
+        // AdamW over a GPT-2-small-sized share of parameters: n = N·C·4 (as many as the fc layer's weight at N = C)
+        for (int N : rows) {
+            long n = (long) N * C * 4;
+            out.add(Case.kernel("adamw.update", p("n", (int) n), 0, 4.0 * 7 * n));
+        }
+        return out;
+    }
+
+    /** A case's launches on random inputs, and the arrays they read (to copy to the device once). */
+    public record KernelRun(Case c, List<Launch> launches, Object[] inputs) {
+
+        /** The case as a program: inputs copied in on the first run only, nothing out, so runs time the kernels alone. */
+        public Program program() {
+            Program p = new Program("bench_" + c.op());
+            launches.forEach(p::add);
+            return p.state(inputs);
+        }
+    }
+
+    public static KernelRun build(Case c, long seed) {
+        Random r = new Random(seed);
+        Map<String, Integer> s = c.params();
+        return switch (c.name()) {
+            case "matmul.forward" -> {
+                int N = s.get("N"), Cin = s.get("C"), OC = s.get("OC");
+                FloatArray inp = random(r, N * Cin), w = random(r, OC * Cin), b = random(r, OC);
+                yield new KernelRun(c, List.of(MatmulOps.forward(new FloatArray(N * OC), inp, w, b, N, Cin, OC)), new Object[] { inp, w, b });
+            }
+            case "matmul.backward" -> {
+                int N = s.get("N"), Cin = s.get("C"), OC = s.get("OC");
+                FloatArray dinp = random(r, N * Cin), dw = random(r, OC * Cin), db = random(r, OC);
+                FloatArray dout = random(r, N * OC), inp = random(r, N * Cin), w = random(r, OC * Cin);
+                yield new KernelRun(c, MatmulOps.backward(dinp, dw, db, dout, inp, w, N, Cin, OC), new Object[] { dinp, dw, db, dout, inp, w });
+            }
+            case "layernorm.forward" -> {
+                int N = s.get("N"), Cn = s.get("C");
+                FloatArray x = random(r, N * Cn), w = random(r, Cn), b = random(r, Cn);
+                yield new KernelRun(c, List.of(LayerNormOps.forward(new FloatArray(N * Cn), new FloatArray(N), new FloatArray(N), x, w, b, N, Cn)),
+                        new Object[] { x, w, b });
+            }
+            case "layernorm.backward" -> {
+                int N = s.get("N"), Cn = s.get("C");
+                FloatArray dx = random(r, N * Cn), dw = random(r, Cn), db = random(r, Cn), dy = random(r, N * Cn), x = random(r, N * Cn);
+                FloatArray w = random(r, Cn), mean = random(r, N), rstd = positive(r, N);
+                yield new KernelRun(c, LayerNormOps.backward(dx, dw, db, dy, x, w, mean, rstd, N, Cn), new Object[] { dx, dw, db, dy, x, w, mean, rstd });
+            }
+            case "gelu.forward" -> {
+                int n = s.get("N") * s.get("C");
+                FloatArray x = random(r, n);
+                yield new KernelRun(c, List.of(GeluOps.forward(new FloatArray(n), x, n)), new Object[] { x });
+            }
+            case "gelu.backward" -> {
+                int n = s.get("N") * s.get("C");
+                FloatArray dx = random(r, n), dy = random(r, n), x = random(r, n);
+                yield new KernelRun(c, List.of(GeluOps.backward(dx, dy, x, n)), new Object[] { dx, dy, x });
+            }
+            case "residual.forward" -> {
+                int n = s.get("N") * s.get("C");
+                FloatArray a = random(r, n), b = random(r, n);
+                yield new KernelRun(c, List.of(ResidualOps.forward(new FloatArray(n), a, b, n)), new Object[] { a, b });
+            }
+            case "residual.backward" -> {
+                int n = s.get("N") * s.get("C");
+                FloatArray da = random(r, n), db = random(r, n), dy = random(r, n);
+                yield new KernelRun(c, List.of(ResidualOps.backward(da, db, dy, n)), new Object[] { da, db, dy });
+            }
+            case "embedding.forward" -> {
+                int B = s.get("B"), T = s.get("T"), Cn = s.get("C"), V = s.get("V");
+                IntArray tokens = tokens(r, B * T, V);
+                FloatArray wte = random(r, V * Cn), wpe = random(r, T * Cn);
+                yield new KernelRun(c, List.of(EmbeddingOps.forward(new FloatArray(B * T * Cn), tokens, wte, wpe, B, T, Cn, V)),
+                        new Object[] { tokens, wte, wpe });
+            }
+            case "embedding.backward" -> {
+                int B = s.get("B"), T = s.get("T"), Cn = s.get("C"), V = s.get("V");
+                IntArray tokens = tokens(r, B * T, V);
+                FloatArray dwte = random(r, V * Cn), dwpe = random(r, T * Cn), dout = random(r, B * T * Cn);
+                yield new KernelRun(c, EmbeddingOps.backward(dwte, dwpe, dout, tokens, B, T, Cn, V), new Object[] { dwte, dwpe, dout, tokens });
+            }
+            case "crossentropy.forward" -> {
+                int N = s.get("N"), V = s.get("V");
+                FloatArray logits = random(r, N * V);
+                IntArray targets = tokens(r, N, V);
+                yield new KernelRun(c, List.of(CrossEntropyOps.forward(new FloatArray(N), new FloatArray(N), logits, targets, N, V)),
+                        new Object[] { logits, targets });
+            }
+            case "crossentropy.backward" -> {
+                int N = s.get("N"), V = s.get("V");
+                FloatArray dlogits = random(r, N * V), logits = random(r, N * V), lse = random(r, N), dloss = random(r, N);
+                IntArray targets = tokens(r, N, V);
+                yield new KernelRun(c, List.of(CrossEntropyOps.backward(dlogits, logits, lse, targets, dloss, N, V)),
+                        new Object[] { dlogits, logits, lse, targets, dloss });
+            }
+            case "softmax.forward" -> {
+                int R = s.get("R"), T = s.get("T");
+                FloatArray x = random(r, R * T);
+                yield new KernelRun(c, List.of(SoftmaxOps.forward(new FloatArray(R * T), x, 0.125f, R, T, true)), new Object[] { x });
+            }
+            case "softmax.backward" -> {
+                int R = s.get("R"), T = s.get("T");
+                FloatArray dx = random(r, R * T), dy = random(r, R * T), y = positive(r, R * T);
+                yield new KernelRun(c, List.of(SoftmaxOps.backward(dx, dy, y, 0.125f, R, T, true)), new Object[] { dx, dy, y });
+            }
+            case "attention.forward" -> {
+                int B = s.get("B"), T = s.get("T"), NH = s.get("H"), Cn = NH * s.get("d");
+                FloatArray qkv = random(r, B * T * 3 * Cn);
+                yield new KernelRun(c, List.of(AttentionOps.forward(new FloatArray(B * T * Cn), new FloatArray(B * NH * T * T), qkv, B, T, Cn, NH)),
+                        new Object[] { qkv });
+            }
+            case "attention.backward" -> {
+                int B = s.get("B"), T = s.get("T"), NH = s.get("H"), Cn = NH * s.get("d");
+                FloatArray dqkv = random(r, B * T * 3 * Cn), dout = random(r, B * T * Cn), qkv = random(r, B * T * 3 * Cn);
+                FloatArray att = positive(r, B * NH * T * T);
+                yield new KernelRun(c, AttentionOps.backward(dqkv, new FloatArray(B * NH * T * T), dout, qkv, att, B, T, Cn, NH),
+                        new Object[] { dqkv, dout, qkv, att });
+            }
+            case "sparse_attention.forward" -> {
+                int B = s.get("B"), T = s.get("T"), NH = s.get("H"), Cn = NH * s.get("d");
+                Pattern pattern = Pattern.strided(s.get("l"));
+                FloatArray qkv = random(r, B * T * 3 * Cn);
+                FloatArray att = new FloatArray(B * NH * T * pattern.maxKeys(T));
+                yield new KernelRun(c, List.of(SparseAttentionOps.forward(new FloatArray(B * T * Cn), att, qkv, B, T, Cn, NH, pattern)),
+                        new Object[] { qkv });
+            }
+            case "sparse_attention.backward" -> {
+                int B = s.get("B"), T = s.get("T"), NH = s.get("H"), Cn = NH * s.get("d");
+                Pattern pattern = Pattern.strided(s.get("l"));
+                int attSize = B * NH * T * pattern.maxKeys(T);
+                FloatArray dqkv = random(r, B * T * 3 * Cn), dout = random(r, B * T * Cn), qkv = random(r, B * T * 3 * Cn), att = positive(r, attSize);
+                yield new KernelRun(c, SparseAttentionOps.backward(dqkv, new FloatArray(attSize), dout, qkv, att, B, T, Cn, NH, pattern),
+                        new Object[] { dqkv, dout, qkv, att });
+            }
+            case "adamw.update" -> {
+                int n = s.get("n");
+                FloatArray params = random(r, n), grads = random(r, n), m = random(r, n), v = positive(r, n);
+                FloatArray hyper = new FloatArray(AdamW.HYPER_SIZE);
+                AdamWOps.hyperparameters(hyper, 3e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 10);
+                FloatArray clip = new FloatArray(1);
+                clip.set(0, 1f);
+                yield new KernelRun(c, List.of(AdamWOps.update(params, grads, m, v, hyper, clip, n)), new Object[] { params, grads, m, v, hyper, clip });
+            }
+            default -> throw new UserError("no kernel case '" + c.name() + "'");
+        };
+    }
+
+    /** The cases of the named ops ("matmul", "softmax.forward"); all if ops is empty. */
+    public static List<Case> select(List<Case> cases, List<String> ops) {
+        if (ops.isEmpty()) {
+            return cases;
+        }
+        List<Case> out = cases.stream().filter(c -> ops.contains(c.op()) || ops.contains(c.name())).toList();
+        if (out.isEmpty()) {
+            throw new UserError("no kernel case matches " + ops + "; ops: "
+                    + cases.stream().map(Case::op).distinct().toList());
+        }
+        return out;
+    }
+
+    private static Map<String, Integer> p(Object... keyValues) {
+        Map<String, Integer> m = new LinkedHashMap<>();
+        for (int i = 0; i < keyValues.length; i += 2) {
+            m.put((String) keyValues[i], (Integer) keyValues[i + 1]);
+        }
+        return m;
+    }
+
+    /** Uniform in [-1, 1). */
+    static FloatArray random(Random r, int n) {
+        FloatArray a = new FloatArray(n);
+        for (int i = 0; i < n; i++) {
+            a.set(i, r.nextFloat() * 2 - 1);
+        }
+        return a;
+    }
+
+    /** Uniform in (0, 1]: probabilities and reciprocal deviations. */
+    static FloatArray positive(Random r, int n) {
+        FloatArray a = new FloatArray(n);
+        for (int i = 0; i < n; i++) {
+            a.set(i, 1f - r.nextFloat());
+        }
+        return a;
+    }
+
+    static IntArray tokens(Random r, int n, int V) {
+        IntArray a = new IntArray(n);
+        for (int i = 0; i < n; i++) {
+            a.set(i, r.nextInt(V));
+        }
+        return a;
+    }
+}
