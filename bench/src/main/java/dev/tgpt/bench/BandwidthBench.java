@@ -1,7 +1,5 @@
 package dev.tgpt.bench;
 
-import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.Locale;
@@ -32,7 +30,6 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 public final class BandwidthBench {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     /**
      * Untimed runs first, for this long: until C2 has compiled the Vector API loops, they run the API's Java fallback,
      * many times slower, and on two cores C2 takes a while (a fixed count of runs was not always enough).
@@ -44,7 +41,7 @@ public final class BandwidthBench {
 
     public static void main(String[] args) {
         JvmBackend jvm = new JvmBackend();
-        System.out.printf(Locale.ROOT, "%s; %s; %d threads; Java %s, %d float lanes%n%n", LocalDate.now(), BenchTiming.cpu(), jvm.threads(),
+        System.out.printf(Locale.ROOT, "%s; %s; %d threads; Java %s, %d float lanes%n%n", LocalDate.now(), HostPeaks.cpu(), jvm.threads(),
                 Runtime.version(), S.length());
         double stream = stream(jvm);
         System.out.println("| op | shape | ms | GB/s | of STREAM copy |");
@@ -53,13 +50,13 @@ public final class BandwidthBench {
         // GPT-2 small at B = 8, T = 1024: N = 8192 rows of C = 768; attention rows of T = 1024 for one sequence's 12 heads
         int N = 8192;
         int C = 768;
-        FloatArray x = BenchTiming.random(r, N * C);
-        FloatArray w = BenchTiming.random(r, C);
-        FloatArray b = BenchTiming.random(r, C);
+        FloatArray x = KernelCases.random(r, N * C);
+        FloatArray w = KernelCases.random(r, C);
+        FloatArray b = KernelCases.random(r, C);
         FloatArray y = new FloatArray(N * C);
         FloatArray mean = new FloatArray(N);
         FloatArray rstd = new FloatArray(N);
-        FloatArray dy = BenchTiming.random(r, N * C);
+        FloatArray dy = KernelCases.random(r, N * C);
         FloatArray dx = new FloatArray(N * C);
         String ln = N + " × " + C;
         report(jvm, stream, "layernorm forward", ln, List.of(LayerNormOps.forward(y, mean, rstd, x, w, b, N, C)), 2L * N * C * 4);
@@ -68,9 +65,9 @@ public final class BandwidthBench {
 
         int rows = 12 * 1024;
         int T = 1024;
-        FloatArray scores = BenchTiming.random(r, rows * T);
+        FloatArray scores = KernelCases.random(r, rows * T);
         FloatArray probs = new FloatArray(rows * T);
-        FloatArray dprobs = BenchTiming.random(r, rows * T);
+        FloatArray dprobs = KernelCases.random(r, rows * T);
         FloatArray dscores = new FloatArray(rows * T);
         String sm = rows + " × " + T + ", causal";
         report(jvm, stream, "softmax forward", sm, List.of(SoftmaxOps.forward(probs, scores, 0.125f, rows, T, true)), 2L * rows * T * 4);
@@ -78,9 +75,9 @@ public final class BandwidthBench {
                 4L * rows * T * 4);
 
         int n = N * 4 * C;
-        FloatArray h = BenchTiming.random(r, n);
+        FloatArray h = KernelCases.random(r, n);
         FloatArray g = new FloatArray(n);
-        FloatArray dg = BenchTiming.random(r, n);
+        FloatArray dg = KernelCases.random(r, n);
         FloatArray dh = new FloatArray(n);
         String gl = N + " × " + 4 * C;
         report(jvm, stream, "gelu forward", gl, List.of(GeluOps.forward(g, h, n)), 2L * n * 4);
@@ -89,7 +86,7 @@ public final class BandwidthBench {
         // GPT-2's vocabulary: forward and backward together read the logits twice and dlogits once, and write dlogits
         int rowsV = 1024;
         int V = 50257;
-        FloatArray logits = BenchTiming.random(r, rowsV * V);
+        FloatArray logits = KernelCases.random(r, rowsV * V);
         IntArray targets = new IntArray(rowsV);
         for (int i = 0; i < rowsV; i++) {
             targets.set(i, r.nextInt(V));
@@ -118,31 +115,10 @@ public final class BandwidthBench {
         }
     }
 
-    /** STREAM copy (b = a) and triad (a = b + s·c) on 128 MiB arrays; returns copy's GB/s (8 bytes per element moved). */
+    /** STREAM copy and triad, printed; returns copy's GB/s. */
     private static double stream(JvmBackend jvm) {
-        int n = 32 << 20;
-        FloatArray a = new FloatArray(n);
-        FloatArray bb = new FloatArray(n);
-        FloatArray c = new FloatArray(n);
-        a.init(1f);
-        c.init(2f);
-        double copy = BenchTiming.median(() -> jvm.parallelRange(n, (from, to) -> MemorySegment.copy(a.getSegment(), 4L * from,
-                bb.getSegment(), 4L * from, 4L * (to - from))), 2, 10);
-        double triad = BenchTiming.median(() -> jvm.parallelRange(n, (from, to) -> {
-            MemorySegment sa = a.getSegment();
-            MemorySegment sb = bb.getSegment();
-            MemorySegment sc = c.getSegment();
-            int i = from;
-            for (; i <= to - S.length(); i += S.length()) {
-                FloatVector.fromMemorySegment(S, sb, 4L * i, ORDER).add(FloatVector.fromMemorySegment(S, sc, 4L * i, ORDER).mul(3f))
-                        .intoMemorySegment(sa, 4L * i, ORDER);
-            }
-            for (; i < to; i++) {
-                a.set(i, bb.get(i) + 3f * c.get(i));
-            }
-        }), 2, 10);
-        double copyGbs = 8.0 * n / copy / 1e9;
-        System.out.printf(Locale.ROOT, "STREAM copy %.1f GB/s, triad %.1f GB/s (%d MiB arrays)%n%n", copyGbs, 12.0 * n / triad / 1e9, n * 4 >> 20);
-        return copyGbs;
+        double copy = HostPeaks.streamCopy(jvm);
+        System.out.printf(Locale.ROOT, "STREAM copy %.1f GB/s, triad %.1f GB/s (128 MiB arrays)%n%n", copy, HostPeaks.streamTriad(jvm));
+        return copy;
     }
 }

@@ -1,14 +1,8 @@
 package dev.tgpt.bench;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Random;
 
-import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
-
-/** What the benchmarks share: timing, medians, random inputs, the machine's description. */
+/** Fixed-count timing and medians, in seconds, for the standalone benchmarks (MatmulBench, BandwidthBench, HostPeaks). */
 final class BenchTiming {
 
     private BenchTiming() {
@@ -39,21 +33,4 @@ final class BenchTiming {
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
-    /** Uniform in [-1, 1). */
-    static FloatArray random(Random r, int n) {
-        FloatArray a = new FloatArray(n);
-        for (int i = 0; i < n; i++) {
-            a.set(i, r.nextFloat() * 2 - 1);
-        }
-        return a;
-    }
-
-    static String cpu() {
-        try {
-            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name")).findFirst()
-                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse(System.getProperty("os.arch"));
-        } catch (IOException e) {
-            return System.getProperty("os.arch");
-        }
-    }
 }

@@ -64,7 +64,7 @@ public final class MatmulBench {
         OpenBlas blas = OpenBlas.load();
         blas.threads(threads);
         JvmBackend jvm = new JvmBackend(threads);
-        System.out.printf(Locale.ROOT, "%s; %s; %d cores; Java %s (%s), %d float lanes%n", LocalDate.now(), BenchTiming.cpu(),
+        System.out.printf(Locale.ROOT, "%s; %s; %d cores; Java %s (%s), %d float lanes%n", LocalDate.now(), HostPeaks.cpu(),
                 Runtime.getRuntime().availableProcessors(), Runtime.version(), System.getProperty("java.vm.name"),
                 FloatVector.SPECIES_PREFERRED.length());
         System.out.printf(Locale.ROOT, "ours: MatmulVector on the JVM backend, %d threads; OpenBLAS: %s (%s), %d threads%n", jvm.threads(),
@@ -91,10 +91,10 @@ public final class MatmulBench {
 
     private static void row(JvmBackend jvm, OpenBlas blas, Product p, int N, int C, int OC, int rounds, int per) throws InterruptedException {
         Random r = new Random(1);
-        FloatArray inp = BenchTiming.random(r, N * C);
-        FloatArray w = BenchTiming.random(r, OC * C);
-        FloatArray dout = BenchTiming.random(r, N * OC);
-        FloatArray out = BenchTiming.random(r, p == Product.BACKWARD_INPUT ? N * C : p == Product.BACKWARD_WEIGHT ? OC * C : N * OC);
+        FloatArray inp = KernelCases.random(r, N * C);
+        FloatArray w = KernelCases.random(r, OC * C);
+        FloatArray dout = KernelCases.random(r, N * OC);
+        FloatArray out = KernelCases.random(r, p == Product.BACKWARD_INPUT ? N * C : p == Product.BACKWARD_WEIGHT ? OC * C : N * OC);
         FloatArray check = copy(out);
         Launch launch = switch (p) {
             case FORWARD -> MatmulOps.forward(out, inp, w, null, N, C, OC);

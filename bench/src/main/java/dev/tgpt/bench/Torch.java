@@ -26,10 +26,19 @@ public final class Torch {
 
     /** Why PyTorch cannot run under this python, or null if it can. */
     public static String unavailable(String python) {
+        return failure(python, "import torch", "cannot import torch");
+    }
+
+    /** Why PyTorch has no CUDA device under this python, or null if it has one. */
+    public static String cudaUnavailable(String python) {
+        return failure(python, "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)", "has no CUDA device through PyTorch");
+    }
+
+    private static String failure(String python, String code, String what) {
         try {
-            Process p = new ProcessBuilder(python, "-c", "import torch").redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(python, "-c", code).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes()).trim();
-            return p.waitFor() == 0 ? null : python + " cannot import torch (" + lastLine(out) + ")";
+            return p.waitFor() == 0 ? null : python + " " + what + " (" + lastLine(out) + ")";
         } catch (IOException e) {
             return "no " + python + " on PATH";
         } catch (InterruptedException e) {
