@@ -24,6 +24,10 @@ public record Case(String kind, String name, Map<String, Integer> params, double
         return new Case("kernel", name, params, flops, bytes);
     }
 
+    public static Case model(String name, Map<String, Integer> params, double flops, double bytes) {
+        return new Case("model", name, params, flops, bytes);
+    }
+
     /** "N=1024 C=768 OC=2304". */
     public String shape() {
         return params.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" "));

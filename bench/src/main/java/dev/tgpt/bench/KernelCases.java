@@ -264,7 +264,8 @@ public final class KernelCases {
         return out;
     }
 
-    private static Map<String, Integer> p(Object... keyValues) {
+    /** A case's params from key, value, key, value, ... in that order. */
+    static Map<String, Integer> p(Object... keyValues) {
         Map<String, Integer> m = new LinkedHashMap<>();
         for (int i = 0; i < keyValues.length; i += 2) {
             m.put((String) keyValues[i], (Integer) keyValues[i + 1]);

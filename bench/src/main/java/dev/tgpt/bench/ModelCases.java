@@ -1,13 +1,277 @@
 package dev.tgpt.bench;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
 import java.util.function.Consumer;
 
 import dev.tgpt.engine.Backend;
+import dev.tgpt.engine.DeviceInfo;
+import dev.tgpt.engine.UserError;
+import dev.tgpt.gpt.Gpt;
+import dev.tgpt.gpt.GptConfig;
+import dev.tgpt.gpt.Parameters;
+import dev.tgpt.gpt.Sampler;
+import dev.tgpt.gpt.Trainer;
+import dev.tgpt.gpt.data.CharTokenizer;
+import dev.tgpt.rlhf.KlController;
+import dev.tgpt.rlhf.Ppo;
+import dev.tgpt.rlhf.RewardHead;
 
-final class ModelCases {
-    static List<Case> cases(boolean quick) { return List.of(); }
-    static List<Result> run(Backend b, boolean quick, Protocol p, Peaks peaks, Consumer<String> log) { return List.of(); }
-    static Result llmc(Path binary, int threads, Peaks peaks, Consumer<String> log) { return null; }
+/**
+ * Whole-model figures of {@code ./tgpt bench}, on random weights (timings do not depend on them): a training step,
+ * batch-1 decoding, and a PPO iteration in three parts. Every case's params name the model (L layers, H heads, C wide,
+ * context T, vocabulary V), so bench/python/torch_models.py builds the same one from them.
+ *
+ * <p>Flop counts are 2 per multiply-add of the matmuls: the blocks' weights (12·C² a layer: qkv 3C², projection C²,
+ * MLP 8C²) and the output layer tied to wte (V·C) for each token, and causal attention (QKᵀ and att·V over the lower
+ * triangle, C·T(T+1)/2 multiply-adds each per layer and sequence); backward is twice forward. Biases, layer norms,
+ * GELU, softmax and AdamW are left out (under 2% here).
+ */
+public final class ModelCases {
+
+    /** The README's main job: the character-level Shakespeare model (4 layers, 4 heads, 128 wide, context 64, 65 characters). */
+    static final GptConfig CHAR = GptConfig.preset("shakespeare-char");
+    /** GPT-2 small's shape (124M parameters) for decoding at a realistic size. */
+    static final GptConfig GPT2 = GptConfig.preset("gpt2");
+    /** llm.c's train_gpt2.c hard-codes batch 4 (and T = 64); the main job trains at batch 32. */
+    static final int LLMC_BATCH = 4;
+    static final int MAIN_BATCH = 32;
+    /** Timed runs where one run takes seconds (GPT-2 decoding, a PPO iteration), after the two warm-up runs. */
+    static final int FEW_RUNS = 5;
+    static final String PPO = "ppo_iteration.";
+    static final List<String> PPO_PARTS = List.of(PPO + "generate", PPO + "score", PPO + "update");
+
+    private ModelCases() {
+    }
+
+    /** The cases; quick leaves out GPT-2-sized decoding and runs a smaller PPO iteration. */
+    public static List<Case> cases(boolean quick) {
+        List<Case> out = new ArrayList<>();
+        out.add(trainStep(CHAR, LLMC_BATCH, CHAR.context()));
+        out.add(trainStep(CHAR, MAIN_BATCH, CHAR.context()));
+        out.add(decode(CHAR, 8, 48));
+        if (!quick) {
+            out.add(decode(GPT2, 8, 64));
+        }
+        // InstructGPT demo's PPO settings (rlhf's defaults): 32 rollouts, minibatch 16, 2 epochs, responses of up to 40
+        out.addAll(quick ? ppo(CHAR, 8, 4, 1, 8, 40) : ppo(CHAR, 32, 16, 2, 8, 40));
+        return out;
+    }
+
+    /** One optimizer step on B sequences of T tokens (the case's model has context T). */
+    static Case trainStep(GptConfig m, int B, int T) {
+        m = new GptConfig(m.style(), m.vocabSize(), T, m.layers(), m.heads(), m.channels(), 0f, m.band());
+        double flops = 6.0 * weightMacs(m) * B * T + 6.0 * m.layers() * m.channels() * B * T * (T + 1.0);
+        return Case.model("train_step", with(m, "B", B), flops, 0);
+    }
+
+    /**
+     * Batch-1 decoding of N tokens after a prompt of P, every position one step of the KV-cache program; a run's
+     * figure is per step. Flops and bytes are a step's at the mean position: the weights once, the cache's keys and
+     * values once (bytes: what batch-1 decoding must read).
+     */
+    static Case decode(GptConfig m, int P, int N) {
+        if (P + N > m.context()) {
+            throw new IllegalArgumentException("prompt and generated tokens exceed the context");
+        }
+        double meanKeys = (P - 1 + N + 1) / 2.0;
+        double cacheMacs = 2.0 * m.layers() * m.channels() * meanKeys;
+        return Case.model("decode", with(m, "B", 1, "P", P, "N", N), 2 * (weightMacs(m) + cacheMacs), 4 * (weightMacs(m) + cacheMacs));
+    }
+
+    /** One PPO iteration of R rollouts (prompts of P tokens, responses of at most N), minibatches of B, E epochs: three records. */
+    static List<Case> ppo(GptConfig m, int R, int B, int E, int P, int N) {
+        Map<String, Integer> params = with(m, "R", R, "B", B, "E", E, "P", P, "N", N);
+        return PPO_PARTS.stream().map(name -> Case.model(name, params, 0, 0)).toList();
+    }
+
+    /** Multiply-adds per token of the blocks' weight matrices and the tied output layer. */
+    static double weightMacs(GptConfig m) {
+        return 12.0 * m.layers() * m.channels() * m.channels() + (double) m.vocabSize() * m.channels();
+    }
+
+    /** L, H, C, T, V of the model, then the case's own params. */
+    private static Map<String, Integer> with(GptConfig m, Object... more) {
+        Map<String, Integer> p = KernelCases.p("L", m.layers(), "H", m.heads(), "C", m.channels(), "T", m.context(), "V", m.vocabSize());
+        p.putAll(KernelCases.p(more));
+        return p;
+    }
+
+    /** The model a case names: GPT-2 style, no dropout. */
+    static GptConfig config(Case c) {
+        Map<String, Integer> p = c.params();
+        return new GptConfig(GptConfig.Style.GPT2, p.get("V"), p.get("T"), p.get("L"), p.get("H"), p.get("C"), 0f, 0);
+    }
+
+    /** Times {@link #cases(boolean)} on backend. */
+    public static List<Result> run(Backend backend, boolean quick, Protocol protocol, Peaks peaks, Consumer<String> log) {
+        return run(backend, cases(quick), protocol, peaks, log);
+    }
+
+    /**
+     * llm.c's CPU trainer (a train_gpt2 binary the user built) on the main job's model, randomly initialised, and
+     * random tokens: its train_step record at its hard-coded B = 4, T = 64, beside ours at the same batch.
+     */
+    public static Result llmc(Path binary, int threads, Peaks peaks, Consumer<String> log) {
+        Gpt m = model(CHAR, 1);
+        Random r = new Random(5);
+        int[] train = r.ints(100_000, 0, CHAR.vocabSize()).toArray();
+        int[] val = r.ints(10_000, 0, CHAR.vocabSize()).toArray();
+        return Llmc.run(binary, CHAR, m.params, ids(CHAR.vocabSize()), train, val, threads, peaks, log);
+    }
+
+    /** Times the cases on backend (impl "tgpt"); the three parts of a PPO iteration come from the same runs. */
+    public static List<Result> run(Backend backend, List<Case> cases, Protocol protocol, Peaks peaks, Consumer<String> log) {
+        List<Result> out = new ArrayList<>();
+        Set<Map<String, Integer>> ppoDone = new HashSet<>();
+        for (Case c : cases) {
+            List<Result> timed = switch (c.name()) {
+                case "train_step" -> List.of(trainStep(backend, c, protocol, peaks));
+                case "decode" -> List.of(decode(backend, c, protocol, peaks));
+                default -> {
+                    if (!c.name().startsWith(PPO)) {
+                        throw new UserError("no model case '" + c.name() + "'");
+                    }
+                    yield ppoDone.add(c.params()) ? ppo(backend, c, protocol, peaks).stream()
+                            .filter(r -> cases.stream().anyMatch(k -> k.sameAs(r.name(), r.params()))).toList() : List.of();
+                }
+            };
+            for (Result r : timed) {
+                log.accept(String.format(Locale.ROOT, "tgpt %s %s: %.3f ms", r.name(), r.shape(), r.medianMs()));
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
+    private static Result trainStep(Backend backend, Case c, Protocol protocol, Peaks peaks) {
+        GptConfig m = config(c);
+        int B = c.params().get("B");
+        int T = c.params().get("T");
+        // AdamW as bench/python/torch_models.py's (lr 3e-4, β (0.9, 0.99), weight decay 0.1); clipping as the main job's
+        Trainer.Options o = new Trainer.Options(B, T, Integer.MAX_VALUE, 1, 3e-4f, 3e-4f, 0, 0.1f, 0.9f, 0.99f, 1e-8f, 1f, 1);
+        Random r = new Random(2);
+        int[] tokens = r.ints(B * T, 0, m.vocabSize()).toArray();
+        int[] targets = r.ints(B * T, 0, m.vocabSize()).toArray();
+        double[] ms;
+        try (Trainer trainer = new Trainer(model(m, 1), backend, o)) {
+            ms = protocol.time(() -> trainer.trainStep((in, tg) -> {
+                for (int i = 0; i < tokens.length; i++) {
+                    in.set(i, tokens[i]);
+                    tg.set(i, targets[i]);
+                }
+            }));
+        }
+        return result(backend, c, Stats.of(ms), peaks, "one optimizer step as the trainer runs it: forward, backward, gradient norm and "
+                + "clipping at 1, AdamW (lr 3e-4, betas 0.9/0.99, weight decay 0.1); dropout 0; a fixed random batch of B x T tokens; "
+                + "flops = 6(12LC^2 + VC)BT + 6LCBT(T+1)");
+    }
+
+    private static Result decode(Backend backend, Case c, Protocol protocol, Peaks peaks) {
+        GptConfig m = config(c);
+        int P = c.params().get("P");
+        int N = c.params().get("N");
+        CharTokenizer ids = ids(m.vocabSize());
+        String prompt = ids.decode(new Random(3).ints(P, 1, m.vocabSize()).toArray());
+        // greedy, as torch_models.py decodes: the step is the model's forward and an argmax, not a sort of the vocabulary
+        Sampler.Options o = new Sampler.Options(N, 0f, 0, 1f, List.of(), 1);
+        boolean few = longRun(c);
+        double[] ms;
+        try (Sampler sampler = new Sampler(model(m, 1), backend, 1)) {
+            ms = protocol(protocol, few).time(() -> {
+                String text = sampler.generate(List.of(prompt), ids, o).getFirst();
+                if (text.codePointCount(0, text.length()) != N) {
+                    throw new IllegalStateException("decoding stopped after " + text.codePointCount(0, text.length()) + " of " + N + " tokens");
+                }
+            });
+        }
+        int steps = P - 1 + N;
+        double[] perStep = Arrays.stream(ms).map(t -> t / steps).toArray();
+        return result(backend, c, Stats.of(perStep), peaks, "batch 1, greedy, with the KV cache: a P-token prompt then N tokens, a "
+                + "position per step; time per step = a generation's time / (P - 1 + N)" + (few ? "; " + fewNote() : ""));
+    }
+
+    /** Rollouts, scoring and updates of a PPO iteration on four random models of the case's shape and a random reward head. */
+    private static List<Result> ppo(Backend backend, Case c, Protocol protocol, Peaks peaks) {
+        GptConfig m = config(c);
+        Map<String, Integer> p = c.params();
+        int R = p.get("R");
+        int B = p.get("B");
+        CharTokenizer ids = ids(m.vocabSize());
+        Random r = new Random(4);
+        List<String> prompts = new ArrayList<>();
+        for (int i = 0; i < R; i++) {
+            // ids 1..V-1: id 0, the newline, ends a response
+            prompts.add(ids.decode(r.ints(p.get("P"), 1, m.vocabSize()).toArray()));
+        }
+        Trainer.Options o = new Trainer.Options(B, m.context(), Integer.MAX_VALUE, 1, 1e-4f, 1e-4f, 0, 0.01f, 0.9f, 0.95f, 1e-8f, 1f, 3);
+        Ppo.Settings s = new Ppo.Settings(1, R, B, p.get("E"), p.get("N"), o, o, 0.2f, 0.2f, 1f, 0.95f, new KlController.Fixed(0.05f), 0f, 1, 1,
+                3, Path.of("unused")); // iteration() writes nothing
+        List<long[]> phases = new ArrayList<>();
+        // the policy and the reference start equal, as do the reward model and the value model (PPO's starting point)
+        try (Ppo ppo = new Ppo(model(m, 1), model(m, 1), model(m, 2), new RewardHead(1, 1, m.channels(), 5), model(m, 2), ids, prompts, null,
+                null, backend, s)) {
+            int[] it = { 0 };
+            double[] total = protocol(protocol, true).time(() -> phases.add(ppo.iteration(++it[0])));
+            // the timed runs are the last ones
+            List<long[]> timed = phases.subList(phases.size() - total.length, phases.size());
+            String note = "one PPO iteration of R rollouts (P-token prompts, responses of up to N tokens sampled on the device), "
+                    + "minibatches of B, E epochs, a random reward head, 4 models of this shape; " + fewNote();
+            String[] parts = { "generating the rollouts", "scoring them (policy, reference, value and reward forward passes) and the advantages",
+                    "the updates (E epochs of policy and value steps)" };
+            List<Result> out = new ArrayList<>();
+            for (int k = 0; k < PPO_PARTS.size(); k++) {
+                int part = k;
+                double[] ms = timed.stream().mapToDouble(n -> n[part] / 1e6).toArray();
+                out.add(result(backend, Case.model(PPO_PARTS.get(k), p, 0, 0), Stats.of(ms), peaks, "this record: " + parts[k] + "; " + note));
+            }
+            return out;
+        }
+    }
+
+    private static Result result(Backend backend, Case c, Stats s, Peaks peaks, String note) {
+        DeviceInfo d = backend.info();
+        return Result.of(c, "tgpt", d.id(), d.name(), s, peaks, note);
+    }
+
+    /** A run takes seconds: GPT-2-sized decoding (a tenth of a GFLOP per token and more), and PPO iterations. */
+    static boolean longRun(Case c) {
+        return c.name().startsWith(PPO) || c.name().equals("decode") && c.flops() > 1e8;
+    }
+
+    /** The protocol, or, for long runs, its two warm-up runs and a fixed few timed ones. */
+    private static Protocol protocol(Protocol p, boolean few) {
+        return few ? new Protocol(0, Math.min(FEW_RUNS, p.minRuns()), 0, Math.min(FEW_RUNS, p.maxRuns())) : p;
+    }
+
+    private static String fewNote() {
+        return "2 warm-up runs, then a fixed " + FEW_RUNS + " timed (a run takes seconds)";
+    }
+
+    /** GPT-2's initialisation, seeded. */
+    private static Gpt model(GptConfig m, long seed) {
+        Parameters p = new Parameters(m);
+        p.initialise(seed);
+        return new Gpt(m, p);
+    }
+
+    /**
+     * A vocabulary of V symbols for random models: the newline (id 0, which ends a PPO response) and V − 1 code points
+     * from U+10000 up, so that a text's length in code points is its length in tokens, and nothing else ends decoding.
+     */
+    static CharTokenizer ids(int V) {
+        StringBuilder s = new StringBuilder("\n");
+        for (int i = 0; i < V - 1; i++) {
+            s.appendCodePoint(0x10000 + i);
+        }
+        return CharTokenizer.of(s.toString());
+    }
 }

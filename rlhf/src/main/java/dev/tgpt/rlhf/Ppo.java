@@ -161,26 +161,10 @@ public final class Ppo implements AutoCloseable {
                 listener.message(String.format("PPO%s: pretraining loss at the start %.4f", s.ptx() > 0 ? "-ptx" : "", startLoss));
             }
             for (int it = 1; it <= s.iterations(); it++) {
-                Batch batch = rollout(it);
-                score(batch);
                 Map<String, Object> record = new LinkedHashMap<>();
-                record.put("iteration", it);
-                float beta = s.kl().beta();
-                float[] rewards = Advantages.rewards(batch.logp, batch.refLogp, batch.mask, batch.scores, s.rollouts(), T, beta);
-                batch.advantages = new float[rewards.length];
-                batch.returns = new float[rewards.length];
-                Advantages.gae(rewards, batch.values, batch.mask, s.rollouts(), T, s.gamma(), s.lambda(), batch.advantages, batch.returns);
-                double explained = Advantages.explainedVariance(batch.values, batch.returns, batch.mask);
-                Advantages.whiten(batch.advantages, batch.mask);
-                double kl = sequenceKl(batch);
-                double meanReward = mean(batch.scores);
-                record.put("reward", meanReward);
-                record.put("kl", kl);
-                record.put("entropy", Advantages.maskedMean(batch.entropy, batch.mask));
-                update(batch, record);
-                record.put("explained_var", explained);
-                record.put("resp_len", responseLength(batch));
-                record.put("beta", beta);
+                Batch batch = iterate(it, record, new long[3]);
+                double kl = (double) record.get("kl");
+                double meanReward = (double) record.get("reward");
                 if (judge != null) {
                     List<String> texts = new ArrayList<>();
                     List<Boolean> ended = new ArrayList<>();
@@ -208,6 +192,44 @@ public final class Ppo implements AutoCloseable {
         Path ckpt = TrainingRun.checkpointDir(s.out());
         Checkpoint.save(ckpt, policyModel.config, tokenizer, policyModel.params, null);
         return new Result(s.iterations(), lastReward, lastKl, startLoss, pretrainLoss, ckpt);
+    }
+
+    /**
+     * One iteration without judging or logging, as ./tgpt bench times it: returns the nanoseconds spent generating the
+     * rollouts, scoring them (with the advantages), and in the PPO epochs.
+     */
+    public long[] iteration(int it) {
+        long[] nanos = new long[3];
+        iterate(it, new LinkedHashMap<>(), nanos);
+        return nanos;
+    }
+
+    /** Rollouts, scores, advantages and the updates of iteration {@code it}: its figures into record, each phase's time into nanos. */
+    private Batch iterate(int it, Map<String, Object> record, long[] nanos) {
+        long t0 = System.nanoTime();
+        Batch batch = rollout(it);
+        long t1 = System.nanoTime();
+        score(batch);
+        record.put("iteration", it);
+        float beta = s.kl().beta();
+        float[] rewards = Advantages.rewards(batch.logp, batch.refLogp, batch.mask, batch.scores, s.rollouts(), T, beta);
+        batch.advantages = new float[rewards.length];
+        batch.returns = new float[rewards.length];
+        Advantages.gae(rewards, batch.values, batch.mask, s.rollouts(), T, s.gamma(), s.lambda(), batch.advantages, batch.returns);
+        double explained = Advantages.explainedVariance(batch.values, batch.returns, batch.mask);
+        Advantages.whiten(batch.advantages, batch.mask);
+        record.put("reward", mean(batch.scores));
+        record.put("kl", sequenceKl(batch));
+        record.put("entropy", Advantages.maskedMean(batch.entropy, batch.mask));
+        long t2 = System.nanoTime();
+        update(batch, record);
+        nanos[0] = t1 - t0;
+        nanos[1] = t2 - t1;
+        nanos[2] = System.nanoTime() - t2;
+        record.put("explained_var", explained);
+        record.put("resp_len", responseLength(batch));
+        record.put("beta", beta);
+        return batch;
     }
 
     private Batch rollout(int iteration) {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.function.Function;
 
 import dev.tgpt.engine.UserError;
+import dev.tgpt.engine.io.AtomicFile;
 import dev.tgpt.gpt.GptConfig;
 import dev.tgpt.gpt.Parameters;
 import dev.tgpt.gpt.data.Gpt2Tokenizer;
@@ -23,6 +25,9 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * version 3 for fp32 or 5 for bf16, max context, vocabulary, layers, heads, channels, padded vocabulary), then the
  * parameters: wte [Vp, C], wpe [maxT, C], each per-layer tensor stacked over the layers, lnfw, lnfb. Matrices are
  * already [out, in]; wte's padding rows beyond the vocabulary are dropped.
+ *
+ * <p>{@link #write} produces what train_gpt2.py's {@code write_model} does for fp32 (any vocabulary: train_gpt2.c reads
+ * V and Vp from the header), so that llm.c's CPU trainer can start from a tgpt model.
  */
 public final class LlmcCheckpoint {
 
@@ -30,6 +35,8 @@ public final class LlmcCheckpoint {
     static final int FP32 = 3;
     static final int BF16 = 5;
     static final int HEADER_BYTES = 256 * 4;
+    /** llm.c pads the vocabulary (wte's rows) to a multiple of this, with zero rows (train_gpt2.py's pad_vocab). */
+    static final int VOCAB_MULTIPLE = 128;
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -94,6 +101,43 @@ public final class LlmcCheckpoint {
         } catch (IOException e) {
             throw new UserError("cannot read " + file + " (" + e + ")", e);
         }
+    }
+
+    /**
+     * Writes an fp32 model file (version 3) atomically: llm.c's header, then wte padded with zero rows to a multiple
+     * of 128, wpe, each per-layer tensor stacked over the layers, lnfw, lnfb.
+     */
+    public static void write(Path file, GptConfig config, Parameters p) {
+        if (config.style() != GptConfig.Style.GPT2) {
+            throw new UserError("llm.c's model files hold GPT-2 models (pre-LN blocks, dense attention), not " + config.style());
+        }
+        if (!config.withDropout(0).equals(p.config.withDropout(0))) {
+            throw new IllegalArgumentException("the parameters are of " + p.config + ", not " + config);
+        }
+        int padded = paddedVocab(config.vocabSize());
+        AtomicFile.write(file, ch -> {
+            ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            for (int v : new int[] { MAGIC, FP32, config.context(), config.vocabSize(), config.layers(), config.heads(), config.channels(),
+                    padded }) {
+                header.putInt(v);
+            }
+            AtomicFile.writeFully(ch, header.clear());
+            AtomicFile.writeFully(ch, p.wte.getSegment());
+            AtomicFile.writeFully(ch, ByteBuffer.allocate((padded - config.vocabSize()) * config.channels() * 4));
+            AtomicFile.writeFully(ch, p.wpe.getSegment());
+            for (Function<Parameters.Layer, FloatArray> tensor : LAYER_TENSORS) {
+                for (Parameters.Layer layer : p.layers) {
+                    AtomicFile.writeFully(ch, tensor.apply(layer).getSegment());
+                }
+            }
+            AtomicFile.writeFully(ch, p.lnfw.getSegment());
+            AtomicFile.writeFully(ch, p.lnfb.getSegment());
+        });
+    }
+
+    /** The vocabulary rounded up to llm.c's multiple of 128 (50,257 → 50,304; 65 → 128). */
+    public static int paddedVocab(int vocab) {
+        return (vocab + VOCAB_MULTIPLE - 1) / VOCAB_MULTIPLE * VOCAB_MULTIPLE;
     }
 
     /** Reads consecutive tensors, fp32 or bf16 (bf16 is fp32's top half). */

@@ -3,6 +3,7 @@ package dev.tgpt.gpt.io;
 import static dev.tgpt.gpt.io.TestModels.GPT2_VOCAB;
 import static dev.tgpt.gpt.io.TestModels.assertSameParameters;
 import static dev.tgpt.gpt.io.TestModels.random;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -69,6 +70,50 @@ class LlmcCheckpointTest {
         Checkpoint llmc = Checkpoint.load(dir.resolve("model.bin"));
         assertSameParameters(hf.parameters(), llmc.parameters());
         assertSameParameters(p, llmc.parameters());
+    }
+
+    @Test
+    void writtenFilesReadBack(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("sub/gpt2_124M.bin");
+        Parameters p = random(GPT2_VOCAB, 5);
+        LlmcCheckpoint.write(file, GPT2_VOCAB, p);
+        Checkpoint c = LlmcCheckpoint.read(file);
+        assertEquals(GPT2_VOCAB.withDropout(0), c.config());
+        assertSameParameters(p, c.parameters());
+        try (var files = Files.list(file.getParent())) {
+            assertEquals(List.of(file), files.toList(), "no temporary file is left behind");
+        }
+    }
+
+    @Test
+    void aCharacterVocabularyIsPaddedWithZeroRowsToAMultipleOf128(@TempDir Path dir) throws Exception {
+        GptConfig config = new GptConfig(GptConfig.Style.GPT2, 65, 64, 2, 2, 8, 0f, 0);
+        Parameters p = random(config, 6);
+        Path file = dir.resolve("char.bin");
+        LlmcCheckpoint.write(file, config, p);
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+        int[] header = new int[256];
+        b.asIntBuffer().get(header);
+        assertArrayEquals(new int[] { 20240326, 3, 64, 65, 2, 2, 8, 128 }, Arrays.copyOf(header, 8));
+        assertTrue(Arrays.stream(header, 8, 256).allMatch(v -> v == 0), "the rest of the header is zero");
+        assertEquals(1024 + 4L * (p.count() + (128 - 65) * 8), b.capacity());
+        int C = 8;
+        for (int i = 0; i < 65 * C; i++) {
+            assertEquals(p.wte.get(i), b.getFloat(1024 + 4 * i), "wte " + i);
+        }
+        for (int i = 65 * C; i < 128 * C; i++) {
+            assertEquals(0f, b.getFloat(1024 + 4 * i), "padding " + i);
+        }
+        // wpe follows the padded wte; lnfb ends the file
+        assertEquals(p.wpe.get(0), b.getFloat(1024 + 4 * 128 * C));
+        assertEquals(p.lnfb.get(C - 1), b.getFloat(b.capacity() - 4));
+    }
+
+    @Test
+    void onlyGpt2ModelsAreWritten(@TempDir Path dir) {
+        GptConfig gpt1 = new GptConfig(GptConfig.Style.GPT1, 65, 16, 1, 1, 8, 0f, 0);
+        UserError e = assertThrows(UserError.class, () -> LlmcCheckpoint.write(dir.resolve("m.bin"), gpt1, new Parameters(gpt1)));
+        assertTrue(e.getMessage().contains("GPT1"), e.getMessage());
     }
 
     @Test
