@@ -21,6 +21,8 @@ import org.knowm.xchart.XYChartBuilder;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
+import dev.tgpt.engine.io.AtomicFile;
+
 /**
  * Writes a sweep's results: DIR/results.json (the machine, then one record per case, implementation and device),
  * DIR/results.csv (the same records), DIR/report.md and DIR/report.html (the side-by-side table of ours and theirs,
@@ -36,7 +38,7 @@ public final class Report {
     private Report() {
     }
 
-    /** Writes every file; returns the markdown report (the table bench/README.md shows). */
+    /** Writes every file, each whole or not at all ({@link AtomicFile}); returns the markdown report (the table bench/README.md shows). */
     public static String write(Path dir, Sweep.Outcome o, Map<String, Object> machine) throws IOException {
         Files.createDirectories(dir);
         Map<String, Object> json = new LinkedHashMap<>();
@@ -45,12 +47,12 @@ public final class Report {
         json.put("host_peaks", Map.of("gflops", o.hostPeaks().gflops(), "gbps", o.hostPeaks().gbps(), "source", o.hostPeaks().source()));
         json.put("results", o.results().stream().map(Report::record).toList());
         json.put("skipped", o.skipped());
-        writeAtomically(dir.resolve("results.json"), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json));
-        writeAtomically(dir.resolve("results.csv"), csv(o.results()));
+        AtomicFile.writeString(dir.resolve("results.json"), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json));
+        AtomicFile.writeString(dir.resolve("results.csv"), csv(o.results()));
         List<String> plots = plots(dir.resolve("plots"), o.results());
         String md = markdown(o, machine);
-        writeAtomically(dir.resolve("report.md"), md);
-        writeAtomically(dir.resolve("report.html"), html(md, plots));
+        AtomicFile.writeString(dir.resolve("report.md"), md);
+        AtomicFile.writeString(dir.resolve("report.html"), html(md, plots));
         return md;
     }
 
@@ -256,12 +258,5 @@ public final class Report {
 
     private static String escape(String s) {
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
-    }
-
-    /** Written to a temporary file and moved into place, so a report is whole or absent. */
-    private static void writeAtomically(Path file, String text) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, text);
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 }

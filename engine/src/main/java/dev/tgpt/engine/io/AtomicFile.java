@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,6 +51,11 @@ public final class AtomicFile {
             deleteQuietly(tmp);
             throw e;
         }
+    }
+
+    /** Writes {@code text} as UTF-8 into {@code file}, as {@link #write} does. */
+    public static void writeString(Path file, String text) {
+        write(file, ch -> writeFully(ch, ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8))));
     }
 
     public static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {

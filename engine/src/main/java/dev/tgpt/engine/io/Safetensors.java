@@ -7,11 +7,8 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Collections;
@@ -229,7 +226,10 @@ public final class Safetensors implements AutoCloseable {
         arena.close();
     }
 
-    /** Writes tensors (in name order) and metadata atomically: a temporary file in the same directory, then a rename. */
+    /**
+     * Writes tensors (in name order) and metadata atomically ({@link AtomicFile}): a failure to write is a {@link UserError}
+     * naming the file.
+     */
     public static void write(Path file, Map<String, Entry> entries, Map<String, String> metadata) throws IOException {
         ObjectNode header = JSON.createObjectNode();
         if (!metadata.isEmpty()) {
@@ -267,37 +267,19 @@ public final class Safetensors implements AutoCloseable {
         }
         // The data starts 8-byte aligned, as Hugging Face writes it: pad the header with spaces.
         int padded = (json.length + 7) / 8 * 8;
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-                Arena a = Arena.ofConfined()) {
-            MemorySegment head = a.allocate(8 + padded);
-            head.set(I64, 0, padded);
-            head.asSlice(8, padded).fill((byte) ' ');
-            MemorySegment.copy(json, 0, head, ValueLayout.JAVA_BYTE, 8, json.length);
-            writeFully(ch, head);
+        AtomicFile.write(file, ch -> {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment head = a.allocate(8 + padded);
+                head.set(I64, 0, padded);
+                head.asSlice(8, padded).fill((byte) ' ');
+                MemorySegment.copy(json, 0, head, ValueLayout.JAVA_BYTE, 8, json.length);
+                AtomicFile.writeFully(ch, head);
+            }
             for (Entry entry : sorted.values()) {
                 MemorySegment seg = entry.data() instanceof FloatArray f ? f.getSegment() : ((IntArray) entry.data()).getSegment();
                 // Native order on every machine this runs on is little-endian, the format's order.
-                writeFully(ch, seg);
+                AtomicFile.writeFully(ch, seg);
             }
-            ch.force(true);
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
-        try {
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-        }
-    }
-
-    private static void writeFully(FileChannel ch, MemorySegment seg) throws IOException {
-        var buf = seg.asByteBuffer();
-        while (buf.hasRemaining()) {
-            ch.write(buf);
-        }
+        });
     }
 }

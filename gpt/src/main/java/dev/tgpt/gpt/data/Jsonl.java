@@ -1,13 +1,11 @@
 package dev.tgpt.gpt.data;
 
 import java.io.IOException;
-import java.io.Writer;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,6 +15,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.tgpt.engine.UserError;
+import dev.tgpt.engine.io.AtomicFile;
 
 /**
  * JSON Lines files: one JSON value per line, blank lines skipped. Mistakes in a file are {@link UserError}s that name
@@ -63,34 +62,15 @@ public final class Jsonl {
         return parsed;
     }
 
-    /** Writes one value a line, atomically: a temporary file beside {@code file}, renamed into place once complete. */
+    /** Writes one value a line, atomically ({@link AtomicFile}): a failure to write is a {@link UserError} naming the file. */
     public static void write(Path file, List<? extends JsonNode> values) {
-        Path tmp = null;
-        try {
-            Path dir = file.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-            try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-                for (JsonNode v : values) {
-                    // Jackson escapes control characters, so a value's newlines stay inside its line.
-                    w.write(JSON.writeValueAsString(v));
-                    w.write('\n');
-                }
+        AtomicFile.write(file, ch -> {
+            StringBuilder sb = new StringBuilder();
+            for (JsonNode v : values) {
+                // Jackson escapes control characters, so a value's newlines stay inside its line.
+                sb.append(JSON.writeValueAsString(v)).append('\n');
             }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (IOException e) {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // The write already failed; that error is the one to report.
-                }
-            }
-            throw new UserError("cannot write " + file + " (" + e + ")", e);
-        }
+            AtomicFile.writeFully(ch, ByteBuffer.wrap(sb.toString().getBytes(StandardCharsets.UTF_8)));
+        });
     }
 }

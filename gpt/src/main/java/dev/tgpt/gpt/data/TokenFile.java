@@ -7,14 +7,12 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 import dev.tgpt.engine.UserError;
+import dev.tgpt.engine.io.AtomicFile;
 
 /**
  * llm.c's token files (dev/data/data_common.py): a header of 256 little-endian int32 (magic 20240520, version 1,
@@ -31,7 +29,7 @@ public final class TokenFile {
     private TokenFile() {
     }
 
-    /** Writes atomically: a temporary file beside {@code file}, renamed into place once complete. */
+    /** Writes atomically ({@link AtomicFile}): a failure to write is a {@link UserError} naming the file. */
     public static void write(Path file, int[] tokens) {
         if (tokens.length == 0) {
             throw new UserError(file + ": no tokens to write");
@@ -41,31 +39,20 @@ public final class TokenFile {
                 throw new UserError(file + ": token " + tokens[i] + " at position " + i + " does not fit llm.c's uint16 token files (0..65535)");
             }
         }
-        Path tmp = null;
-        try {
-            Path dir = file.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-                header.putInt(MAGIC).putInt(VERSION).putInt(tokens.length).clear();
-                writeFully(ch, header);
-                // In chunks: a file of a billion tokens is bigger than one ByteBuffer can be.
-                ByteBuffer chunk = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-                for (int i = 0; i < tokens.length;) {
-                    chunk.clear();
-                    while (i < tokens.length && chunk.hasRemaining()) {
-                        chunk.putShort((short) tokens[i++]);
-                    }
-                    writeFully(ch, chunk.flip());
+        AtomicFile.write(file, ch -> {
+            ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            header.putInt(MAGIC).putInt(VERSION).putInt(tokens.length).clear();
+            AtomicFile.writeFully(ch, header);
+            // In chunks: a file of a billion tokens is bigger than one ByteBuffer can be.
+            ByteBuffer chunk = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < tokens.length;) {
+                chunk.clear();
+                while (i < tokens.length && chunk.hasRemaining()) {
+                    chunk.putShort((short) tokens[i++]);
                 }
-                ch.force(true);
+                AtomicFile.writeFully(ch, chunk.flip());
             }
-            move(tmp, file);
-        } catch (IOException e) {
-            deleteQuietly(tmp);
-            throw new UserError("cannot write " + file + " (" + e + ")", e);
-        }
+        });
     }
 
     public static int[] read(Path file) {
@@ -102,30 +89,6 @@ public final class TokenFile {
             throw new UserError(file + ": no such file");
         } catch (IOException e) {
             throw new UserError("cannot read " + file + " (" + e + ")", e);
-        }
-    }
-
-    private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
-        while (buf.hasRemaining()) {
-            ch.write(buf);
-        }
-    }
-
-    private static void move(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
-        }
-    }
-
-    private static void deleteQuietly(Path p) {
-        if (p != null) {
-            try {
-                Files.deleteIfExists(p);
-            } catch (IOException ignored) {
-                // The write already failed; that error is the one to report.
-            }
         }
     }
 }
