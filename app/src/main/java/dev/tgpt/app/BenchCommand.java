@@ -52,8 +52,9 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     boolean noOpenblas;
 
     @Option(names = "--llmc", paramLabel = "BINARY",
-            description = "A train_gpt2 binary you built from llm.c (gcc -O3 -fopenmp train_gpt2.c -lm): its training step is timed on the same model.")
-    Path llmc;
+            description = "A train_gpt2 binary you built from llm.c (gcc -O3 -fopenmp train_gpt2.c -lm): its training step is timed on the same "
+                    + "model. Repeatable (builds with other flags side by side).")
+    List<Path> llmc = new ArrayList<>();
 
     @Override
     public Integer call() throws IOException, InterruptedException {
@@ -68,7 +69,7 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
             throw new UserError("in JVM mode device 0:0 is tornado-jvm's emulator, for tests, not speed: time jvm, or a real device in SDK mode "
                     + "(source tornado-env.sh)");
         }
-        if (llmc != null && noModels) {
+        if (!llmc.isEmpty() && noModels) {
             throw new UserError("--llmc times the training step, which --no-models leaves out");
         }
         Sweep.Options o = new Sweep.Options(backends, quick, out, ops, !noModels, !noOpenblas, python.equals("none") ? null : python, llmc);

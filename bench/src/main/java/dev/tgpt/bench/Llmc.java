@@ -53,7 +53,8 @@ public final class Llmc {
 
     /**
      * Runs the binary on the model (GPT-2 style, context at least 64) and the tokens with OMP_NUM_THREADS = threads;
-     * returns the train_step record at B = 4, T = 64 (impl "llm.c", device "cpu").
+     * returns the train_step record at B = 4, T = 64 (impl "llm.c(BINARY's file name)", so that builds with other flags
+     * sit side by side; device "cpu").
      *
      * @param tokenizer the vocabulary, for the sample train_gpt2.c prints at steps 20 and 40
      * @param log       receives its step lines as they come
@@ -94,7 +95,7 @@ public final class Llmc {
             }
             double[] ms = steps.stream().skip(1).mapToDouble(Step::ms).toArray();
             Case c = ModelCases.trainStep(config, B, T);
-            return Result.of(c, "llm.c", "cpu", "CPU, " + threads + " threads (OpenMP)", Stats.of(ms), peaks, String.format(Locale.ROOT,
+            return Result.of(c, "llm.c(" + binary.getFileName() + ")", "cpu", "CPU, " + threads + " threads (OpenMP)", Stats.of(ms), peaks, String.format(Locale.ROOT,
                     "train_gpt2.c's own step times (data loading, forward, backward, AdamW lr 1e-4, betas 0.9/0.999, no weight decay, "
                             + "no clipping), steps 1-%d of its fixed run, step 0 dropped as the warm-up; B = 4 and T = 64 are hard-coded in "
                             + "train_gpt2.c; OMP_NUM_THREADS=%d; loss at step 0 %.4f",

@@ -25,11 +25,11 @@ public final class Sweep {
 
     /**
      * @param python the Python with PyTorch; null: no PyTorch
-     * @param llmc   a train_gpt2 binary built by the user from llm.c; null: no llm.c
+     * @param llmc   train_gpt2 binaries built by the user from llm.c (with different flags, say); empty: no llm.c
      * @param ops    kernels to time (op or op.direction names); empty: all
      */
     public record Options(List<Backend> devices, boolean quick, Path out, List<String> ops, boolean models, boolean openblas, String python,
-            Path llmc) {
+            List<Path> llmc) {
     }
 
     /** What the sweep produced, and what it could not do (a reference missing, a case failing on a device). */
@@ -98,8 +98,10 @@ public final class Sweep {
                 }
             }
         }
-        if (o.llmc() != null && !models.isEmpty()) {
-            results.add(ModelCases.llmc(o.llmc(), host.threads(), hostPeaks, log));
+        if (!models.isEmpty()) {
+            for (Path binary : o.llmc()) {
+                results.add(ModelCases.llmc(binary, host.threads(), hostPeaks, log));
+            }
         }
         return new Outcome(results, skipped, hostPeaks);
     }

@@ -100,7 +100,7 @@ class LlmcTest {
                 """);
         List<String> log = new ArrayList<>();
         Result r = Llmc.run(fake, MODEL, params(), CHARS, tokens(1000, 1), tokens(1000, 2), 3, Peaks.UNKNOWN, log::add);
-        assertEquals("llm.c", r.impl());
+        assertEquals("llm.c(" + fake.getFileName() + ")", r.impl());
         assertEquals("cpu", r.device());
         assertEquals("train_step", r.name());
         assertEquals(Map.of("L", 2, "H", 2, "C", 8, "T", 64, "V", CHARS.vocabSize(), "B", 4), r.params());

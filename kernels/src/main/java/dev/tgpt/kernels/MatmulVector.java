@@ -159,22 +159,21 @@ public final class MatmulVector {
                     int r0 = m0 + g * MR;
                     int rows = Math.min(MR, m1 - r0);
                     long ci = (long) r0 * N + col;
-                    if (!kernel(s.a, g * kc * MR, packedB, bi, kc, c, ci, N, rows == MR && cols == NR, s.tile)) {
-                        addTile(c, s.tile, ci, N, rows, cols);
-                    }
+                    kernel(s.a, g * kc * MR, packedB, bi, kc, s.tile);
+                    addTile(c, s.tile, ci, N, rows, cols);
                 }
             }
         }
     }
 
     /**
-     * The MR × NR register tile of A·B over kc steps: added to C at index ci (row stride ldc) when the whole tile
-     * lies inside C ({@code inside}; returns true), else written to tile (row-major, NR wide) for the caller to add
-     * what lies inside. The accumulators stay in this method: passing vectors to a call that is not inlined would
-     * box them.
+     * The MR × NR register tile of A·B over kc steps, written to tile (row-major, NR wide) for the caller to add to C.
+     * The accumulators stay in this method: passing vectors to a call that is not inlined would box them. Adding to C
+     * here instead would save a store and a load of the tile per k-block (~1%), but made the method big enough that
+     * C1 sometimes failed to compile it ("out of virtual registers"), which left it in C1's code for the rest of the
+     * run, with every vector boxed: ~100× slower.
      */
-    private static boolean kernel(float[] ap, int ai, float[] bp, int bi, int kc, MemorySegment c, long ci, int ldc, boolean inside,
-            float[] tile) {
+    private static void kernel(float[] ap, int ai, float[] bp, int bi, int kc, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
@@ -209,33 +208,6 @@ public final class MatmulVector {
             c70 = x.fma(b0, c70);
             c71 = x.fma(b1, c71);
         }
-        if (inside) {
-            long o0 = 4 * ci;
-            FloatVector.fromMemorySegment(S, c, o0, ORDER).add(c00).intoMemorySegment(c, o0, ORDER);
-            FloatVector.fromMemorySegment(S, c, o0 + 4L * L, ORDER).add(c01).intoMemorySegment(c, o0 + 4L * L, ORDER);
-            long o1 = 4 * (ci + 1L * ldc);
-            FloatVector.fromMemorySegment(S, c, o1, ORDER).add(c10).intoMemorySegment(c, o1, ORDER);
-            FloatVector.fromMemorySegment(S, c, o1 + 4L * L, ORDER).add(c11).intoMemorySegment(c, o1 + 4L * L, ORDER);
-            long o2 = 4 * (ci + 2L * ldc);
-            FloatVector.fromMemorySegment(S, c, o2, ORDER).add(c20).intoMemorySegment(c, o2, ORDER);
-            FloatVector.fromMemorySegment(S, c, o2 + 4L * L, ORDER).add(c21).intoMemorySegment(c, o2 + 4L * L, ORDER);
-            long o3 = 4 * (ci + 3L * ldc);
-            FloatVector.fromMemorySegment(S, c, o3, ORDER).add(c30).intoMemorySegment(c, o3, ORDER);
-            FloatVector.fromMemorySegment(S, c, o3 + 4L * L, ORDER).add(c31).intoMemorySegment(c, o3 + 4L * L, ORDER);
-            long o4 = 4 * (ci + 4L * ldc);
-            FloatVector.fromMemorySegment(S, c, o4, ORDER).add(c40).intoMemorySegment(c, o4, ORDER);
-            FloatVector.fromMemorySegment(S, c, o4 + 4L * L, ORDER).add(c41).intoMemorySegment(c, o4 + 4L * L, ORDER);
-            long o5 = 4 * (ci + 5L * ldc);
-            FloatVector.fromMemorySegment(S, c, o5, ORDER).add(c50).intoMemorySegment(c, o5, ORDER);
-            FloatVector.fromMemorySegment(S, c, o5 + 4L * L, ORDER).add(c51).intoMemorySegment(c, o5 + 4L * L, ORDER);
-            long o6 = 4 * (ci + 6L * ldc);
-            FloatVector.fromMemorySegment(S, c, o6, ORDER).add(c60).intoMemorySegment(c, o6, ORDER);
-            FloatVector.fromMemorySegment(S, c, o6 + 4L * L, ORDER).add(c61).intoMemorySegment(c, o6 + 4L * L, ORDER);
-            long o7 = 4 * (ci + 7L * ldc);
-            FloatVector.fromMemorySegment(S, c, o7, ORDER).add(c70).intoMemorySegment(c, o7, ORDER);
-            FloatVector.fromMemorySegment(S, c, o7 + 4L * L, ORDER).add(c71).intoMemorySegment(c, o7 + 4L * L, ORDER);
-            return true;
-        }
         c00.intoArray(tile, 0);
         c01.intoArray(tile, L);
         c10.intoArray(tile, NR);
@@ -252,7 +224,6 @@ public final class MatmulVector {
         c61.intoArray(tile, 6 * NR + L);
         c70.intoArray(tile, 7 * NR);
         c71.intoArray(tile, 7 * NR + L);
-        return false;
     }
 
     /** C[r0 + r, col + j] += tile[r, j] for the rows and columns inside C (ci: index of C[r0, col]). */
