@@ -2,6 +2,7 @@ package dev.tgpt.engine.ops;
 
 import dev.tgpt.engine.Launch;
 import dev.tgpt.kernels.AdamW;
+import dev.tgpt.kernels.AdamWVector;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /** Launches of {@link AdamW}, and the host side of its per-step hyperparameters. */
@@ -17,11 +18,7 @@ public final class AdamWOps {
      */
     public static Launch update(FloatArray params, FloatArray grads, FloatArray m, FloatArray v, FloatArray hyper, FloatArray clip, int n) {
         return Launch.parallel("adamWUpdate", (g, id) -> g.task(id, AdamW::adamWUpdate, params, grads, m, v, hyper, clip, n),
-                jvm -> jvm.parallelRange(n, (from, to) -> {
-                    for (int i = from; i < to; i++) {
-                        AdamW.updateAt(params, grads, m, v, hyper, clip, i);
-                    }
-                }));
+                jvm -> jvm.parallelRange(n, (from, to) -> AdamWVector.update(params, grads, m, v, hyper, clip, from, to)));
     }
 
     /** Fills hyper for step t (1-based); the bias corrections are computed in double. */

@@ -11,6 +11,7 @@ import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.check.AdamWCheck;
 import dev.tgpt.engine.check.CheckResult;
 import dev.tgpt.kernels.AdamW;
+import dev.tgpt.kernels.AdamWVector;
 import dev.tgpt.kernels.AdamWReference;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
@@ -48,6 +49,37 @@ class AdamWTest {
         assertEquals(0.1f, hyper.get(AdamW.WEIGHT_DECAY));
         assertEquals(1 / (1 - Math.pow(0.9f, 2)), hyper.get(AdamW.CORRECTION1), 1e-6);
         assertEquals(1 / (1 - Math.pow(0.95f, 2)), hyper.get(AdamW.CORRECTION2), 1e-5);
+    }
+
+    /** The JVM backend's vector update gives every element the per-element helper's bits (so both backends agree exactly). */
+    @Test
+    void vectorTwinGivesTheHelpersBits() {
+        int n = 1000; // not a multiple of any vector length: the tail goes through the helper
+        java.util.Random r = new java.util.Random(5);
+        FloatArray[] a = new FloatArray[4];
+        FloatArray[] b = new FloatArray[4];
+        for (int k = 0; k < 4; k++) {
+            a[k] = new FloatArray(n);
+            b[k] = new FloatArray(n);
+            for (int i = 0; i < n; i++) {
+                float x = (float) r.nextGaussian() * (k == 3 ? 1e-3f : 1f);
+                a[k].set(i, k == 3 ? Math.abs(x) : x);
+                b[k].set(i, a[k].get(i));
+            }
+        }
+        FloatArray hyper = new FloatArray(AdamW.HYPER_SIZE);
+        AdamWOps.hyperparameters(hyper, 3e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 7);
+        FloatArray clip = new FloatArray(1);
+        clip.set(0, 0.37f);
+        AdamWVector.update(a[0], a[1], a[2], a[3], hyper, clip, 3, n);
+        for (int i = 3; i < n; i++) {
+            AdamW.updateAt(b[0], b[1], b[2], b[3], hyper, clip, i);
+        }
+        for (int k = 0; k < 4; k++) {
+            for (int i = 0; i < n; i++) {
+                assertEquals(Float.floatToIntBits(b[k].get(i)), Float.floatToIntBits(a[k].get(i)), "array " + k + " element " + i);
+            }
+        }
     }
 
     @ParameterizedTest
