@@ -51,7 +51,7 @@ final class PpoCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "16", description = "Sequences per minibatch update. Default: ${DEFAULT-VALUE}.")
     int batch;
 
-    @Option(names = "--epochs", defaultValue = "2", description = "Passes over each iteration's rollouts (1–4 are stable here; see README). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--epochs", defaultValue = "2", description = "Passes over each iteration's rollouts (1–2 were stable here, 4 collapsed the entropy; see README). Default: ${DEFAULT-VALUE}.")
     int epochs;
 
     @Option(names = "--max-response", defaultValue = "40", description = "Tokens a response may have. Default: ${DEFAULT-VALUE}.")

@@ -18,7 +18,7 @@ class BenchCommandTest {
 
     @Test
     void quickKernelsWriteResultsCsvReportAndPlots(@TempDir Path dir) throws Exception {
-        TgptTest.Run r = TgptTest.run("bench", "--quick", "--op", "gelu.forward,residual", "--no-models", "--python", "none", "--no-openblas",
+        TgptTest.Run r = TgptTest.run("bench", "--quick", "--device", "jvm", "--op", "gelu.forward,residual", "--no-models", "--python", "none", "--no-openblas",
                 "--out", dir.toString());
         assertEquals(0, r.code(), r.err());
         JsonNode json = new ObjectMapper().readTree(dir.resolve("results.json").toFile());
