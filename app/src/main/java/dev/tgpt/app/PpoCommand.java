@@ -69,6 +69,11 @@ final class PpoCommand implements Callable<Integer> {
     @Option(names = "--target-kl", description = "Use Ziegler et al.'s adaptive KL controller with this target.")
     Float targetKl;
 
+    @Option(names = "--horizon", defaultValue = "10000",
+            description = "The adaptive controller's horizon in rollouts (Ziegler et al.: 10000); β moves by up to 20%% × rollouts / horizon an iteration. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int horizon;
+
     @Option(names = "--ptx", defaultValue = "0", description = "γ of PPO-ptx (needs --pretrain-data); 0: plain PPO. Default: ${DEFAULT-VALUE}.")
     float ptx;
 
@@ -77,8 +82,8 @@ final class PpoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (iterations < 1 || rollouts < 1 || batch < 1 || epochs < 1 || maxResponse < 1) {
-            throw new UserError("--iterations, --rollouts, --batch, --epochs and --max-response must be at least 1");
+        if (iterations < 1 || rollouts < 1 || batch < 1 || epochs < 1 || maxResponse < 1 || horizon < 1) {
+            throw new UserError("--iterations, --rollouts, --batch, --epochs, --max-response and --horizon must be at least 1");
         }
         if (Files.exists(out.resolve("checkpoint"))) {
             throw new UserError(out + " already holds a run; choose another --out");
@@ -94,6 +99,7 @@ final class PpoCommand implements Callable<Integer> {
         c.valueLr = valueLr;
         c.beta = beta;
         c.targetKl = targetKl;
+        c.horizon = horizon;
         c.ptx = ptx;
         c.seed = seed;
         Ppo.Result r;
