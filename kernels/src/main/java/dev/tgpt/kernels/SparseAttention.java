@@ -32,7 +32,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * device, the forward and the query side of the backward run one work-group per query row (b, h, t): work-items
  * stride over the row's keys, reduce in local memory, write the row to att or datt, and after a barrier stride over
  * the head's channels. dk and dv come from one work-item per element, summing over the key's queries in ascending
- * order (no atomics, reproducible). The JVM backend runs the same helpers with {@code from = 0, step = 1}.
+ * order (no atomics, reproducible). The JVM backend runs {@link SparseAttentionVector}, the same math with the Vector API.
  */
 public final class SparseAttention {
 
@@ -74,15 +74,6 @@ public final class SparseAttention {
         weightedValues(out, att, qkv, row, T, C, NH, K, pattern, span, summary, lid, step);
     }
 
-    /** The JVM backend's forward of query row (b·NH + h)·T + t. */
-    public static void sparseAttentionForwardRow(FloatArray out, FloatArray att, FloatArray qkv, int row, int T, int C, int NH, int K,
-            int pattern, int span, int summary) {
-        float max = scores(att, qkv, row, T, C, NH, K, pattern, span, summary, 0, 1);
-        float sum = exponentiate(att, row, T, K, pattern, span, summary, max, 0, 1);
-        normalize(att, row, T, K, pattern, span, summary, 1f / sum, 0, 1);
-        weightedValues(out, att, qkv, row, T, C, NH, K, pattern, span, summary, 0, 1);
-    }
-
     /** The score gradients of one query row into datt, and its dq; dk and dv come from {@link #sparseAttentionBackwardKeys}. */
     public static void sparseAttentionBackwardQueries(KernelContext ctx, FloatArray dqkv, FloatArray datt, FloatArray dout, FloatArray qkv,
             FloatArray att, int T, int C, int NH, int K, int pattern, int span, int summary) {
@@ -101,14 +92,6 @@ public final class SparseAttention {
         scoreGrads(datt, att, row, T, K, pattern, span, summary, partial[0], lid, step);
         ctx.globalBarrier(); // the whole score-gradient row is in datt before any work-item sums keys with it
         queryGrads(dqkv, datt, qkv, row, T, C, NH, K, pattern, span, summary, lid, step);
-    }
-
-    /** The JVM backend's {@link #sparseAttentionBackwardQueries} of one query row. */
-    public static void sparseAttentionBackwardQueryRow(FloatArray dqkv, FloatArray datt, FloatArray dout, FloatArray qkv, FloatArray att,
-            int row, int T, int C, int NH, int K, int pattern, int span, int summary) {
-        float dot = probabilityGrads(datt, dout, qkv, att, row, T, C, NH, K, pattern, span, summary, 0, 1);
-        scoreGrads(datt, att, row, T, K, pattern, span, summary, dot, 0, 1);
-        queryGrads(dqkv, datt, qkv, row, T, C, NH, K, pattern, span, summary, 0, 1);
     }
 
     /** dk and dv, one element of [B, T, C] per work-item; runs after {@link #sparseAttentionBackwardQueries} filled datt. */

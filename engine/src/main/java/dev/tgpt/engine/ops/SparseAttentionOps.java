@@ -4,9 +4,13 @@ import java.util.List;
 
 import dev.tgpt.engine.Launch;
 import dev.tgpt.kernels.SparseAttention;
+import dev.tgpt.kernels.SparseAttentionVector;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
-/** Launches of {@link SparseAttention}: qkv [B, T, 3C] to out [B, T, C], NH heads, under one sparsity pattern. */
+/**
+ * Launches of {@link SparseAttention}: qkv [B, T, 3C] to out [B, T, C], NH heads, under one sparsity pattern; the JVM
+ * backend runs {@link SparseAttentionVector}, one query row, or one key and head, per call.
+ */
 public final class SparseAttentionOps {
 
     private SparseAttentionOps() {
@@ -104,7 +108,7 @@ public final class SparseAttentionOps {
                 (g, id, ctx) -> g.task(id, SparseAttention::sparseAttentionForward, ctx, out, att, qkv, T, C, NH, K, p.kind(), p.span(),
                         p.summary()),
                 jvm -> jvm.parallelFor(B * NH * T,
-                        row -> SparseAttention.sparseAttentionForwardRow(out, att, qkv, row, T, C, NH, K, p.kind(), p.span(), p.summary())));
+                        row -> SparseAttentionVector.forwardRow(out, att, qkv, row, T, C, NH, K, p.kind(), p.span(), p.summary())));
     }
 
     /** Adds to dqkv; datt is scratch of att's size. */
@@ -118,12 +122,12 @@ public final class SparseAttentionOps {
                 Launch.groups("sparseAttentionBackwardQueries", B * NH * T, SparseAttention.GROUP,
                         (g, id, ctx) -> g.task(id, SparseAttention::sparseAttentionBackwardQueries, ctx, dqkv, datt, dout, qkv, att, T, C, NH,
                                 K, p.kind(), p.span(), p.summary()),
-                        jvm -> jvm.parallelFor(B * NH * T, row -> SparseAttention.sparseAttentionBackwardQueryRow(dqkv, datt, dout, qkv, att,
+                        jvm -> jvm.parallelFor(B * NH * T, row -> SparseAttentionVector.backwardQueryRow(dqkv, datt, dout, qkv, att,
                                 row, T, C, NH, K, p.kind(), p.span(), p.summary()))),
                 Launch.parallel("sparseAttentionBackwardKeys",
                         (g, id) -> g.task(id, SparseAttention::sparseAttentionBackwardKeys, dqkv, datt, dout, qkv, att, B, T, C, NH, K,
                                 p.kind(), p.span(), p.summary()),
-                        jvm -> jvm.parallelFor(B * T * C, i -> SparseAttention.keyValueGrads(dqkv, datt, dout, qkv, att, i, T, C, NH, K,
+                        jvm -> jvm.parallelFor(B * T * NH, i -> SparseAttentionVector.keyValueGrads(dqkv, datt, dout, qkv, att, i, T, C, NH, K,
                                 p.kind(), p.span(), p.summary()))));
     }
 

@@ -1,5 +1,6 @@
 package dev.tgpt.engine.ops;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,12 +16,15 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.FiniteDifferences;
+import dev.tgpt.engine.JvmBackend;
 import dev.tgpt.engine.TestBackends;
 import dev.tgpt.engine.check.CheckResult;
+import dev.tgpt.engine.check.Checks;
 import dev.tgpt.engine.check.SparseAttentionCheck;
 import dev.tgpt.engine.ops.SparseAttentionOps.Pattern;
 import dev.tgpt.kernels.SparseAttention;
 import dev.tgpt.kernels.SparseAttentionReference;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 class SparseAttentionTest {
 
@@ -168,5 +172,39 @@ class SparseAttentionTest {
             System.out.println(backend.info().id() + " " + result.line());
             assertTrue(result.pass(), () -> backend.info().id() + ": " + result.line());
         }
+    }
+
+    /**
+     * The JVM backend's results do not depend on its thread count: each element is written by one call and summed in a
+     * fixed order. Odd T and head size (hs = 21: whole vectors plus a masked part), rows split unevenly among threads.
+     */
+    @Test
+    void jvmResultsDoNotDependOnTheThreadCount() {
+        int B = 2;
+        int T = 37;
+        int C = 42;
+        int NH = 2;
+        for (Pattern p : List.of(Pattern.strided(5), Pattern.fixed(6, 2))) {
+            float[][] one = jvmRun(new JvmBackend(1), p, B, T, C, NH);
+            float[][] two = jvmRun(new JvmBackend(2), p, B, T, C, NH);
+            for (int i = 0; i < one.length; i++) {
+                assertArrayEquals(one[i], two[i], p + " output " + i); // compares bits (Float.floatToIntBits)
+            }
+        }
+    }
+
+    /** out, att and dqkv (which starts non-zero) of one forward and backward, inputs from a fixed seed. */
+    private static float[][] jvmRun(JvmBackend backend, Pattern p, int B, int T, int C, int NH) {
+        Random r = new Random(11);
+        FloatArray qkv = Checks.random(r, B * T * 3 * C, 1f);
+        FloatArray out = new FloatArray(B * T * C);
+        FloatArray att = new FloatArray(B * NH * T * p.maxKeys(T));
+        FloatArray dout = Checks.random(r, B * T * C, 1f);
+        FloatArray dqkv = Checks.random(r, B * T * 3 * C, 1f);
+        FloatArray datt = new FloatArray(att.getSize());
+        Checks.run(backend, List.of(SparseAttentionOps.forward(out, att, qkv, B, T, C, NH, p)), new Object[] { qkv }, new Object[] { out, att });
+        Checks.run(backend, SparseAttentionOps.backward(dqkv, datt, dout, qkv, att, B, T, C, NH, p), new Object[] { dqkv, dout, qkv, att },
+                new Object[] { dqkv });
+        return new float[][] { out.toHeapArray(), att.toHeapArray(), dqkv.toHeapArray() };
     }
 }
