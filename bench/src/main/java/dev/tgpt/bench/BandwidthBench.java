@@ -9,6 +9,7 @@ import dev.tgpt.engine.JvmBackend;
 import dev.tgpt.engine.Launch;
 import dev.tgpt.engine.Program;
 import dev.tgpt.engine.Session;
+import dev.tgpt.engine.check.Checks;
 import dev.tgpt.engine.ops.CrossEntropyOps;
 import dev.tgpt.engine.ops.GeluOps;
 import dev.tgpt.engine.ops.LayerNormOps;
@@ -50,13 +51,13 @@ public final class BandwidthBench {
         // GPT-2 small at B = 8, T = 1024: N = 8192 rows of C = 768; attention rows of T = 1024 for one sequence's 12 heads
         int N = 8192;
         int C = 768;
-        FloatArray x = KernelCases.random(r, N * C);
-        FloatArray w = KernelCases.random(r, C);
-        FloatArray b = KernelCases.random(r, C);
+        FloatArray x = Checks.random(r, N * C, 1f);
+        FloatArray w = Checks.random(r, C, 1f);
+        FloatArray b = Checks.random(r, C, 1f);
         FloatArray y = new FloatArray(N * C);
         FloatArray mean = new FloatArray(N);
         FloatArray rstd = new FloatArray(N);
-        FloatArray dy = KernelCases.random(r, N * C);
+        FloatArray dy = Checks.random(r, N * C, 1f);
         FloatArray dx = new FloatArray(N * C);
         String ln = N + " × " + C;
         report(jvm, stream, "layernorm forward", ln, List.of(LayerNormOps.forward(y, mean, rstd, x, w, b, N, C)), 2L * N * C * 4);
@@ -65,9 +66,9 @@ public final class BandwidthBench {
 
         int rows = 12 * 1024;
         int T = 1024;
-        FloatArray scores = KernelCases.random(r, rows * T);
+        FloatArray scores = Checks.random(r, rows * T, 1f);
         FloatArray probs = new FloatArray(rows * T);
-        FloatArray dprobs = KernelCases.random(r, rows * T);
+        FloatArray dprobs = Checks.random(r, rows * T, 1f);
         FloatArray dscores = new FloatArray(rows * T);
         String sm = rows + " × " + T + ", causal";
         report(jvm, stream, "softmax forward", sm, List.of(SoftmaxOps.forward(probs, scores, 0.125f, rows, T, true)), 2L * rows * T * 4);
@@ -75,9 +76,9 @@ public final class BandwidthBench {
                 4L * rows * T * 4);
 
         int n = N * 4 * C;
-        FloatArray h = KernelCases.random(r, n);
+        FloatArray h = Checks.random(r, n, 1f);
         FloatArray g = new FloatArray(n);
-        FloatArray dg = KernelCases.random(r, n);
+        FloatArray dg = Checks.random(r, n, 1f);
         FloatArray dh = new FloatArray(n);
         String gl = N + " × " + 4 * C;
         report(jvm, stream, "gelu forward", gl, List.of(GeluOps.forward(g, h, n)), 2L * n * 4);
@@ -86,7 +87,7 @@ public final class BandwidthBench {
         // GPT-2's vocabulary: forward and backward together read the logits twice and dlogits once, and write dlogits
         int rowsV = 1024;
         int V = 50257;
-        FloatArray logits = KernelCases.random(r, rowsV * V);
+        FloatArray logits = Checks.random(r, rowsV * V, 1f);
         IntArray targets = new IntArray(rowsV);
         for (int i = 0; i < rowsV; i++) {
             targets.set(i, r.nextInt(V));

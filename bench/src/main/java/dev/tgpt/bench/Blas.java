@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.function.Consumer;
 
+import dev.tgpt.engine.check.Checks;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /** OpenBLAS's sgemm on the matmul cases, on the same off-heap arrays and threads as ours: impl "openblas". */
@@ -23,7 +24,7 @@ final class Blas {
             log.accept("openblas: " + c.name() + " " + c.shape());
             Map<String, Integer> s = c.params();
             int N = s.get("N"), C = s.get("C"), OC = s.get("OC");
-            FloatArray inp = KernelCases.random(r, N * C), w = KernelCases.random(r, OC * C), dout = KernelCases.random(r, N * OC);
+            FloatArray inp = Checks.random(r, N * C, 1f), w = Checks.random(r, OC * C, 1f), dout = Checks.random(r, N * OC, 1f);
             FloatArray y = new FloatArray(N * OC), dinp = new FloatArray(N * C), dw = new FloatArray(OC * C);
             double[] ms = switch (c.name()) {
                 // out = inp·Wᵀ (sgemm NoTrans×Trans)

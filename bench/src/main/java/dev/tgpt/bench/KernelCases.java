@@ -9,6 +9,7 @@ import java.util.Random;
 import dev.tgpt.engine.Launch;
 import dev.tgpt.engine.Program;
 import dev.tgpt.engine.UserError;
+import dev.tgpt.engine.check.Checks;
 import dev.tgpt.engine.ops.AdamWOps;
 import dev.tgpt.engine.ops.AttentionOps;
 import dev.tgpt.engine.ops.CrossEntropyOps;
@@ -131,93 +132,93 @@ public final class KernelCases {
         return switch (c.name()) {
             case "matmul.forward" -> {
                 int N = s.get("N"), Cin = s.get("C"), OC = s.get("OC");
-                FloatArray inp = random(r, N * Cin), w = random(r, OC * Cin), b = random(r, OC);
+                FloatArray inp = Checks.random(r, N * Cin, 1f), w = Checks.random(r, OC * Cin, 1f), b = Checks.random(r, OC, 1f);
                 yield new KernelRun(c, List.of(MatmulOps.forward(new FloatArray(N * OC), inp, w, b, N, Cin, OC)), new Object[] { inp, w, b });
             }
             case "matmul.backward" -> {
                 int N = s.get("N"), Cin = s.get("C"), OC = s.get("OC");
-                FloatArray dinp = random(r, N * Cin), dw = random(r, OC * Cin), db = random(r, OC);
-                FloatArray dout = random(r, N * OC), inp = random(r, N * Cin), w = random(r, OC * Cin);
+                FloatArray dinp = Checks.random(r, N * Cin, 1f), dw = Checks.random(r, OC * Cin, 1f), db = Checks.random(r, OC, 1f);
+                FloatArray dout = Checks.random(r, N * OC, 1f), inp = Checks.random(r, N * Cin, 1f), w = Checks.random(r, OC * Cin, 1f);
                 yield new KernelRun(c, MatmulOps.backward(dinp, dw, db, dout, inp, w, N, Cin, OC), new Object[] { dinp, dw, db, dout, inp, w });
             }
             case "layernorm.forward" -> {
                 int N = s.get("N"), Cn = s.get("C");
-                FloatArray x = random(r, N * Cn), w = random(r, Cn), b = random(r, Cn);
+                FloatArray x = Checks.random(r, N * Cn, 1f), w = Checks.random(r, Cn, 1f), b = Checks.random(r, Cn, 1f);
                 yield new KernelRun(c, List.of(LayerNormOps.forward(new FloatArray(N * Cn), new FloatArray(N), new FloatArray(N), x, w, b, N, Cn)),
                         new Object[] { x, w, b });
             }
             case "layernorm.backward" -> {
                 int N = s.get("N"), Cn = s.get("C");
-                FloatArray dx = random(r, N * Cn), dw = random(r, Cn), db = random(r, Cn), dy = random(r, N * Cn), x = random(r, N * Cn);
-                FloatArray w = random(r, Cn), mean = random(r, N), rstd = positive(r, N);
+                FloatArray dx = Checks.random(r, N * Cn, 1f), dw = Checks.random(r, Cn, 1f), db = Checks.random(r, Cn, 1f), dy = Checks.random(r, N * Cn, 1f), x = Checks.random(r, N * Cn, 1f);
+                FloatArray w = Checks.random(r, Cn, 1f), mean = Checks.random(r, N, 1f), rstd = positive(r, N);
                 yield new KernelRun(c, LayerNormOps.backward(dx, dw, db, dy, x, w, mean, rstd, N, Cn), new Object[] { dx, dw, db, dy, x, w, mean, rstd });
             }
             case "gelu.forward" -> {
                 int n = s.get("N") * s.get("C");
-                FloatArray x = random(r, n);
+                FloatArray x = Checks.random(r, n, 1f);
                 yield new KernelRun(c, List.of(GeluOps.forward(new FloatArray(n), x, n)), new Object[] { x });
             }
             case "gelu.backward" -> {
                 int n = s.get("N") * s.get("C");
-                FloatArray dx = random(r, n), dy = random(r, n), x = random(r, n);
+                FloatArray dx = Checks.random(r, n, 1f), dy = Checks.random(r, n, 1f), x = Checks.random(r, n, 1f);
                 yield new KernelRun(c, List.of(GeluOps.backward(dx, dy, x, n)), new Object[] { dx, dy, x });
             }
             case "residual.forward" -> {
                 int n = s.get("N") * s.get("C");
-                FloatArray a = random(r, n), b = random(r, n);
+                FloatArray a = Checks.random(r, n, 1f), b = Checks.random(r, n, 1f);
                 yield new KernelRun(c, List.of(ResidualOps.forward(new FloatArray(n), a, b, n)), new Object[] { a, b });
             }
             case "residual.backward" -> {
                 int n = s.get("N") * s.get("C");
-                FloatArray da = random(r, n), db = random(r, n), dy = random(r, n);
+                FloatArray da = Checks.random(r, n, 1f), db = Checks.random(r, n, 1f), dy = Checks.random(r, n, 1f);
                 yield new KernelRun(c, List.of(ResidualOps.backward(da, db, dy, n)), new Object[] { da, db, dy });
             }
             case "embedding.forward" -> {
                 int B = s.get("B"), T = s.get("T"), Cn = s.get("C"), V = s.get("V");
-                IntArray tokens = tokens(r, B * T, V);
-                FloatArray wte = random(r, V * Cn), wpe = random(r, T * Cn);
+                IntArray tokens = Checks.randomInts(r, B * T, V);
+                FloatArray wte = Checks.random(r, V * Cn, 1f), wpe = Checks.random(r, T * Cn, 1f);
                 yield new KernelRun(c, List.of(EmbeddingOps.forward(new FloatArray(B * T * Cn), tokens, wte, wpe, B, T, Cn, V)),
                         new Object[] { tokens, wte, wpe });
             }
             case "embedding.backward" -> {
                 int B = s.get("B"), T = s.get("T"), Cn = s.get("C"), V = s.get("V");
-                IntArray tokens = tokens(r, B * T, V);
-                FloatArray dwte = random(r, V * Cn), dwpe = random(r, T * Cn), dout = random(r, B * T * Cn);
+                IntArray tokens = Checks.randomInts(r, B * T, V);
+                FloatArray dwte = Checks.random(r, V * Cn, 1f), dwpe = Checks.random(r, T * Cn, 1f), dout = Checks.random(r, B * T * Cn, 1f);
                 yield new KernelRun(c, EmbeddingOps.backward(dwte, dwpe, dout, tokens, B, T, Cn, V), new Object[] { dwte, dwpe, dout, tokens });
             }
             case "crossentropy.forward" -> {
                 int N = s.get("N"), V = s.get("V");
-                FloatArray logits = random(r, N * V);
-                IntArray targets = tokens(r, N, V);
+                FloatArray logits = Checks.random(r, N * V, 1f);
+                IntArray targets = Checks.randomInts(r, N, V);
                 yield new KernelRun(c, List.of(CrossEntropyOps.forward(new FloatArray(N), new FloatArray(N), logits, targets, N, V)),
                         new Object[] { logits, targets });
             }
             case "crossentropy.backward" -> {
                 int N = s.get("N"), V = s.get("V");
-                FloatArray dlogits = random(r, N * V), logits = random(r, N * V), lse = random(r, N), dloss = random(r, N);
-                IntArray targets = tokens(r, N, V);
+                FloatArray dlogits = Checks.random(r, N * V, 1f), logits = Checks.random(r, N * V, 1f), lse = Checks.random(r, N, 1f), dloss = Checks.random(r, N, 1f);
+                IntArray targets = Checks.randomInts(r, N, V);
                 yield new KernelRun(c, List.of(CrossEntropyOps.backward(dlogits, logits, lse, targets, dloss, N, V)),
                         new Object[] { dlogits, logits, lse, targets, dloss });
             }
             case "softmax.forward" -> {
                 int R = s.get("R"), T = s.get("T");
-                FloatArray x = random(r, R * T);
+                FloatArray x = Checks.random(r, R * T, 1f);
                 yield new KernelRun(c, List.of(SoftmaxOps.forward(new FloatArray(R * T), x, 0.125f, R, T, true)), new Object[] { x });
             }
             case "softmax.backward" -> {
                 int R = s.get("R"), T = s.get("T");
-                FloatArray dx = random(r, R * T), dy = random(r, R * T), y = positive(r, R * T);
+                FloatArray dx = Checks.random(r, R * T, 1f), dy = Checks.random(r, R * T, 1f), y = positive(r, R * T);
                 yield new KernelRun(c, List.of(SoftmaxOps.backward(dx, dy, y, 0.125f, R, T, true)), new Object[] { dx, dy, y });
             }
             case "attention.forward" -> {
                 int B = s.get("B"), T = s.get("T"), NH = s.get("H"), Cn = NH * s.get("d");
-                FloatArray qkv = random(r, B * T * 3 * Cn);
+                FloatArray qkv = Checks.random(r, B * T * 3 * Cn, 1f);
                 yield new KernelRun(c, List.of(AttentionOps.forward(new FloatArray(B * T * Cn), new FloatArray(B * NH * T * T), qkv, B, T, Cn, NH)),
                         new Object[] { qkv });
             }
             case "attention.backward" -> {
                 int B = s.get("B"), T = s.get("T"), NH = s.get("H"), Cn = NH * s.get("d");
-                FloatArray dqkv = random(r, B * T * 3 * Cn), dout = random(r, B * T * Cn), qkv = random(r, B * T * 3 * Cn);
+                FloatArray dqkv = Checks.random(r, B * T * 3 * Cn, 1f), dout = Checks.random(r, B * T * Cn, 1f), qkv = Checks.random(r, B * T * 3 * Cn, 1f);
                 FloatArray att = positive(r, B * NH * T * T);
                 yield new KernelRun(c, AttentionOps.backward(dqkv, new FloatArray(B * NH * T * T), dout, qkv, att, B, T, Cn, NH),
                         new Object[] { dqkv, dout, qkv, att });
@@ -225,7 +226,7 @@ public final class KernelCases {
             case "sparse_attention.forward" -> {
                 int B = s.get("B"), T = s.get("T"), NH = s.get("H"), Cn = NH * s.get("d");
                 Pattern pattern = Pattern.strided(s.get("l"));
-                FloatArray qkv = random(r, B * T * 3 * Cn);
+                FloatArray qkv = Checks.random(r, B * T * 3 * Cn, 1f);
                 FloatArray att = new FloatArray(B * NH * T * pattern.maxKeys(T));
                 yield new KernelRun(c, List.of(SparseAttentionOps.forward(new FloatArray(B * T * Cn), att, qkv, B, T, Cn, NH, pattern)),
                         new Object[] { qkv });
@@ -234,13 +235,13 @@ public final class KernelCases {
                 int B = s.get("B"), T = s.get("T"), NH = s.get("H"), Cn = NH * s.get("d");
                 Pattern pattern = Pattern.strided(s.get("l"));
                 int attSize = B * NH * T * pattern.maxKeys(T);
-                FloatArray dqkv = random(r, B * T * 3 * Cn), dout = random(r, B * T * Cn), qkv = random(r, B * T * 3 * Cn), att = positive(r, attSize);
+                FloatArray dqkv = Checks.random(r, B * T * 3 * Cn, 1f), dout = Checks.random(r, B * T * Cn, 1f), qkv = Checks.random(r, B * T * 3 * Cn, 1f), att = positive(r, attSize);
                 yield new KernelRun(c, SparseAttentionOps.backward(dqkv, new FloatArray(attSize), dout, qkv, att, B, T, Cn, NH, pattern),
                         new Object[] { dqkv, dout, qkv, att });
             }
             case "adamw.update" -> {
                 int n = s.get("n");
-                FloatArray params = random(r, n), grads = random(r, n), m = random(r, n), v = positive(r, n);
+                FloatArray params = Checks.random(r, n, 1f), grads = Checks.random(r, n, 1f), m = Checks.random(r, n, 1f), v = positive(r, n);
                 FloatArray hyper = new FloatArray(AdamW.HYPER_SIZE);
                 AdamWOps.hyperparameters(hyper, 3e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 10);
                 FloatArray clip = new FloatArray(1);
@@ -273,28 +274,11 @@ public final class KernelCases {
         return m;
     }
 
-    /** Uniform in [-1, 1). */
-    static FloatArray random(Random r, int n) {
-        FloatArray a = new FloatArray(n);
-        for (int i = 0; i < n; i++) {
-            a.set(i, r.nextFloat() * 2 - 1);
-        }
-        return a;
-    }
-
     /** Uniform in (0, 1]: probabilities and reciprocal deviations. */
     static FloatArray positive(Random r, int n) {
         FloatArray a = new FloatArray(n);
         for (int i = 0; i < n; i++) {
             a.set(i, 1f - r.nextFloat());
-        }
-        return a;
-    }
-
-    static IntArray tokens(Random r, int n, int V) {
-        IntArray a = new IntArray(n);
-        for (int i = 0; i < n; i++) {
-            a.set(i, r.nextInt(V));
         }
         return a;
     }

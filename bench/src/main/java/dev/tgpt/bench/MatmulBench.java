@@ -10,6 +10,7 @@ import dev.tgpt.engine.Launch;
 import dev.tgpt.engine.Program;
 import dev.tgpt.engine.Session;
 import dev.tgpt.engine.UserError;
+import dev.tgpt.engine.check.Checks;
 import dev.tgpt.engine.ops.MatmulOps;
 import jdk.incubator.vector.FloatVector;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -91,10 +92,10 @@ public final class MatmulBench {
 
     private static void row(JvmBackend jvm, OpenBlas blas, Product p, int N, int C, int OC, int rounds, int per) throws InterruptedException {
         Random r = new Random(1);
-        FloatArray inp = KernelCases.random(r, N * C);
-        FloatArray w = KernelCases.random(r, OC * C);
-        FloatArray dout = KernelCases.random(r, N * OC);
-        FloatArray out = KernelCases.random(r, p == Product.BACKWARD_INPUT ? N * C : p == Product.BACKWARD_WEIGHT ? OC * C : N * OC);
+        FloatArray inp = Checks.random(r, N * C, 1f);
+        FloatArray w = Checks.random(r, OC * C, 1f);
+        FloatArray dout = Checks.random(r, N * OC, 1f);
+        FloatArray out = Checks.random(r, p == Product.BACKWARD_INPUT ? N * C : p == Product.BACKWARD_WEIGHT ? OC * C : N * OC, 1f);
         FloatArray check = copy(out);
         Launch launch = switch (p) {
             case FORWARD -> MatmulOps.forward(out, inp, w, null, N, C, OC);
