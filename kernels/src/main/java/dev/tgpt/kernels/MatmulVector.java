@@ -16,17 +16,18 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 /**
  * The JVM backend's matmul: {@link Matmul}'s products with the Vector API, blocked like a BLAS (GotoBLAS/BLIS).
  *
- * <p>Every product is C[M,N] += A[M,K]·B[K,N] with A and B read through strides. B is packed once per call into
- * panels of NR columns ([k][NR], contiguous); each work unit (MC rows × a slab of panels) packs its rows of A per
- * k-block of KC into groups of MR rows ([k][MR]) and runs the micro-kernel: an MR × NR tile of C held in
- * registers (8 rows × 2 vectors = 16 accumulators), fed per k by two loads of B and MR broadcasts of A, then added
- * to C. A B panel's k-block (KC × NR floats) stays in L1 while the unit's row groups stream past it from L2.
- * Operands that lie with k contiguous (the forward's weight, the rows of inp and dout) are transposed while packing,
- * by bulk copies and gathers.
+ * <p>Every product is C[M,N] += A[M,K]·B[K,N] with A and B read through strides. Each is packed once per call
+ * (by all threads): A into groups of MR rows ([k][MR]), B into panels of NR columns ([k][NR]). Each work unit (MC
+ * rows × a slab of panels) then runs the micro-kernel per k-block of KC: an MR × NR tile of C held in registers (8
+ * rows × 2 vectors = 16 accumulators), fed per k by two loads of B and MR broadcasts of A, then added to C. A B
+ * panel's k-block (KC × NR floats) stays in L1 while the unit's row groups stream past it from L2. Operands that lie
+ * with k contiguous (the forward's weight, the rows of inp and dout) are transposed while packing, by bulk copies
+ * and gathers (~1 cycle a float: packing A once per call rather than once per unit cut a small model's matmul time
+ * by a fifth).
  *
  * <p>Each output element is summed in one fixed order (k-blocks in turn, k in turn within), whatever the thread
  * count: results are reproducible. Work is handed out through {@link Pool}, so this class knows nothing of the
- * engine. Memory: the calling thread keeps its packed B (at most 16 MiB), each worker thread ~100 KiB of buffers.
+ * engine. Memory: the calling thread keeps its packed A and B (at most 16 MiB each), each worker thread ~35 KiB of buffers.
  */
 public final class MatmulVector {
 
@@ -51,8 +52,8 @@ public final class MatmulVector {
     static final int MC = 64;
     /** At least this many work units per call, splitting columns into slabs when there are few rows. */
     private static final int MIN_UNITS = 16;
-    /** B is packed at most this many floats at a time (16 MiB): wider B goes in column groups. */
-    private static final int MAX_PACKED_B = 1 << 22;
+    /** A and B are each packed at most this many floats at a time (16 MiB): taller A goes in passes, wider B in column groups. */
+    private static final int MAX_PACKED = 1 << 22;
 
     /** Below this many multiply-adds (~20 µs on one core) handing work to other threads costs more than it saves. */
     private static final long SERIAL_WORK = 1 << 20;
@@ -111,56 +112,55 @@ public final class MatmulVector {
         if ((long) M * N * K < SERIAL_WORK) {
             pool = SERIAL;
         }
-        int group = Math.min(roundUp(N, NR), Math.max(NR, MAX_PACKED_B / Math.max(K, 1) / NR * NR));
-        float[] packedB = packedB(group * K);
-        int rowBlocks = (M + MC - 1) / MC;
-        for (int n0 = 0; n0 < N; n0 += group) {
-            int first = n0;
-            int columns = Math.min(group, N - n0);
-            int panels = (columns + NR - 1) / NR;
-            pool.parallelFor(panels, q -> packB(packedB, b, bK, bN, K, N, first, q));
-            int slabs = Math.min(panels, (MIN_UNITS + rowBlocks - 1) / rowBlocks);
-            int perSlab = (panels + slabs - 1) / slabs;
-            pool.parallelFor(rowBlocks * slabs, u -> multiply(c, bias, overwrite, M, N, K, a, aM, aK, packedB, first, panels,
-                    u / slabs, (u % slabs) * perSlab, perSlab));
+        int group = Math.min(roundUp(N, NR), Math.max(NR, MAX_PACKED / Math.max(K, 1) / NR * NR));
+        int pass = Math.min(roundUp(M, MR), Math.max(MR, MAX_PACKED / Math.max(K, 1) / MR * MR));
+        float[] packedB = PACKED_B.get().atLeast(group * K);
+        float[] packedA = PACKED_A.get().atLeast(pass * K);
+        for (int m0 = 0; m0 < M; m0 += pass) {
+            int rowsStart = m0;
+            int rows = Math.min(pass, M - m0);
+            pool.parallelFor((rows + MR - 1) / MR, g -> packA(packedA, a, aM, aK, K, rowsStart, rowsStart + rows, g));
+            int rowBlocks = (rows + MC - 1) / MC;
+            for (int n0 = 0; n0 < N; n0 += group) {
+                int first = n0;
+                int columns = Math.min(group, N - n0);
+                int panels = (columns + NR - 1) / NR;
+                pool.parallelFor(panels, q -> packB(packedB, b, bK, bN, K, N, first, q));
+                int slabs = Math.min(panels, (MIN_UNITS + rowBlocks - 1) / rowBlocks);
+                int perSlab = (panels + slabs - 1) / slabs;
+                pool.parallelFor(rowBlocks * slabs, u -> multiply(c, bias, overwrite, rowsStart, rowsStart + rows, N, K, packedA, packedB, first,
+                        panels, u / slabs, (u % slabs) * perSlab, perSlab));
+            }
         }
     }
 
-    /** Rows [block·MC, +MC) × panels [q0, q0 + count) of the column group starting at n0. */
-    private static void multiply(MemorySegment c, MemorySegment bias, boolean overwrite, int M, int N, int K, MemorySegment a, int aM,
-            int aK, float[] packedB, int n0, int panels, int block, int q0, int count) {
+    /**
+     * Rows [m0 + block·MC, +MC) of the pass [m0, m1) × panels [q0, q0 + count) of the column group starting at n0.
+     * packedA holds the pass's rows in groups of MR ([group][k][MR]), packedB the group's panels.
+     */
+    private static void multiply(MemorySegment c, MemorySegment bias, boolean overwrite, int m0, int m1, int N, int K, float[] packedA,
+            float[] packedB, int n0, int panels, int block, int q0, int count) {
         int q1 = Math.min(panels, q0 + count);
         if (q0 >= q1) {
             return;
         }
-        Scratch s = SCRATCH.get();
-        int m0 = block * MC;
-        int m1 = Math.min(M, m0 + MC);
-        int groups = (m1 - m0 + MR - 1) / MR;
+        float[] tile = SCRATCH.get().tile;
+        int r1 = Math.min(m1, m0 + (block + 1) * MC);
+        int g0 = block * MC / MR;
+        int g1 = (r1 - m0 + MR - 1) / MR;
         if (overwrite) {
-            initialize(c, bias, m0, m1, n0 + q0 * NR, Math.min(N, n0 + q1 * NR), N);
+            initialize(c, bias, m0 + block * MC, r1, n0 + q0 * NR, Math.min(N, n0 + q1 * NR), N);
         }
         for (int k0 = 0; k0 < K; k0 += KC) {
             int kc = Math.min(KC, K - k0);
-            for (int g = 0; g < groups; g++) {
-                int r0 = m0 + g * MR;
-                int rows = Math.min(MR, m1 - r0);
-                if (aK == 1) {
-                    packTransposed(s.a, g * kc * MR, MR, rows, a, (long) r0 * aM + k0, aM, kc, s);
-                } else {
-                    packRows(s.a, g * kc * MR, MR, rows, a, (long) k0 * aK + r0, aK, kc);
-                }
-            }
             for (int q = q0; q < q1; q++) {
                 int col = n0 + q * NR;
                 int cols = Math.min(NR, N - col);
                 int bi = (q * K + k0) * NR;
-                for (int g = 0; g < groups; g++) {
+                for (int g = g0; g < g1; g++) {
                     int r0 = m0 + g * MR;
-                    int rows = Math.min(MR, m1 - r0);
-                    long ci = (long) r0 * N + col;
-                    kernel(s.a, g * kc * MR, packedB, bi, kc, s.tile);
-                    addTile(c, s.tile, ci, N, rows, cols);
+                    kernel(packedA, (g * K + k0) * MR, packedB, bi, kc, tile);
+                    addTile(c, tile, (long) r0 * N + col, N, Math.min(MR, r1 - r0), cols);
                 }
             }
         }
@@ -249,11 +249,27 @@ public final class MatmulVector {
     private static void initialize(MemorySegment c, MemorySegment bias, int m0, int m1, int c0, int c1, int ldc) {
         for (int m = m0; m < m1; m++) {
             long row = 4L * ((long) m * ldc);
-            for (int j = c0; j < c1; j += L) {
+            int j = c0;
+            for (; j + L <= c1; j += L) {
+                FloatVector v = bias == null ? FloatVector.zero(S) : FloatVector.fromMemorySegment(S, bias, 4L * j, ORDER);
+                v.intoMemorySegment(c, row + 4L * j, ORDER);
+            }
+            if (j < c1) {
                 VectorMask<Float> mask = S.indexInRange(j, c1);
                 FloatVector v = bias == null ? FloatVector.zero(S) : FloatVector.fromMemorySegment(S, bias, 4L * j, ORDER, mask);
                 v.intoMemorySegment(c, row + 4L * j, ORDER, mask);
             }
+        }
+    }
+
+    /** Row group g of the rows [m0, m1): packedA[(g·K + k)·MR + r] = A(m0 + g·MR + r, k), 0 past row m1. */
+    private static void packA(float[] packedA, MemorySegment a, int aM, int aK, int K, int m0, int m1, int g) {
+        int r0 = m0 + g * MR;
+        int valid = Math.min(MR, m1 - r0);
+        if (aK == 1) {
+            packTransposed(packedA, g * K * MR, MR, valid, a, (long) r0 * aM, aM, K, SCRATCH.get());
+        } else {
+            packRows(packedA, g * K * MR, MR, valid, a, r0, aK, K);
         }
     }
 
@@ -273,10 +289,21 @@ public final class MatmulVector {
      * MR (one vector of {@link #ROW}) or NR (two of S): vector copies, with unmasked stores.
      */
     private static void packRows(float[] dst, int dstOff, int R, int valid, MemorySegment src, long srcOff, long stride, int len) {
-        if (R == MR) {
+        if (R == MR && valid == MR) {
+            for (int k = 0; k < len; k++) {
+                FloatVector.fromMemorySegment(ROW, src, 4 * (srcOff + k * stride), ORDER).intoArray(dst, dstOff + k * MR);
+            }
+        } else if (R == MR) {
             VectorMask<Float> m = ROW.indexInRange(0, valid);
             for (int k = 0; k < len; k++) {
                 FloatVector.fromMemorySegment(ROW, src, 4 * (srcOff + k * stride), ORDER, m).intoArray(dst, dstOff + k * MR);
+            }
+        } else if (valid == NR) {
+            for (int k = 0; k < len; k++) {
+                long from = 4 * (srcOff + k * stride);
+                int to = dstOff + k * NR;
+                FloatVector.fromMemorySegment(S, src, from, ORDER).intoArray(dst, to);
+                FloatVector.fromMemorySegment(S, src, from + 4L * L, ORDER).intoArray(dst, to + L);
             }
         } else {
             VectorMask<Float> m0 = S.indexInRange(0, valid);
@@ -323,22 +350,24 @@ public final class MatmulVector {
         return (n + multiple - 1) / multiple * multiple;
     }
 
-    /** The calling thread's buffer for packed B, shared with the pool's threads during one call. */
-    private static float[] packedB(int floats) {
-        float[] p = PACKED_B.get();
-        if (p.length < floats) {
-            p = new float[floats];
-            PACKED_B.set(p);
-        }
-        return p;
-    }
-
-    private static final ThreadLocal<float[]> PACKED_B = ThreadLocal.withInitial(() -> new float[0]);
+    /** The calling thread's packed A and B, shared with the pool's threads during one call. */
+    private static final ThreadLocal<Packed> PACKED_A = ThreadLocal.withInitial(Packed::new);
+    private static final ThreadLocal<Packed> PACKED_B = ThreadLocal.withInitial(Packed::new);
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private static final class Packed {
+        private float[] data = new float[0];
+
+        float[] atLeast(int floats) {
+            if (data.length < floats) {
+                data = new float[floats];
+            }
+            return data;
+        }
+    }
 
     /** A worker thread's buffers. */
     private static final class Scratch {
-        final float[] a = new float[MC * KC];
         final float[] tile = new float[MR * NR];
         final float[] tmp = new float[Math.max(MR, NR) * KC];
         final int[] map = new int[L];
