@@ -15,10 +15,10 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * Backward needs no atomics: each element dwte[v, c] has one owner, which adds the positions of token v in their
  * order, so the sum is reproducible (and the same on every backend). On a device the owner is the work-item of
  * (v mod {@link #CLASSES}, c), which scans all positions and takes the tokens of its class: C·CLASSES work-items
- * instead of C. On the JVM backend one task per channel takes every token. dwpe is summed by one work-item per
- * (t, c). A token id outside [0, V) would index outside wte: the kernels treat it as a zero token embedding with no
- * gradient instead. That only keeps memory safe; the engine validates ids on the host before it uploads them
- * ({@code EmbeddingOps.validate}). The JVM backend calls the same helpers.
+ * instead of C. On the JVM backend ({@link EmbeddingVector}) one task per vector of channels takes every token.
+ * dwpe is summed by one work-item per (t, c). A token id outside [0, V) would index outside wte: the kernels treat
+ * it as a zero token embedding with no gradient instead. That only keeps memory safe; the engine validates ids on
+ * the host before it uploads them ({@code EmbeddingOps.validate}).
  */
 public final class Embedding {
 

@@ -11,7 +11,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * backward: da += dout;  db += dout
  * </pre>
  *
- * The JVM backend calls the same per-element helpers.
+ * The JVM backend runs their twin, {@link ResidualVector}.
  */
 public final class Residual {
 

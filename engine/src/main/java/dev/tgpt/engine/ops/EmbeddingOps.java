@@ -5,11 +5,12 @@ import java.util.List;
 import dev.tgpt.engine.Launch;
 import dev.tgpt.engine.UserError;
 import dev.tgpt.kernels.Embedding;
+import dev.tgpt.kernels.EmbeddingVector;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * Launches of {@link Embedding}: tokens [B, T], wte [V, C], wpe [≥T, C]. Ids outside [0, V) must be refused on the
+ * Launches of {@link Embedding} (on the JVM backend, its twin {@link EmbeddingVector}): tokens [B, T], wte [V, C], wpe [≥T, C]. Ids outside [0, V) must be refused on the
  * host before upload; the kernels only guard memory against them.
  */
 public final class EmbeddingOps {
@@ -19,11 +20,7 @@ public final class EmbeddingOps {
 
     public static Launch forward(FloatArray out, IntArray tokens, FloatArray wte, FloatArray wpe, int B, int T, int C, int V) {
         return Launch.parallel("embeddingForward", (g, id) -> g.task(id, Embedding::embeddingForward, out, tokens, wte, wpe, B, T, C, V),
-                jvm -> jvm.parallelRange(B * T * C, (from, to) -> {
-                    for (int i = from; i < to; i++) {
-                        Embedding.forwardAt(out, tokens, wte, wpe, i, T, C, V);
-                    }
-                }));
+                jvm -> jvm.parallelFor(B * T, n -> EmbeddingVector.forwardRow(out, tokens, wte, wpe, n, T, C, V)));
     }
 
     /** Adds to dwte and dwpe. */
@@ -31,9 +28,9 @@ public final class EmbeddingOps {
         return List.of(
                 Launch.parallel("embeddingBackwardTokens",
                         (g, id) -> g.task(id, Embedding::embeddingBackwardTokens, dwte, dout, tokens, B, T, C, V),
-                        jvm -> jvm.parallelFor(C, c -> Embedding.tokenGradColumn(dwte, dout, tokens, c, 0, 1, B * T, C, V))),
+                        jvm -> jvm.parallelFor(EmbeddingVector.blocks(C), k -> EmbeddingVector.tokenGradBlock(dwte, dout, tokens, k, B * T, C, V))),
                 Launch.parallel("embeddingBackwardPositions", (g, id) -> g.task(id, Embedding::embeddingBackwardPositions, dwpe, dout, B, T, C),
-                        jvm -> jvm.parallelFor(T * C, i -> Embedding.positionGradAt(dwpe, dout, i, B, T, C))));
+                        jvm -> jvm.parallelFor(T, t -> EmbeddingVector.positionGradRow(dwpe, dout, t, B, T, C))));
     }
 
     /** Throws unless every id is in [0, V): what the engine calls before it uploads a batch. */

@@ -1,5 +1,6 @@
 package dev.tgpt.engine.ops;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,8 +14,12 @@ import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.FiniteDifferences;
 import dev.tgpt.engine.UserError;
 import dev.tgpt.engine.check.CheckResult;
+import dev.tgpt.engine.check.Checks;
 import dev.tgpt.engine.check.EmbeddingCheck;
+import dev.tgpt.kernels.Embedding;
 import dev.tgpt.kernels.EmbeddingReference;
+import dev.tgpt.kernels.EmbeddingVector;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 class EmbeddingTest {
@@ -49,6 +54,52 @@ class EmbeddingTest {
         EmbeddingOps.validate(IntArray.fromArray(new int[] { 0, 4 }), 5);
         assertThrows(UserError.class, () -> EmbeddingOps.validate(IntArray.fromArray(new int[] { 0, 5 }), 5));
         assertThrows(UserError.class, () -> EmbeddingOps.validate(IntArray.fromArray(new int[] { -1 }), 5));
+    }
+
+    /** The JVM twin against the kernel's helpers, bit for bit: repeated tokens, ids outside [0, V), C not a multiple of a vector. */
+    @Test
+    void vectorTwinGivesTheHelpersBits() {
+        Random r = new Random(11);
+        int B = 3;
+        int T = 5;
+        int C = 37;
+        int V = 7;
+        int[] ids = r.ints(B * T, -1, V + 1).toArray();
+        ids[0] = ids[1] = 2;
+        IntArray tokens = IntArray.fromArray(ids);
+        FloatArray wte = Checks.random(r, V * C, 1f);
+        FloatArray wpe = Checks.random(r, (T + 2) * C, 1f);
+        FloatArray dout = Checks.random(r, B * T * C, 1f);
+        FloatArray[] twin = { new FloatArray(B * T * C), Checks.random(r, V * C, 1f), Checks.random(r, (T + 2) * C, 1f) };
+        FloatArray[] helper = { new FloatArray(B * T * C), copy(twin[1]), copy(twin[2]) };
+        for (int n = 0; n < B * T; n++) {
+            EmbeddingVector.forwardRow(twin[0], tokens, wte, wpe, n, T, C, V);
+        }
+        for (int k = 0; k < EmbeddingVector.blocks(C); k++) {
+            EmbeddingVector.tokenGradBlock(twin[1], dout, tokens, k, B * T, C, V);
+        }
+        for (int t = 0; t < T; t++) {
+            EmbeddingVector.positionGradRow(twin[2], dout, t, B, T, C);
+        }
+        for (int i = 0; i < B * T * C; i++) {
+            Embedding.forwardAt(helper[0], tokens, wte, wpe, i, T, C, V);
+        }
+        for (int c = 0; c < C; c++) {
+            Embedding.tokenGradColumn(helper[1], dout, tokens, c, 0, 1, B * T, C, V);
+        }
+        for (int i = 0; i < T * C; i++) {
+            Embedding.positionGradAt(helper[2], dout, i, B, T, C);
+        }
+        String[] names = { "out", "dwte", "dwpe" };
+        for (int a = 0; a < 3; a++) {
+            for (int i = 0; i < helper[a].getSize(); i++) {
+                assertEquals(Float.floatToIntBits(helper[a].get(i)), Float.floatToIntBits(twin[a].get(i)), names[a] + " element " + i);
+            }
+        }
+    }
+
+    private static FloatArray copy(FloatArray a) {
+        return FloatArray.fromArray(a.toHeapArray());
     }
 
     @ParameterizedTest
