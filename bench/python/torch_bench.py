@@ -29,13 +29,26 @@ def quantile(sorted_ms, q):
     return sorted_ms[lo] + (pos - lo) * (sorted_ms[hi] - sorted_ms[lo])
 
 
+WINDOW = 5
+SETTLE_LIMIT = 5
+
+
+def settled(warm):
+    # dev.tgpt.bench.Protocol's rule: the last WINDOW runs no more than 10% faster than the WINDOW before them
+    if len(warm) < 2 * WINDOW:
+        return False
+    return quantile(sorted(warm[-WINDOW:]), 0.5) >= 0.9 * quantile(sorted(warm[-2 * WINDOW:-WINDOW]), 0.5)
+
+
 def time_case(run, sync, warmup, min_runs, min_seconds, max_runs):
     start = time.perf_counter()
-    i = 0
-    while i < 2 or time.perf_counter() - start < warmup:
+    warm = []
+    while (len(warm) < 2 or time.perf_counter() - start < warmup
+           or (not settled(warm) and time.perf_counter() - start < SETTLE_LIMIT * warmup)):
+        t0 = time.perf_counter()
         run()
         sync()
-        i += 1
+        warm.append((time.perf_counter() - t0) * 1e3)
     ms = []
     timed_start = time.perf_counter()
     while len(ms) < max_runs and (len(ms) < min_runs or time.perf_counter() - timed_start < min_seconds):

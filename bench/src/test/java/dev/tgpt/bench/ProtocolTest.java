@@ -1,0 +1,37 @@
+package dev.tgpt.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.Test;
+
+class ProtocolTest {
+
+    @Test
+    void warmUpSettlesWhenRunsStopGettingFaster() {
+        assertFalse(Protocol.settled(List.of(5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0)), "fewer than two windows");
+        assertTrue(Protocol.settled(List.of(9.0, 5.0, 5.1, 4.9, 5.0, 5.2, 5.0, 4.8, 5.1, 5.0, 4.9)), "flat within 10%");
+        assertFalse(Protocol.settled(List.of(200.0, 180.0, 150.0, 120.0, 100.0, 80.0, 60.0, 50.0, 40.0, 30.0)), "still compiling");
+        assertTrue(Protocol.settled(List.of(1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0, 2.0)), "getting slower is settled too");
+    }
+
+    @Test
+    void warmUpRunsOnWhileRunsGetFaster() {
+        // Runs that speed up as a JIT compiles, 10 ms × 0.7ⁱ down to 1 ms from the 7th: 20 ms of warm-up would stop
+        // at the 3rd; the rule goes on until two windows are alike (~40 ms, under the 100 ms limit).
+        AtomicInteger calls = new AtomicInteger();
+        double[] ms = new Protocol(0.02, 5, 0, 5).time(() -> {
+            long until = System.nanoTime() + (long) (1e6 * Math.max(1, 10 * Math.pow(0.7, calls.getAndIncrement())));
+            while (System.nanoTime() < until) {
+                Thread.onSpinWait();
+            }
+        });
+        assertEquals(5, ms.length);
+        int warmUp = calls.get() - ms.length;
+        assertTrue(warmUp >= 12, "warm-up stopped after " + warmUp + " runs");
+    }
+}
