@@ -16,18 +16,19 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 /**
  * The JVM backend's matmul: {@link Matmul}'s products with the Vector API, blocked like a BLAS (GotoBLAS/BLIS).
  *
- * <p>Every product is C[M,N] += A[M,K]·B[K,N] with A and B read through strides. Each is packed once per call
- * (by all threads): A into groups of MR rows ([k][MR]), B into panels of NR columns ([k][NR]). Each work unit (MC
- * rows × a slab of panels) then runs the micro-kernel per k-block of KC: an MR × NR tile of C held in registers (8
- * rows × 2 vectors = 16 accumulators), fed per k by two loads of B and MR broadcasts of A, then added to C. A B
- * panel's k-block (KC × NR floats) stays in L1 while the unit's row groups stream past it from L2. Operands that lie
- * with k contiguous (the forward's weight, the rows of inp and dout) are transposed while packing, by bulk copies
- * and gathers (~1 cycle a float: packing A once per call rather than once per unit cut a small model's matmul time
- * by a fifth).
+ * <p>Every product is C[M,N] += A[M,K]·B[K,N] with A and B read through strides. B is packed once per call into
+ * panels of NR columns ([k][NR], contiguous); each work unit (up to MC rows × a slab of panels) packs its rows of A
+ * per k-block of KC into groups of MR rows ([k][MR]) and runs the micro-kernel: an MR × NR tile of C held in
+ * registers (8 rows × 2 vectors = 16 accumulators), fed per k by two loads of B and MR broadcasts of A, then added
+ * to C. A B panel's k-block (KC × NR floats) stays in L1 while the unit's row groups stream past it from L2.
+ * Operands that lie with k contiguous (the forward's weight, the rows of inp and dout) are transposed while packing,
+ * by bulk copies and gathers (~1 cycle a float). A small matrix is split into units of fewer rows rather than into
+ * more column slabs, which would each pack the same rows again; packing all of A once per call instead, in one
+ * buffer, was as fast on small matrices but 10–25% slower at N = 4,096, where it no longer stays in cache.
  *
  * <p>Each output element is summed in one fixed order (k-blocks in turn, k in turn within), whatever the thread
  * count: results are reproducible. Work is handed out through {@link Pool}, so this class knows nothing of the
- * engine. Memory: the calling thread keeps its packed A and B (at most 16 MiB each), each worker thread ~35 KiB of buffers.
+ * engine. Memory: the calling thread keeps its packed B (at most 16 MiB), each worker thread ~100 KiB of buffers.
  */
 public final class MatmulVector {
 
@@ -48,12 +49,12 @@ public final class MatmulVector {
     static final int NR = 2 * L;
     /** Depth of a k-block: a B panel's block (KC × NR floats, 32 KiB with AVX-512) stays in L1. */
     static final int KC = 256;
-    /** Rows of a work unit (a multiple of MR): its packed A (MC × KC) stays in L2. */
+    /** Rows of a work unit at most (a multiple of MR): its packed A (MC × KC) stays in L2. */
     static final int MC = 64;
     /** At least this many work units per call, splitting columns into slabs when there are few rows. */
     private static final int MIN_UNITS = 16;
-    /** A and B are each packed at most this many floats at a time (16 MiB): taller A goes in passes, wider B in column groups. */
-    private static final int MAX_PACKED = 1 << 22;
+    /** B is packed at most this many floats at a time (16 MiB): wider B goes in column groups. */
+    private static final int MAX_PACKED_B = 1 << 22;
 
     /** Below this many multiply-adds (~20 µs on one core) handing work to other threads costs more than it saves. */
     private static final long SERIAL_WORK = 1 << 20;
@@ -112,55 +113,59 @@ public final class MatmulVector {
         if ((long) M * N * K < SERIAL_WORK) {
             pool = SERIAL;
         }
-        int group = Math.min(roundUp(N, NR), Math.max(NR, MAX_PACKED / Math.max(K, 1) / NR * NR));
-        int pass = Math.min(roundUp(M, MR), Math.max(MR, MAX_PACKED / Math.max(K, 1) / MR * MR));
-        float[] packedB = PACKED_B.get().atLeast(group * K);
-        float[] packedA = PACKED_A.get().atLeast(pass * K);
-        for (int m0 = 0; m0 < M; m0 += pass) {
-            int rowsStart = m0;
-            int rows = Math.min(pass, M - m0);
-            pool.parallelFor((rows + MR - 1) / MR, g -> packA(packedA, a, aM, aK, K, rowsStart, rowsStart + rows, g));
-            int rowBlocks = (rows + MC - 1) / MC;
-            for (int n0 = 0; n0 < N; n0 += group) {
-                int first = n0;
-                int columns = Math.min(group, N - n0);
-                int panels = (columns + NR - 1) / NR;
-                pool.parallelFor(panels, q -> packB(packedB, b, bK, bN, K, N, first, q));
-                int slabs = Math.min(panels, (MIN_UNITS + rowBlocks - 1) / rowBlocks);
-                int perSlab = (panels + slabs - 1) / slabs;
-                pool.parallelFor(rowBlocks * slabs, u -> multiply(c, bias, overwrite, rowsStart, rowsStart + rows, N, K, packedA, packedB, first,
-                        panels, u / slabs, (u % slabs) * perSlab, perSlab));
-            }
+        int group = Math.min(roundUp(N, NR), Math.max(NR, MAX_PACKED_B / Math.max(K, 1) / NR * NR));
+        float[] packedB = packedB(group * K);
+        // Fewer rows per unit than MC when MC would leave under MIN_UNITS units: a small matrix is then split by rows
+        // rather than into column slabs, each of which packs the same rows of A again (at M = 256, 4 times).
+        int mc = Math.min(MC, roundUp((M + MIN_UNITS - 1) / MIN_UNITS, MR));
+        int rowBlocks = (M + mc - 1) / mc;
+        for (int n0 = 0; n0 < N; n0 += group) {
+            int first = n0;
+            int columns = Math.min(group, N - n0);
+            int panels = (columns + NR - 1) / NR;
+            pool.parallelFor(panels, q -> packB(packedB, b, bK, bN, K, N, first, q));
+            int slabs = Math.min(panels, (MIN_UNITS + rowBlocks - 1) / rowBlocks);
+            int perSlab = (panels + slabs - 1) / slabs;
+            pool.parallelFor(rowBlocks * slabs, u -> multiply(c, bias, overwrite, M, N, K, a, aM, aK, packedB, first, panels, mc,
+                    u / slabs, (u % slabs) * perSlab, perSlab));
         }
     }
 
-    /**
-     * Rows [m0 + block·MC, +MC) of the pass [m0, m1) × panels [q0, q0 + count) of the column group starting at n0.
-     * packedA holds the pass's rows in groups of MR ([group][k][MR]), packedB the group's panels.
-     */
-    private static void multiply(MemorySegment c, MemorySegment bias, boolean overwrite, int m0, int m1, int N, int K, float[] packedA,
-            float[] packedB, int n0, int panels, int block, int q0, int count) {
+    /** Rows [block·mc, +mc) × panels [q0, q0 + count) of the column group starting at n0. */
+    private static void multiply(MemorySegment c, MemorySegment bias, boolean overwrite, int M, int N, int K, MemorySegment a, int aM,
+            int aK, float[] packedB, int n0, int panels, int mc, int block, int q0, int count) {
         int q1 = Math.min(panels, q0 + count);
         if (q0 >= q1) {
             return;
         }
-        float[] tile = SCRATCH.get().tile;
-        int r1 = Math.min(m1, m0 + (block + 1) * MC);
-        int g0 = block * MC / MR;
-        int g1 = (r1 - m0 + MR - 1) / MR;
+        Scratch s = SCRATCH.get();
+        int m0 = block * mc;
+        int m1 = Math.min(M, m0 + mc);
+        int groups = (m1 - m0 + MR - 1) / MR;
         if (overwrite) {
-            initialize(c, bias, m0 + block * MC, r1, n0 + q0 * NR, Math.min(N, n0 + q1 * NR), N);
+            initialize(c, bias, m0, m1, n0 + q0 * NR, Math.min(N, n0 + q1 * NR), N);
         }
         for (int k0 = 0; k0 < K; k0 += KC) {
             int kc = Math.min(KC, K - k0);
+            for (int g = 0; g < groups; g++) {
+                int r0 = m0 + g * MR;
+                int rows = Math.min(MR, m1 - r0);
+                if (aK == 1) {
+                    packTransposed(s.a, g * kc * MR, MR, rows, a, (long) r0 * aM + k0, aM, kc, s);
+                } else {
+                    packRows(s.a, g * kc * MR, MR, rows, a, (long) k0 * aK + r0, aK, kc);
+                }
+            }
             for (int q = q0; q < q1; q++) {
                 int col = n0 + q * NR;
                 int cols = Math.min(NR, N - col);
                 int bi = (q * K + k0) * NR;
-                for (int g = g0; g < g1; g++) {
+                for (int g = 0; g < groups; g++) {
                     int r0 = m0 + g * MR;
-                    kernel(packedA, (g * K + k0) * MR, packedB, bi, kc, tile);
-                    addTile(c, tile, (long) r0 * N + col, N, Math.min(MR, r1 - r0), cols);
+                    int rows = Math.min(MR, m1 - r0);
+                    long ci = (long) r0 * N + col;
+                    kernel(s.a, g * kc * MR, packedB, bi, kc, s.tile);
+                    addTile(c, s.tile, ci, N, rows, cols);
                 }
             }
         }
@@ -262,17 +267,6 @@ public final class MatmulVector {
         }
     }
 
-    /** Row group g of the rows [m0, m1): packedA[(g·K + k)·MR + r] = A(m0 + g·MR + r, k), 0 past row m1. */
-    private static void packA(float[] packedA, MemorySegment a, int aM, int aK, int K, int m0, int m1, int g) {
-        int r0 = m0 + g * MR;
-        int valid = Math.min(MR, m1 - r0);
-        if (aK == 1) {
-            packTransposed(packedA, g * K * MR, MR, valid, a, (long) r0 * aM, aM, K, SCRATCH.get());
-        } else {
-            packRows(packedA, g * K * MR, MR, valid, a, r0, aK, K);
-        }
-    }
-
     /** Panel q of the column group at n0: packedB[(q·K + k)·NR + j] = B(k, n0 + q·NR + j), 0 past column N. */
     private static void packB(float[] packedB, MemorySegment b, int bK, int bN, int K, int N, int n0, int q) {
         int col = n0 + q * NR;
@@ -289,6 +283,7 @@ public final class MatmulVector {
      * MR (one vector of {@link #ROW}) or NR (two of S): vector copies, with unmasked stores.
      */
     private static void packRows(float[] dst, int dstOff, int R, int valid, MemorySegment src, long srcOff, long stride, int len) {
+        // unmasked when every row is valid: a masked access checks its bounds outside C2's intrinsic
         if (R == MR && valid == MR) {
             for (int k = 0; k < len; k++) {
                 FloatVector.fromMemorySegment(ROW, src, 4 * (srcOff + k * stride), ORDER).intoArray(dst, dstOff + k * MR);
@@ -350,24 +345,22 @@ public final class MatmulVector {
         return (n + multiple - 1) / multiple * multiple;
     }
 
-    /** The calling thread's packed A and B, shared with the pool's threads during one call. */
-    private static final ThreadLocal<Packed> PACKED_A = ThreadLocal.withInitial(Packed::new);
-    private static final ThreadLocal<Packed> PACKED_B = ThreadLocal.withInitial(Packed::new);
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
-
-    private static final class Packed {
-        private float[] data = new float[0];
-
-        float[] atLeast(int floats) {
-            if (data.length < floats) {
-                data = new float[floats];
-            }
-            return data;
+    /** The calling thread's buffer for packed B, shared with the pool's threads during one call. */
+    private static float[] packedB(int floats) {
+        float[] p = PACKED_B.get();
+        if (p.length < floats) {
+            p = new float[floats];
+            PACKED_B.set(p);
         }
+        return p;
     }
+
+    private static final ThreadLocal<float[]> PACKED_B = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /** A worker thread's buffers. */
     private static final class Scratch {
+        final float[] a = new float[MC * KC];
         final float[] tile = new float[MR * NR];
         final float[] tmp = new float[Math.max(MR, NR) * KC];
         final int[] map = new int[L];

@@ -87,14 +87,14 @@ class MatmulTest {
 
     /**
      * The JVM kernel at shapes that reach its blocking's edges: several k-blocks, row blocks and column slabs, B
-     * packed in two column groups and A in two passes (K·OC, and the backward's N·OC, over 2²² floats), single rows; and its bias gradient bit-equal to the device
+     * packed in two column groups (K·OC over 2²² floats), units of fewer rows than MC, single rows; and its bias gradient bit-equal to the device
      * kernel's per-column sum.
      */
     @Test
     void vectorKernelAtBlockingEdges() {
         JvmBackend jvm = new JvmBackend();
         Random r = new Random(3);
-        int[][] shapes = { { 9, 300, 14_000 }, { 300, 9, 14_000 }, { 200, 513, 257 }, { 1, 17, 5 }, { 65, 8, 33 } };
+        int[][] shapes = { { 9, 300, 14_000 }, { 200, 513, 257 }, { 1, 17, 5 }, { 65, 8, 33 } };
         for (int[] s : shapes) {
             int N = s[0];
             int C = s[1];
