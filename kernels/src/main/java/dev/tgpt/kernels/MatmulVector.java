@@ -22,9 +22,9 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * registers (8 rows × 2 vectors = 16 accumulators), fed per k by two loads of B and MR broadcasts of A, then added
  * to C. A B panel's k-block (KC × NR floats) stays in L1 while the unit's row groups stream past it from L2.
  * Operands that lie with k contiguous (the forward's weight, the rows of inp and dout) are transposed while packing,
- * by bulk copies and gathers (~1 cycle a float). A small matrix is split into units of fewer rows rather than into
- * more column slabs, which would each pack the same rows again; packing all of A once per call instead, in one
- * buffer, was as fast on small matrices but 10–25% slower at N = 4,096, where it no longer stays in cache.
+ * by bulk copies and gathers (~1 cycle a float). When B is small, a matrix of few rows is split into units of fewer
+ * rows rather than into more column slabs, which would each pack the same rows again (packing all of A once per
+ * call instead, in one buffer, was as fast on small matrices but 10–25% slower at N = 4,096, out of cache).
  *
  * <p>Each output element is summed in one fixed order (k-blocks in turn, k in turn within), whatever the thread
  * count: results are reproducible. Work is handed out through {@link Pool}, so this class knows nothing of the
@@ -51,6 +51,8 @@ public final class MatmulVector {
     static final int KC = 256;
     /** Rows of a work unit at most (a multiple of MR): its packed A (MC × KC) stays in L2. */
     static final int MC = 64;
+    /** Packed B of at most this many floats (1 MiB) stays in L2 while units of few rows take turns with it. */
+    private static final int SMALL_B = 1 << 18;
     /** At least this many work units per call, splitting columns into slabs when there are few rows. */
     private static final int MIN_UNITS = 16;
     /** B is packed at most this many floats at a time (16 MiB): wider B goes in column groups. */
@@ -115,9 +117,9 @@ public final class MatmulVector {
         }
         int group = Math.min(roundUp(N, NR), Math.max(NR, MAX_PACKED_B / Math.max(K, 1) / NR * NR));
         float[] packedB = packedB(group * K);
-        // Fewer rows per unit than MC when MC would leave under MIN_UNITS units: a small matrix is then split by rows
-        // rather than into column slabs, each of which packs the same rows of A again (at M = 256, 4 times).
-        int mc = Math.min(MC, roundUp((M + MIN_UNITS - 1) / MIN_UNITS, MR));
+        // When B's packed panels fit in L2, units of fewer rows than MC rather than column slabs, each of which would
+        // pack the same rows of A again (at M = 256, 4 times); a B that does not fit is better streamed once.
+        int mc = (long) group * K <= SMALL_B ? Math.min(MC, roundUp((M + MIN_UNITS - 1) / MIN_UNITS, MR)) : MC;
         int rowBlocks = (M + mc - 1) / mc;
         for (int n0 = 0; n0 < N; n0 += group) {
             int first = n0;
