@@ -92,7 +92,9 @@ public final class JvmBackend implements Backend {
         if (n <= 0) {
             return;
         }
-        int chunks = Math.min(n, threads() * 4);
+        // A few items (heads, matmul units) go one per chunk: in chunks of 1 or 2, whichever thread took a last 2
+        // finished late (causal attention over 12 heads ran 10-15% slower than in 12 chunks).
+        int chunks = n <= threads() * 8 ? n : threads() * 4;
         if (chunks == 1 || n < serialBelow) {
             body.run(0, n);
             return;
