@@ -1,5 +1,7 @@
 package dev.tgpt.bench;
 
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -163,12 +165,14 @@ public final class ModelCases {
         int[] targets = r.ints(B * T, 0, m.vocabSize()).toArray();
         double[] ms;
         try (Trainer trainer = new Trainer(model(m, 1), backend, o)) {
-            ms = protocol.time(() -> trainer.trainStep((in, tg) -> {
+            Runnable step = () -> trainer.trainStep((in, tg) -> {
                 for (int i = 0; i < tokens.length; i++) {
                     in.set(i, tokens[i]);
                     tg.set(i, targets[i]);
                 }
-            }));
+            });
+            untilCompiled(step);
+            ms = protocol.time(step);
         }
         return result(backend, c, Stats.of(ms), peaks, "one optimizer step as the trainer runs it: forward, backward, gradient norm and "
                 + "clipping at 1, AdamW (lr 3e-4, betas 0.9/0.99, weight decay 0.1); dropout 0; a fixed random batch of B x T tokens; "
@@ -250,6 +254,27 @@ public final class ModelCases {
     /** The protocol, or, for long runs, its two warm-up runs and a fixed few timed ones. */
     private static Protocol protocol(Protocol p, boolean few) {
         return few ? new Protocol(0, Math.min(FEW_RUNS, p.minRuns()), 0, Math.min(FEW_RUNS, p.maxRuns())) : p;
+    }
+
+    /**
+     * Runs run until the JIT has compiled nothing during {@link Protocol#WINDOW} runs in a row, for at most 30 s: a
+     * training step's code takes C2 several seconds on 2 cores, and runs get faster in steps with long plateaus, which
+     * a rule on run times alone took for settled (--quick timed the char model's step at batch 4 at 165 ms, not 15).
+     */
+    static void untilCompiled(Runnable run) {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
+            return;
+        }
+        long start = System.nanoTime();
+        long compiled = jit.getTotalCompilationTime();
+        int quiet = 0;
+        while (quiet < Protocol.WINDOW && System.nanoTime() - start < 30e9) {
+            run.run();
+            long now = jit.getTotalCompilationTime();
+            quiet = now == compiled ? quiet + 1 : 0;
+            compiled = now;
+        }
     }
 
     private static String fewNote() {

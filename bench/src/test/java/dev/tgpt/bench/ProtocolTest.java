@@ -34,4 +34,11 @@ class ProtocolTest {
         int warmUp = calls.get() - ms.length;
         assertTrue(warmUp >= 12, "warm-up stopped after " + warmUp + " runs");
     }
+
+    @Test
+    void modelWarmUpEndsOnceTheJitIsQuiet() {
+        AtomicInteger calls = new AtomicInteger();
+        ModelCases.untilCompiled(calls::incrementAndGet);
+        assertTrue(calls.get() >= Protocol.WINDOW, "ran " + calls.get() + " times");
+    }
 }
