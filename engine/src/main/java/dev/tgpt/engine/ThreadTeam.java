@@ -7,8 +7,9 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * The JVM backend's threads: the thread that runs a parallel loop and {@code size − 1} workers take its chunks in
  * turn. Between loops the workers spin for up to {@link #SPIN_NANOS} before they park, as OpenMP runtimes do
- * (PyTorch's, OpenBLAS's, llm.c's): waking a parked thread took ~25 µs on the 2-core VMs measured, longer than most
- * launches of a small model take, so with parking a training step's 300 launches ran on one core in effect.
+ * (PyTorch's, OpenBLAS's, llm.c's): a park/unpark round trip took 40–60 µs on the 2-core VM measured, longer than
+ * most launches of a small model take, so with parking the second core sped a training step's small matmuls up by
+ * only ~20%.
  *
  * <p>One loop runs at a time. A loop started while another runs (from another thread, or nested inside a chunk)
  * runs on its own thread: same chunks, same results. Chunks are fixed ranges, so which thread runs one never

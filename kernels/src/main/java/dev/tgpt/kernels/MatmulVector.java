@@ -22,9 +22,10 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * registers (8 rows × 2 vectors = 16 accumulators), fed per k by two loads of B and MR broadcasts of A, then added
  * to C. A B panel's k-block (KC × NR floats) stays in L1 while the unit's row groups stream past it from L2.
  * Operands that lie with k contiguous (the forward's weight, the rows of inp and dout) are transposed while packing,
- * by bulk copies and gathers (~1 cycle a float). When B is small, a matrix of few rows is split into units of fewer
- * rows rather than into more column slabs, which would each pack the same rows again (packing all of A once per
- * call instead, in one buffer, was as fast on small matrices but 10–25% slower at N = 4,096, out of cache).
+ * by bulk copies and gathers (about a cycle a float, by a profile of the main job's step). When B is small, a
+ * matrix of few rows is split into units of fewer rows rather than into more column slabs, which would each pack the
+ * same rows again (packing all of A once per call instead, in one buffer, was as fast on small matrices but 10–25%
+ * slower at N = 4,096, out of cache).
  *
  * <p>Each output element is summed in one fixed order (k-blocks in turn, k in turn within), whatever the thread
  * count: results are reproducible. Work is handed out through {@link Pool}, so this class knows nothing of the
