@@ -3,7 +3,6 @@ package dev.tgpt.engine;
 import java.util.function.Consumer;
 
 import uk.ac.manchester.tornado.api.KernelContext;
-import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.WorkerGrid;
 import uk.ac.manchester.tornado.api.WorkerGrid1D;
 import uk.ac.manchester.tornado.api.WorkerGrid2D;
@@ -14,7 +13,7 @@ import uk.ac.manchester.tornado.api.WorkerGrid2D;
  * Vector API twin) on its threads.
  *
  * @param name kernel name, for task ids and profiles
- * @param task adds the kernel as a task to a TornadoVM task graph
+ * @param task adds the kernel as a task to a TornadoVM task graph (through {@link Tasks})
  * @param grid global and local sizes of a KernelContext kernel; null for a @Parallel one
  * @param jvm  runs the same computation on the JVM backend
  */
@@ -23,13 +22,13 @@ public record Launch(String name, Task task, WorkerGrid grid, Consumer<JvmBacken
     /** Adds a kernel to a task graph under the given task id. */
     @FunctionalInterface
     public interface Task {
-        void addTo(TaskGraph graph, String id);
+        void addTo(Tasks graph, String id);
     }
 
     /** Adds a KernelContext kernel, given the context it is launched with. */
     @FunctionalInterface
     public interface ContextTask {
-        void addTo(TaskGraph graph, String id, KernelContext context);
+        void addTo(Tasks graph, String id, KernelContext context);
     }
 
     /** A @Parallel kernel: TornadoVM picks its grid. */
@@ -41,14 +40,14 @@ public record Launch(String name, Task task, WorkerGrid grid, Consumer<JvmBacken
     public static Launch groups(String name, int groups, int groupSize, ContextTask task, Consumer<JvmBackend> jvm) {
         WorkerGrid1D grid = new WorkerGrid1D(groups * groupSize);
         grid.setLocalWork(groupSize, 1, 1);
-        return new Launch(name, (g, id) -> task.addTo(g, id, new KernelContext()), grid, jvm);
+        return new Launch(name, (g, id) -> task.addTo(g, id, g.context()), grid, jvm);
     }
 
     /** A KernelContext kernel over a 2D grid of {@code x × y} work-items in tiles of {@code tx × ty}; sizes round up to tiles. */
     public static Launch tiles(String name, int x, int y, int tx, int ty, ContextTask task, Consumer<JvmBackend> jvm) {
         WorkerGrid2D grid = new WorkerGrid2D(roundUp(x, tx), roundUp(y, ty));
         grid.setLocalWork(tx, ty, 1);
-        return new Launch(name, (g, id) -> task.addTo(g, id, new KernelContext()), grid, jvm);
+        return new Launch(name, (g, id) -> task.addTo(g, id, g.context()), grid, jvm);
     }
 
     public static int roundUp(int n, int multiple) {

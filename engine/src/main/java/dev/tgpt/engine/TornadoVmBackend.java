@@ -12,6 +12,7 @@ import dev.tgpt.engine.ops.FillOps;
 
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
+import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.TornadoExecutionResult;
@@ -69,7 +70,7 @@ public final class TornadoVmBackend implements Backend {
         if (all.length > 0) {
             FloatArray marker = new FloatArray(1);
             TaskGraph upload = new TaskGraph("upload").transferToDevice(DataTransferMode.EVERY_EXECUTION, all);
-            FillOps.fill(marker, 1f).task().addTo(upload, "marker");
+            upload.task("marker", dev.tgpt.kernels.Fill::fill, marker, 1f);
             graphs.add(upload.persistOnDevice(all).snapshot());
         }
         Map<Program, Integer> index = new IdentityHashMap<>();
@@ -138,7 +139,18 @@ public final class TornadoVmBackend implements Backend {
         for (int i = 0; i < p.launches.size(); i++) {
             Launch l = p.launches.get(i);
             String id = l.name() + "_" + i;
-            l.task().addTo(graph, id);
+            KernelContext context = new KernelContext();
+            l.task().addTo(new Tasks() {
+                @Override
+                public KernelContext context() {
+                    return context;
+                }
+
+                @Override
+                protected void add(String taskId, Object[] args, java.util.function.Consumer<TaskGraph> adder) {
+                    adder.accept(graph);
+                }
+            }, id);
             if (l.grid() != null) {
                 grids.addWorkerGrid(p.name + "." + id, l.grid());
             }

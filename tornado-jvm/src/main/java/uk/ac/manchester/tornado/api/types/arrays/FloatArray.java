@@ -19,6 +19,15 @@ public final class FloatArray extends TornadoNativeArray {
         return array;
     }
 
+    private FloatArray(MemorySegment withHeader) {
+        super(withHeader, FLOAT_BYTES);
+    }
+
+    /** An array over existing memory (a header, then the elements), without a copy; writes the header. */
+    public static FloatArray fromSegmentShallow(MemorySegment withHeader) {
+        return new FloatArray(withHeader);
+    }
+
     public static FloatArray fromSegment(MemorySegment segment) {
         if (segment.byteSize() % FLOAT_BYTES != 0) {
             throw new IllegalArgumentException("The byte size (" + segment.byteSize() + ") is not a multiple of " + FLOAT_BYTES);
