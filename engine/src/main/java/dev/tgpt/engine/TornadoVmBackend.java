@@ -2,13 +2,10 @@ package dev.tgpt.engine;
 
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-
-import dev.tgpt.engine.ops.FillOps;
 
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
@@ -21,9 +18,8 @@ import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.enums.ProfilerMode;
 import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
-import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
-/** A TornadoVM device: each program becomes a task graph; a session's graphs share one execution plan and its device memory. */
+/** A TornadoVM device: programs become task graphs that fit TornadoVM's limits; a session's graphs share one execution plan and its device memory. */
 public final class TornadoVmBackend implements Backend {
 
     private final int backendIndex;
@@ -44,83 +40,87 @@ public final class TornadoVmBackend implements Backend {
     }
 
     /**
-     * One execution plan: an upload graph that copies every program's state to the device (run once; TornadoVM needs a
-     * task in it, so it fills a one-element marker, and EVERY_EXECUTION, since TornadoVM 5.2 loses FIRST_EXECUTION
-     * buffers that another graph consumes), then one graph per program. Each program graph consumes all state from
-     * the graph that ran before it and persists it for the next, so the buffers pass along on the device in any order.
+     * One execution plan for the session: upload graphs that copy every shared array to the device (run once), then
+     * each program as one or more graphs ({@link GraphPlan}: TornadoVM 5.2 holds at most 1,024 nodes in a graph).
+     * Every graph consumes the shared arrays from the graph that ran before it and persists them for the next, so
+     * parameters, gradients, moments and activations never leave the device, whatever order programs run in.
      */
     @Override
     public Session open(Program... programs) {
-        List<Object> state = new ArrayList<>();
-        Set<Object> seen = Collections.newSetFromMap(new IdentityHashMap<>());
-        Set<String> names = new HashSet<>();
-        for (Program p : programs) {
-            if (!names.add(p.name)) {
-                throw new IllegalArgumentException("two programs of one session are named " + p.name);
-            }
-            for (Object o : p.state) {
-                if (seen.add(o)) {
-                    state.add(o);
-                }
-            }
-        }
-        Object[] all = state.toArray();
+        GraphPlan plan = new GraphPlan(programs);
         List<ImmutableTaskGraph> graphs = new ArrayList<>();
         GridScheduler grids = new GridScheduler();
-        if (all.length > 0) {
-            FloatArray marker = new FloatArray(1);
-            TaskGraph upload = new TaskGraph("upload").transferToDevice(DataTransferMode.EVERY_EXECUTION, all);
-            upload.task("marker", dev.tgpt.kernels.Fill::fill, marker, 1f);
-            graphs.add(upload.persistOnDevice(all).snapshot());
+        for (GraphPlan.Chunk c : plan.uploads) {
+            graphs.add(graph(c, grids));
         }
-        Map<Program, Integer> index = new IdentityHashMap<>();
+        Map<Program, int[]> index = new IdentityHashMap<>();
         for (Program p : programs) {
-            index.put(p, graphs.size());
-            graphs.add(graph(p, all, grids));
+            List<GraphPlan.Chunk> chunks = plan.chunks.get(p);
+            int[] ids = new int[chunks.size()];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = graphs.size();
+                graphs.add(graph(chunks.get(i), grids));
+            }
+            index.put(p, ids);
         }
-        TornadoExecutionPlan plan = new TornadoExecutionPlan(graphs.toArray(ImmutableTaskGraph[]::new));
-        plan.withDevice(TornadoExecutionPlan.getDevice(backendIndex, deviceIndex)).withProfiler(ProfilerMode.SILENT);
+        TornadoExecutionPlan executionPlan = new TornadoExecutionPlan(graphs.toArray(ImmutableTaskGraph[]::new));
+        executionPlan.withDevice(TornadoExecutionPlan.getDevice(backendIndex, deviceIndex)).withProfiler(ProfilerMode.SILENT);
         if (!grids.keySet().isEmpty()) {
-            plan.withGridScheduler(grids); // TornadoVM rejects a scheduler that names no task
+            executionPlan.withGridScheduler(grids); // TornadoVM rejects a scheduler that names no task
         }
-        boolean upload = all.length > 0;
+        int uploads = plan.uploads.size();
         return new Session() {
-            private boolean uploaded = !upload;
+            private boolean uploaded = uploads == 0;
             private TornadoExecutionResult last;
+            private Profile profile = Profile.NONE;
 
             @Override
             public void run(Program program) {
-                Integer i = index.get(program);
-                if (i == null) {
+                int[] ids = index.get(program);
+                if (ids == null) {
                     throw new IllegalArgumentException("program " + program.name + " was not opened in this session");
                 }
                 if (!uploaded) {
-                    plan.withGraph(0).execute();
+                    for (int i = 0; i < uploads; i++) {
+                        executionPlan.withGraph(i).execute();
+                    }
                     uploaded = true;
                 }
-                last = plan.withGraph(i).execute();
+                long total = 0, compile = 0, kernels = 0, copies = 0;
+                for (int id : ids) {
+                    last = executionPlan.withGraph(id).execute();
+                    TornadoProfilerResult p = last.getProfilerResult();
+                    total += p.getTotalTime();
+                    compile += p.getCompileTime();
+                    kernels += p.getDeviceKernelTime();
+                    copies += p.getDataTransfersTime();
+                }
+                if (!program.outputs.isEmpty()) {
+                    // outputs are read from the graph that ran last, as any shared array (the graph that wrote one
+                    // may be an earlier one, and TornadoVM copies back only what a graph's own tasks wrote)
+                    long t0 = System.nanoTime();
+                    last.transferToHost(devices(program.outputs.toArray()));
+                    copies += System.nanoTime() - t0;
+                }
+                profile = new Profile(total, compile, kernels, copies);
             }
 
             @Override
             public void read(Object... arrays) {
                 if (last != null) {
-                    last.transferToHost(arrays);
+                    last.transferToHost(devices(arrays));
                 }
             }
 
             @Override
             public Profile profile() {
-                if (last == null) {
-                    return Profile.NONE;
-                }
-                TornadoProfilerResult p = last.getProfilerResult();
-                return new Profile(p.getTotalTime(), p.getCompileTime(), p.getDeviceKernelTime(), p.getDataTransfersTime());
+                return profile;
             }
 
             @Override
             public void close() {
                 try {
-                    plan.close();
+                    executionPlan.close();
                 } catch (TornadoExecutionPlanException e) {
                     throw new IllegalStateException("could not free the device memory of a session", e);
                 }
@@ -128,49 +128,49 @@ public final class TornadoVmBackend implements Backend {
         };
     }
 
-    private static ImmutableTaskGraph graph(Program p, Object[] state, GridScheduler grids) {
-        TaskGraph graph = new TaskGraph(p.name);
-        if (state.length > 0) {
-            graph.consumeFromDevice(state);
+    /** The device buffers of these arrays (a slab view's is its slab), each once. */
+    private static Object[] devices(Object... arrays) {
+        Set<Object> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        List<Object> out = new ArrayList<>();
+        for (Object a : arrays) {
+            Object d = Slab.device(a);
+            if (seen.add(d)) {
+                out.add(d);
+            }
         }
-        if (!p.inputs.isEmpty()) {
-            graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, p.inputs.toArray());
-        }
-        for (int i = 0; i < p.launches.size(); i++) {
-            Launch l = p.launches.get(i);
-            String id = l.name() + "_" + i;
-            KernelContext context = new KernelContext();
-            l.task().addTo(new Tasks() {
-                @Override
-                public KernelContext context() {
-                    return context;
-                }
+        return out.toArray();
+    }
 
-                @Override
-                protected void add(String taskId, Object[] args, java.util.function.Consumer<TaskGraph> adder) {
-                    adder.accept(graph);
+    /** A chunk as a task graph: consume and stream in the shared arrays, the tasks, persist what they touch. */
+    private static ImmutableTaskGraph graph(GraphPlan.Chunk c, GridScheduler grids) {
+        TaskGraph graph = new TaskGraph(c.name());
+        if (!c.consume().isEmpty()) {
+            graph.consumeFromDevice(c.consume().toArray());
+        }
+        if (!c.streamIn().isEmpty()) {
+            graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, c.streamIn().toArray());
+        }
+        Set<Object> keep = Collections.newSetFromMap(new IdentityHashMap<>());
+        keep.addAll(c.consume());
+        keep.addAll(c.streamIn());
+        List<Object> persist = new ArrayList<>(c.consume());
+        persist.addAll(c.streamIn());
+        KernelContext context = new KernelContext();
+        for (GraphPlan.Step s : c.steps()) {
+            for (GraphPlan.Call call : GraphPlan.record(s.launch(), s.id(), context)) {
+                call.add().accept(graph);
+                for (Object a : call.args()) {
+                    // an array only this task touches: kept too, so its buffer is allocated once, not every run
+                    if (GraphPlan.isArray(a) && keep.add(a)) {
+                        persist.add(a);
+                    }
                 }
-            }, id);
-            if (l.grid() != null) {
-                grids.addWorkerGrid(p.name + "." + id, l.grid());
+            }
+            if (s.launch().grid() != null) {
+                grids.addWorkerGrid(c.name() + "." + s.id(), s.launch().grid());
             }
         }
-        if (!p.outputs.isEmpty()) {
-            graph.transferToHost(DataTransferMode.EVERY_EXECUTION, p.outputs.toArray());
-        }
-        if (state.length > 0) {
-            graph.persistOnDevice(state);
-            // State can be read back on demand (Session.read), e.g. for a checkpoint: nothing moves until asked.
-            List<Object> onDemand = new ArrayList<>();
-            for (Object o : state) {
-                if (!p.outputs.contains(o)) {
-                    onDemand.add(o);
-                }
-            }
-            if (!onDemand.isEmpty()) {
-                graph.transferToHost(DataTransferMode.UNDER_DEMAND, onDemand.toArray());
-            }
-        }
+        graph.persistOnDevice(persist.toArray());
         return graph.snapshot();
     }
 }

@@ -5,13 +5,15 @@ import java.util.Collections;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import dev.tgpt.engine.Slab;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
  * A GPT's parameter tensors, one FloatArray each, named as Hugging Face's GPT2LMHeadModel names them. Matrices are
  * kept as [out, in] (nn.Linear's layout, which the kernels take); HF's GPT-2 stores its Conv1D weights as [in, out],
  * so import and export transpose those ({@link Tensor#transposedInHf}). The output layer is tied to wte.
- * The same class holds gradients and AdamW's moments, tensor for tensor.
+ * The same class holds gradients and AdamW's moments, tensor for tensor. All tensors are views of one {@link Slab}:
+ * one array for TornadoVM to hand between task graphs, however deep the model.
  */
 public final class Parameters {
 
@@ -41,35 +43,82 @@ public final class Parameters {
     public final FloatArray lnfw;
     public final FloatArray lnfb;
     private final List<Tensor> tensors = new ArrayList<>();
+    /** Every tensor, in one device buffer: the tensors that decay first, so AdamW runs over two regions of it. */
+    private final Slab slab;
+    private final int decayed;
+
+    private record Spec(String name, boolean transposedInHf, boolean decay, boolean residualOut, int... shape) {
+
+        int size() {
+            int n = 1;
+            for (int d : shape) {
+                n = Math.multiplyExact(n, d);
+            }
+            return n;
+        }
+    }
 
     public Parameters(GptConfig c) {
         this.config = c;
         int C = c.channels();
-        wte = add("transformer.wte.weight", false, true, false, c.vocabSize(), C);
-        wpe = add("transformer.wpe.weight", false, true, false, c.context(), C);
-        layers = new Layer[c.layers()];
+        List<Spec> specs = new ArrayList<>();
+        specs.add(new Spec("transformer.wte.weight", false, true, false, c.vocabSize(), C));
+        specs.add(new Spec("transformer.wpe.weight", false, true, false, c.context(), C));
         for (int l = 0; l < c.layers(); l++) {
             String h = "transformer.h." + l + ".";
-            layers[l] = new Layer(add(h + "ln_1.weight", false, false, false, C), add(h + "ln_1.bias", false, false, false, C),
-                    add(h + "attn.c_attn.weight", true, true, false, 3 * C, C), add(h + "attn.c_attn.bias", false, false, false, 3 * C),
-                    add(h + "attn.c_proj.weight", true, true, true, C, C), add(h + "attn.c_proj.bias", false, false, false, C),
-                    add(h + "ln_2.weight", false, false, false, C), add(h + "ln_2.bias", false, false, false, C),
-                    add(h + "mlp.c_fc.weight", true, true, false, 4 * C, C), add(h + "mlp.c_fc.bias", false, false, false, 4 * C),
-                    add(h + "mlp.c_proj.weight", true, true, true, C, 4 * C), add(h + "mlp.c_proj.bias", false, false, false, C));
+            specs.add(new Spec(h + "ln_1.weight", false, false, false, C));
+            specs.add(new Spec(h + "ln_1.bias", false, false, false, C));
+            specs.add(new Spec(h + "attn.c_attn.weight", true, true, false, 3 * C, C));
+            specs.add(new Spec(h + "attn.c_attn.bias", false, false, false, 3 * C));
+            specs.add(new Spec(h + "attn.c_proj.weight", true, true, true, C, C));
+            specs.add(new Spec(h + "attn.c_proj.bias", false, false, false, C));
+            specs.add(new Spec(h + "ln_2.weight", false, false, false, C));
+            specs.add(new Spec(h + "ln_2.bias", false, false, false, C));
+            specs.add(new Spec(h + "mlp.c_fc.weight", true, true, false, 4 * C, C));
+            specs.add(new Spec(h + "mlp.c_fc.bias", false, false, false, 4 * C));
+            specs.add(new Spec(h + "mlp.c_proj.weight", true, true, true, C, 4 * C));
+            specs.add(new Spec(h + "mlp.c_proj.bias", false, false, false, C));
         }
         boolean finalNorm = c.style() != GptConfig.Style.GPT1;
-        lnfw = finalNorm ? add("transformer.ln_f.weight", false, false, false, C) : null;
-        lnfb = finalNorm ? add("transformer.ln_f.bias", false, false, false, C) : null;
+        if (finalNorm) {
+            specs.add(new Spec("transformer.ln_f.weight", false, false, false, C));
+            specs.add(new Spec("transformer.ln_f.bias", false, false, false, C));
+        }
+        List<Spec> layout = new ArrayList<>(specs.stream().filter(Spec::decay).toList());
+        decayed = layout.size();
+        layout.addAll(specs.stream().filter(t -> !t.decay()).toList());
+        slab = new Slab(layout.stream().mapToInt(Spec::size).toArray());
+        FloatArray[] data = new FloatArray[specs.size()];
+        for (int i = 0; i < specs.size(); i++) {
+            Spec t = specs.get(i);
+            data[i] = slab.view(layout.indexOf(t));
+            tensors.add(new Tensor(t.name(), t.shape(), t.transposedInHf(), t.decay(), t.residualOut(), data[i]));
+        }
+        int next = 0;
+        wte = data[next++];
+        wpe = data[next++];
+        layers = new Layer[c.layers()];
+        for (int l = 0; l < c.layers(); l++) {
+            layers[l] = new Layer(data[next++], data[next++], data[next++], data[next++], data[next++], data[next++], data[next++], data[next++],
+                    data[next++], data[next++], data[next++], data[next++]);
+        }
+        lnfw = finalNorm ? data[next++] : null;
+        lnfb = finalNorm ? data[next++] : null;
     }
 
-    private FloatArray add(String name, boolean transposedInHf, boolean decay, boolean residualOut, int... shape) {
-        int n = 1;
-        for (int d : shape) {
-            n = Math.multiplyExact(n, d);
-        }
-        FloatArray data = new FloatArray(n);
-        tensors.add(new Tensor(name, shape, transposedInHf, decay, residualOut, data));
-        return data;
+    /** Every tensor as one array (with zero gaps between them): for work over all of them, as zeroing or a norm. */
+    public FloatArray all() {
+        return slab.base();
+    }
+
+    /** The tensors weight decay applies to, as one array (zero gaps between them). */
+    public FloatArray decayed() {
+        return slab.region(0, decayed);
+    }
+
+    /** The tensors weight decay does not apply to (biases, layer norms), as one array. */
+    public FloatArray undecayed() {
+        return slab.region(decayed, slab.size());
     }
 
     /** Every tensor, in a fixed order (embeddings, blocks, final norm). */
@@ -118,9 +167,7 @@ public final class Parameters {
 
     /** All tensors set to zero (gradients, moments). */
     public void zero() {
-        for (Tensor t : tensors) {
-            t.data().clear();
-        }
+        slab.base().clear();
     }
 
     public Tensor tensor(String name) {

@@ -99,26 +99,26 @@ public final class Trainer implements AutoCloseable {
         this.act = model.activations(options.batch(), options.context());
         List<Object> state = new ArrayList<>();
         for (Parameters p : List.of(model.params, grads, m, v)) {
-            p.tensors().forEach(t -> state.add(t.data()));
+            state.add(p.all());
         }
         state.addAll(act.buffers());
-        // every trained tensor with its gradient and moments: the model's, then the head's
-        List<Parameters.Tensor> trained = new ArrayList<>(model.params.tensors());
-        List<FloatArray> gradients = new ArrayList<>(grads.tensors().stream().map(Parameters.Tensor::data).toList());
-        List<FloatArray> firstMoments = new ArrayList<>(m.tensors().stream().map(Parameters.Tensor::data).toList());
-        List<FloatArray> secondMoments = new ArrayList<>(v.tensors().stream().map(Parameters.Tensor::data).toList());
         List<Object> inputs = new ArrayList<>(List.of(act.tokens, act.targets, act.dlosses, act.seed));
         List<Object> outputs = new ArrayList<>(List.of(act.losses));
+        // the model's tensors go to AdamW as two regions of their slabs (with and without weight decay); a head's one by one
+        List<FloatArray> gradients = new ArrayList<>(List.of(grads.all()));
+        List<Parameters.Tensor> headTensors = new ArrayList<>();
+        List<FloatArray> headMoments1 = new ArrayList<>();
+        List<FloatArray> headMoments2 = new ArrayList<>();
         if (head != null) {
             state.addAll(head.state());
-            trained.addAll(head.tensors());
+            headTensors.addAll(head.tensors());
             gradients.addAll(head.gradients());
             for (Parameters.Tensor t : head.tensors()) {
-                firstMoments.add(new FloatArray(t.size()));
-                secondMoments.add(new FloatArray(t.size()));
+                headMoments1.add(new FloatArray(t.size()));
+                headMoments2.add(new FloatArray(t.size()));
             }
-            state.addAll(firstMoments.subList(m.tensors().size(), firstMoments.size()));
-            state.addAll(secondMoments.subList(v.tensors().size(), secondMoments.size()));
+            state.addAll(headMoments1);
+            state.addAll(headMoments2);
             inputs.addAll(head.inputs());
             outputs.addAll(head.outputs());
         }
@@ -136,10 +136,14 @@ public final class Trainer implements AutoCloseable {
         float maxNorm = options.gradClip() > 0 ? options.gradClip() : Float.POSITIVE_INFINITY;
         update = new Program("update").state(shared).state(partials, clipScale).inputs(hyperDecay, hyperNoDecay).outputs(gradNorm);
         GradNormOps.norm(gradNorm, clipScale, partials, maxNorm, allGrads).forEach(update::add);
-        for (int i = 0; i < trained.size(); i++) {
-            Parameters.Tensor p = trained.get(i);
-            update.add(AdamWOps.update(p.data(), allGrads[i], firstMoments.get(i), secondMoments.get(i), p.decay() ? hyperDecay : hyperNoDecay,
-                    clipScale, p.size()));
+        Parameters p = model.params;
+        update.add(AdamWOps.update(p.decayed(), grads.decayed(), m.decayed(), v.decayed(), hyperDecay, clipScale, p.decayed().getSize()));
+        update.add(AdamWOps.update(p.undecayed(), grads.undecayed(), m.undecayed(), v.undecayed(), hyperNoDecay, clipScale,
+                p.undecayed().getSize()));
+        for (int i = 0; i < headTensors.size(); i++) {
+            Parameters.Tensor t = headTensors.get(i);
+            update.add(AdamWOps.update(t.data(), head.gradients().get(i), headMoments1.get(i), headMoments2.get(i),
+                    t.decay() ? hyperDecay : hyperNoDecay, clipScale, t.size()));
         }
         for (FloatArray g : allGrads) {
             update.add(FillOps.fill(g, 0f));
@@ -246,9 +250,7 @@ public final class Trainer implements AutoCloseable {
 
     /** Brings parameters and AdamW's moments to the host, e.g. before a checkpoint. */
     public void sync() {
-        for (Parameters p : List.of(model.params, m, v)) {
-            session.read(p.tensors().stream().map(Parameters.Tensor::data).toArray());
-        }
+        session.read(model.params.all(), m.all(), v.all());
     }
 
     /** The activations the programs run on (a head reads its inputs' sizes from them). */
