@@ -81,6 +81,7 @@ public final class Trainer implements AutoCloseable {
     private int step;
     private long dropoutCounter;
     private long compileNanos;
+    private long kernelNanos;
 
     public Trainer(Gpt model, Backend backend, Options options) {
         this(model, backend, options, null);
@@ -224,11 +225,20 @@ public final class Trainer implements AutoCloseable {
     public void run(Program p) {
         session.run(p);
         compileNanos += Math.max(0, session.profile().compileNanos());
+        kernelNanos += Math.max(0, session.profile().kernelNanos());
     }
 
     /** Seconds TornadoVM has spent compiling this trainer's kernels (0 on the JVM backend), apart from step times. */
     public double compileSeconds() {
         return compileNanos / 1e9;
+    }
+
+    /**
+     * Seconds this trainer's kernels have run on a TornadoVM device, by its profiler (0 on the JVM backend): the rest
+     * of a step's time is the host's (launches, copies, the engine), which a GPU pays as well.
+     */
+    public double kernelSeconds() {
+        return kernelNanos / 1e9;
     }
 
     private double meanLoss() {

@@ -79,8 +79,10 @@ public final class TrainingRun {
                     describe(model.config), o.steps(), o.batch(), o.context(), o.accumulation(), backend.info().id()));
             while (trainer.step() < o.steps()) {
                 long t0 = System.nanoTime();
+                double kernels0 = trainer.kernelSeconds();
                 float loss = trainer.trainStep(train::next);
                 double seconds = (System.nanoTime() - t0) / 1e9;
+                double kernelSeconds = trainer.kernelSeconds() - kernels0;
                 int step = trainer.step();
                 if (!Float.isFinite(loss)) {
                     throw new UserError("training stopped: the loss is " + loss + " at step " + step
@@ -104,6 +106,9 @@ public final class TrainingRun {
                 record.put("grad_norm", trainer.lastGradNorm());
                 if (trainer.compileSeconds() > 0) {
                     record.put("compile_s", trainer.compileSeconds());
+                    // the step's time in kernels on the device, by TornadoVM's profiler; the rest of step_s is the host's
+                    record.put("step_s", seconds);
+                    record.put("kernel_s", kernelSeconds);
                 }
                 if (val != null) {
                     record.put("val_loss", val);

@@ -55,7 +55,11 @@ public final class Demo {
      * @param init a pretrained character-level model; null: pretrain a small one on the corpus first (the tiny demo)
      */
     public static Map<String, Object> run(String name, Path init, Path corpusFile, Path out, Backend backend, TrainingRun.Listener listener) {
-        Size size = Size.of(name);
+        return run(Size.of(name), init, corpusFile, out, backend, listener);
+    }
+
+    /** As {@link #run(String, Path, Path, Path, Backend, TrainingRun.Listener)}, at any size (a shortened pipeline, say). */
+    public static Map<String, Object> run(Size size, Path init, Path corpusFile, Path out, Backend backend, TrainingRun.Listener listener) {
         String corpus = Dataset.readText(corpusFile);
         Checkpoint pretrained = init != null ? Checkpoint.load(init) : pretrain(corpusFile, size, out.resolve("pretrain"), backend, listener);
         Tokenizer tokenizer = pretrained.tokenizer();
