@@ -70,7 +70,7 @@ public final class TornadoVmBackend implements Backend {
         if (all.length > 0) {
             FloatArray marker = new FloatArray(1);
             TaskGraph upload = new TaskGraph("upload").transferToDevice(DataTransferMode.EVERY_EXECUTION, all);
-            upload.task("marker", dev.tgpt.kernels.Fill::fill, marker, 1f);
+            upload.task("marker", dev.tgpt.kernels.Fill::fill, marker, 0, 1, 1f);
             graphs.add(upload.persistOnDevice(all).snapshot());
         }
         Map<Program, Integer> index = new IdentityHashMap<>();
