@@ -18,7 +18,8 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * (which TornadoVM compiles into the kernel). Its layout: [{@link #LR} lr, {@link #BETA1} β1, {@link #BETA2} β2,
  * {@link #EPS} ε, {@link #WEIGHT_DECAY} λ, {@link #CORRECTION1} 1/(1 − β1^t), {@link #CORRECTION2} 1/(1 − β2^t)],
  * {@link #HYPER_SIZE} floats. A tensor without weight decay gets its own hyper array with λ = 0. The JVM backend
- * calls the same per-element helper.
+ * calls the same per-element helper. params, grads, m and v may be views of slabs: each comes as the slab and the
+ * view's offset in it (a plain array and 0 otherwise).
  */
 public final class AdamW {
 
@@ -34,23 +35,25 @@ public final class AdamW {
     private AdamW() {
     }
 
-    public static void adamWUpdate(FloatArray params, FloatArray grads, FloatArray m, FloatArray v, FloatArray hyper, FloatArray clip, int n) {
+    public static void adamWUpdate(FloatArray params, int paramsOff, FloatArray grads, int gradsOff, FloatArray m, int mOff, FloatArray v,
+            int vOff, FloatArray hyper, FloatArray clip, int n) {
         for (@Parallel int i = 0; i < n; i++) {
-            updateAt(params, grads, m, v, hyper, clip, i);
+            updateAt(params, paramsOff, grads, gradsOff, m, mOff, v, vOff, hyper, clip, i);
         }
     }
 
-    public static void updateAt(FloatArray params, FloatArray grads, FloatArray m, FloatArray v, FloatArray hyper, FloatArray clip, int i) {
+    public static void updateAt(FloatArray params, int paramsOff, FloatArray grads, int gradsOff, FloatArray m, int mOff, FloatArray v,
+            int vOff, FloatArray hyper, FloatArray clip, int i) {
         float beta1 = hyper.get(BETA1);
         float beta2 = hyper.get(BETA2);
-        float g = grads.get(i) * clip.get(0);
-        float mi = beta1 * m.get(i) + (1f - beta1) * g;
-        float vi = beta2 * v.get(i) + (1f - beta2) * g * g;
-        m.set(i, mi);
-        v.set(i, vi);
+        float g = grads.get(gradsOff + i) * clip.get(0);
+        float mi = beta1 * m.get(mOff + i) + (1f - beta1) * g;
+        float vi = beta2 * v.get(vOff + i) + (1f - beta2) * g * g;
+        m.set(mOff + i, mi);
+        v.set(vOff + i, vi);
         float mHat = mi * hyper.get(CORRECTION1);
         float vHat = vi * hyper.get(CORRECTION2);
-        float p = params.get(i);
-        params.set(i, p - hyper.get(LR) * (mHat / (TornadoMath.sqrt(vHat) + hyper.get(EPS)) + hyper.get(WEIGHT_DECAY) * p));
+        float p = params.get(paramsOff + i);
+        params.set(paramsOff + i, p - hyper.get(LR) * (mHat / (TornadoMath.sqrt(vHat) + hyper.get(EPS)) + hyper.get(WEIGHT_DECAY) * p));
     }
 }

@@ -47,7 +47,7 @@ public final class AdamWVector {
             store(pi.sub(step.mul(lr)), p, i);
         }
         for (; i < to; i++) {
-            AdamW.updateAt(params, grads, m, v, hyper, clip, i);
+            AdamW.updateAt(params, 0, grads, 0, m, 0, v, 0, hyper, clip, i);
         }
     }
 }

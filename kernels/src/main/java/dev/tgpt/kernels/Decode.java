@@ -28,18 +28,21 @@ public final class Decode {
     private Decode() {
     }
 
-    public static void embeddingDecode(FloatArray out, IntArray tokens, IntArray pos, FloatArray wte, FloatArray wpe, int B, int C, int V) {
+    /** wte and wpe may be views of a slab: each comes as the slab and the view's offset in it (a plain array and 0 otherwise). */
+    public static void embeddingDecode(FloatArray out, IntArray tokens, IntArray pos, FloatArray wte, int wteOff, FloatArray wpe, int wpeOff,
+            int B, int C, int V) {
         for (@Parallel int i = 0; i < B * C; i++) {
-            embeddingAt(out, tokens, pos, wte, wpe, C, V, i);
+            embeddingAt(out, tokens, pos, wte, wteOff, wpe, wpeOff, C, V, i);
         }
     }
 
-    public static void embeddingAt(FloatArray out, IntArray tokens, IntArray pos, FloatArray wte, FloatArray wpe, int C, int V, int i) {
+    public static void embeddingAt(FloatArray out, IntArray tokens, IntArray pos, FloatArray wte, int wteOff, FloatArray wpe, int wpeOff,
+            int C, int V, int i) {
         int b = i / C;
         int c = i % C;
         // an id outside the vocabulary reads row 0 rather than memory beyond wte; the engine rejects such ids first
         int token = TornadoMath.min(TornadoMath.max(tokens.get(b), 0), V - 1);
-        out.set(i, wte.get(token * C + c) + wpe.get(pos.get(0) * C + c));
+        out.set(i, wte.get(wteOff + token * C + c) + wpe.get(wpeOff + pos.get(0) * C + c));
     }
 
     public static void kvCacheWrite(FloatArray kcache, FloatArray vcache, FloatArray qkv, IntArray pos, int B, int C, int NH, int maxT) {

@@ -15,7 +15,9 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * Two phases. Partials: each buffer is cut into {@link #groups} contiguous chunks of {@link #chunk} elements; one
  * work-group per chunk sums its squares (work-items stride over the chunk, then reduce in local memory) into its own
  * slot of a partials array; buffers take consecutive ranges of slots. Finish: one work-group sums the partials and
- * writes norm[0] and scale[0]. The JVM backend runs the same helpers on the same chunks, one chunk per iteration.
+ * writes norm[0] and scale[0]. The JVM backend runs the same helpers on the same chunks, one chunk per iteration. A
+ * gradient buffer may be a view of a slab: it comes as the slab and the view's offset in it (a plain array and 0
+ * otherwise).
  */
 public final class GradNorm {
 
@@ -41,15 +43,15 @@ public final class GradNorm {
         return (n + groups - 1) / groups;
     }
 
-    /** partials[first + g] = Σ g² over chunk g of grad. */
-    public static void gradNormPartials(KernelContext ctx, FloatArray partials, FloatArray grad, int first, int chunk, int n) {
+    /** partials[first + g] = Σ g² over chunk g of grad (n elements from gradOff). */
+    public static void gradNormPartials(KernelContext ctx, FloatArray partials, FloatArray grad, int gradOff, int first, int chunk, int n) {
         int group = ctx.groupIdx;
         int lid = ctx.localIdx;
         int step = ctx.localGroupSizeX;
         int from = group * chunk;
         int to = TornadoMath.min(n, from + chunk);
         float[] partial = ctx.allocateFloatLocalArray(GROUP);
-        partial[lid] = sumOfSquares(grad, from + lid, step, to);
+        partial[lid] = sumOfSquares(grad, gradOff, from + lid, step, to);
         for (int s = step / 2; s > 0; s /= 2) {
             ctx.localBarrier();
             if (lid < s) {
@@ -65,7 +67,7 @@ public final class GradNorm {
     /** The JVM backend's partial of chunk {@code group}. */
     public static void partialOfChunk(FloatArray partials, FloatArray grad, int first, int chunk, int n, int group) {
         int from = group * chunk;
-        partials.set(first + group, sumOfSquares(grad, from, 1, Math.min(n, from + chunk)));
+        partials.set(first + group, sumOfSquares(grad, 0, from, 1, Math.min(n, from + chunk)));
     }
 
     /** One work-group: norm[0] and scale[0] from the first {@code count} partials. */
@@ -97,10 +99,10 @@ public final class GradNorm {
         scale.set(0, TornadoMath.min(1f, maxNorm / (n + EPS)));
     }
 
-    static float sumOfSquares(FloatArray x, int from, int step, int to) {
+    static float sumOfSquares(FloatArray x, int off, int from, int step, int to) {
         float s = 0f;
         for (int j = from; j < to; j += step) {
-            float v = x.get(j);
+            float v = x.get(off + j);
             s += v * v;
         }
         return s;

@@ -14,7 +14,8 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * </pre>
  *
  * On a device, one work-group per row: its work-items stride over the row, then reduce in local memory. The JVM
- * backend runs {@link LayerNormVector}.
+ * backend runs {@link LayerNormVector}. w, b, dw and db may be views of a slab: each comes as the slab and the view's
+ * offset in it (a plain array and 0 otherwise).
  */
 public final class LayerNorm {
 
@@ -26,7 +27,7 @@ public final class LayerNorm {
     }
 
     public static void layerNormForward(KernelContext ctx, FloatArray out, FloatArray mean, FloatArray rstd, FloatArray inp,
-            FloatArray weight, FloatArray bias, int C) {
+            FloatArray weight, int weightOff, FloatArray bias, int biasOff, int C) {
         int row = ctx.groupIdx;
         int lid = ctx.localIdx;
         int step = ctx.localGroupSizeX;
@@ -51,7 +52,7 @@ public final class LayerNorm {
         }
         ctx.localBarrier();
         float rs = 1f / TornadoMath.sqrt(partial[0] / C + EPS);
-        normalize(out, inp, weight, bias, base, mu, rs, lid, step, C);
+        normalize(out, inp, weight, weightOff, bias, biasOff, base, mu, rs, lid, step, C);
         if (lid == 0) {
             mean.set(row, mu);
             rstd.set(row, rs);
@@ -60,7 +61,7 @@ public final class LayerNorm {
 
     /** dx for one row per work-group; dw and db come from {@link #layerNormBackwardWeights}. */
     public static void layerNormBackward(KernelContext ctx, FloatArray dinp, FloatArray dout, FloatArray inp, FloatArray weight,
-            FloatArray mean, FloatArray rstd, int C) {
+            int weightOff, FloatArray mean, FloatArray rstd, int C) {
         int row = ctx.groupIdx;
         int lid = ctx.localIdx;
         int step = ctx.localGroupSizeX;
@@ -69,8 +70,8 @@ public final class LayerNorm {
         float rs = rstd.get(row);
         float[] sumG = ctx.allocateFloatLocalArray(GROUP);
         float[] sumGX = ctx.allocateFloatLocalArray(GROUP);
-        sumG[lid] = gradSum(dout, weight, base, lid, step, C);
-        sumGX[lid] = gradDotNormalized(dout, weight, inp, base, mu, rs, lid, step, C);
+        sumG[lid] = gradSum(dout, weight, weightOff, base, lid, step, C);
+        sumGX[lid] = gradDotNormalized(dout, weight, weightOff, inp, base, mu, rs, lid, step, C);
         for (int s = step / 2; s > 0; s /= 2) {
             ctx.localBarrier();
             if (lid < s) {
@@ -79,19 +80,19 @@ public final class LayerNorm {
             }
         }
         ctx.localBarrier();
-        backwardInput(dinp, dout, inp, weight, base, mu, rs, sumG[0] / C, sumGX[0] / C, lid, step, C);
+        backwardInput(dinp, dout, inp, weight, weightOff, base, mu, rs, sumG[0] / C, sumGX[0] / C, lid, step, C);
     }
 
     /** dw and db, one channel per work-item, summed over the N rows in a fixed order (no atomics, reproducible). */
-    public static void layerNormBackwardWeights(FloatArray dweight, FloatArray dbias, FloatArray dout, FloatArray inp, FloatArray mean,
-            FloatArray rstd, int N, int C) {
+    public static void layerNormBackwardWeights(FloatArray dweight, int dweightOff, FloatArray dbias, int dbiasOff, FloatArray dout,
+            FloatArray inp, FloatArray mean, FloatArray rstd, int N, int C) {
         for (@Parallel int c = 0; c < C; c++) {
-            weightGradColumn(dweight, dbias, dout, inp, mean, rstd, c, N, C);
+            weightGradColumn(dweight, dweightOff, dbias, dbiasOff, dout, inp, mean, rstd, c, N, C);
         }
     }
 
-    public static void weightGradColumn(FloatArray dweight, FloatArray dbias, FloatArray dout, FloatArray inp, FloatArray mean,
-            FloatArray rstd, int c, int N, int C) {
+    public static void weightGradColumn(FloatArray dweight, int dweightOff, FloatArray dbias, int dbiasOff, FloatArray dout,
+            FloatArray inp, FloatArray mean, FloatArray rstd, int c, int N, int C) {
         float dw = 0f;
         float db = 0f;
         for (int n = 0; n < N; n++) {
@@ -99,8 +100,8 @@ public final class LayerNorm {
             dw += dy * (inp.get(n * C + c) - mean.get(n)) * rstd.get(n);
             db += dy;
         }
-        dweight.set(c, dweight.get(c) + dw);
-        dbias.set(c, dbias.get(c) + db);
+        dweight.set(dweightOff + c, dweight.get(dweightOff + c) + dw);
+        dbias.set(dbiasOff + c, dbias.get(dbiasOff + c) + db);
     }
 
     static float sum(FloatArray x, int base, int from, int step, int n) {
@@ -120,34 +121,35 @@ public final class LayerNorm {
         return s;
     }
 
-    static void normalize(FloatArray out, FloatArray x, FloatArray w, FloatArray b, int base, float mu, float rs, int from, int step,
+    static void normalize(FloatArray out, FloatArray x, FloatArray w, int wOff, FloatArray b, int bOff, int base, float mu, float rs,
+            int from, int step, int n) {
+        for (int j = from; j < n; j += step) {
+            out.set(base + j, (x.get(base + j) - mu) * rs * w.get(wOff + j) + b.get(bOff + j));
+        }
+    }
+
+    static float gradSum(FloatArray dout, FloatArray w, int wOff, int base, int from, int step, int n) {
+        float s = 0f;
+        for (int j = from; j < n; j += step) {
+            s += dout.get(base + j) * w.get(wOff + j);
+        }
+        return s;
+    }
+
+    static float gradDotNormalized(FloatArray dout, FloatArray w, int wOff, FloatArray x, int base, float mu, float rs, int from, int step,
             int n) {
-        for (int j = from; j < n; j += step) {
-            out.set(base + j, (x.get(base + j) - mu) * rs * w.get(j) + b.get(j));
-        }
-    }
-
-    static float gradSum(FloatArray dout, FloatArray w, int base, int from, int step, int n) {
         float s = 0f;
         for (int j = from; j < n; j += step) {
-            s += dout.get(base + j) * w.get(j);
+            s += dout.get(base + j) * w.get(wOff + j) * (x.get(base + j) - mu) * rs;
         }
         return s;
     }
 
-    static float gradDotNormalized(FloatArray dout, FloatArray w, FloatArray x, int base, float mu, float rs, int from, int step, int n) {
-        float s = 0f;
-        for (int j = from; j < n; j += step) {
-            s += dout.get(base + j) * w.get(j) * (x.get(base + j) - mu) * rs;
-        }
-        return s;
-    }
-
-    static void backwardInput(FloatArray dinp, FloatArray dout, FloatArray x, FloatArray w, int base, float mu, float rs, float meanG,
-            float meanGX, int from, int step, int n) {
+    static void backwardInput(FloatArray dinp, FloatArray dout, FloatArray x, FloatArray w, int wOff, int base, float mu, float rs,
+            float meanG, float meanGX, int from, int step, int n) {
         for (int j = from; j < n; j += step) {
             float xhat = (x.get(base + j) - mu) * rs;
-            float g = dout.get(base + j) * w.get(j);
+            float g = dout.get(base + j) * w.get(wOff + j);
             dinp.set(base + j, dinp.get(base + j) + rs * (g - meanG - xhat * meanGX));
         }
     }

@@ -18,7 +18,8 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * GROUP apart. Per step of TK along k the group stages a TILE × TK slice of A and a TK × TILE slice of B in local
  * memory, each loaded so that neighbouring work-items read neighbouring addresses (along k where the stride of k is
  * 1, else along the rows or columns). Sizes need not be multiples of the tile: loads outside read 0, stores outside
- * are skipped. The JVM backend runs {@link MatmulVector} instead.
+ * are skipped. The JVM backend runs {@link MatmulVector} instead. W, b, dW and db may be views of a slab: each comes
+ * as the slab and the view's offset in it (a plain array and 0 otherwise).
  */
 public final class Matmul {
 
@@ -37,43 +38,45 @@ public final class Matmul {
     }
 
     /** out = inp·Wᵀ (+ bias when hasBias is 1; bias is then [OC], else any array). */
-    public static void matmulForward(KernelContext ctx, FloatArray out, FloatArray inp, FloatArray weight, FloatArray bias, int N, int C,
-            int OC, int hasBias) {
-        tiled(ctx, out, inp, weight, bias, N, OC, C, C, 1, 1, C, 0, hasBias);
+    public static void matmulForward(KernelContext ctx, FloatArray out, FloatArray inp, FloatArray weight, int weightOff, FloatArray bias,
+            int biasOff, int N, int C, int OC, int hasBias) {
+        tiled(ctx, out, 0, inp, 0, weight, weightOff, bias, biasOff, N, OC, C, C, 1, 1, C, 0, hasBias);
     }
 
     /** dinp += dout·W. */
-    public static void matmulBackwardInput(KernelContext ctx, FloatArray dinp, FloatArray dout, FloatArray weight, int N, int C, int OC) {
-        tiled(ctx, dinp, dout, weight, weight, N, C, OC, OC, 1, C, 1, 1, 0);
+    public static void matmulBackwardInput(KernelContext ctx, FloatArray dinp, FloatArray dout, FloatArray weight, int weightOff, int N,
+            int C, int OC) {
+        tiled(ctx, dinp, 0, dout, 0, weight, weightOff, weight, weightOff, N, C, OC, OC, 1, C, 1, 1, 0);
     }
 
     /** dW += doutᵀ·inp. */
-    public static void matmulBackwardWeight(KernelContext ctx, FloatArray dweight, FloatArray dout, FloatArray inp, int N, int C,
-            int OC) {
-        tiled(ctx, dweight, dout, inp, inp, OC, C, N, 1, OC, C, 1, 1, 0);
+    public static void matmulBackwardWeight(KernelContext ctx, FloatArray dweight, int dweightOff, FloatArray dout, FloatArray inp, int N,
+            int C, int OC) {
+        tiled(ctx, dweight, dweightOff, dout, 0, inp, 0, inp, 0, OC, C, N, 1, OC, C, 1, 1, 0);
     }
 
     /** db += Σ_n dout[n,·]: one work-item per column, rows in order, no atomics. */
-    public static void matmulBackwardBias(FloatArray dbias, FloatArray dout, int N, int OC) {
+    public static void matmulBackwardBias(FloatArray dbias, int dbiasOff, FloatArray dout, int N, int OC) {
         for (@Parallel int o = 0; o < OC; o++) {
-            biasGradColumn(dbias, dout, o, N, OC);
+            biasGradColumn(dbias, dbiasOff, dout, o, N, OC);
         }
     }
 
-    public static void biasGradColumn(FloatArray dbias, FloatArray dout, int o, int N, int OC) {
+    public static void biasGradColumn(FloatArray dbias, int dbiasOff, FloatArray dout, int o, int N, int OC) {
         float sum = 0f;
         for (int n = 0; n < N; n++) {
             sum += dout.get(n * OC + o);
         }
-        dbias.set(o, dbias.get(o) + sum);
+        dbias.set(dbiasOff + o, dbias.get(dbiasOff + o) + sum);
     }
 
     /**
      * C[M,N] = A·B (+ bias[n] when hasBias is 1), or C += A·B when accumulate is 1, where A(m,k) = a[m·aM + k·aK]
-     * and B(k,n) = b[k·bK + n·bN]. Work-group (x, y) computes C's block at columns x·TILE, rows y·TILE.
+     * and B(k,n) = b[k·bK + n·bN]. Work-group (x, y) computes C's block at columns x·TILE, rows y·TILE. Each array
+     * starts at its offset (a view's place in its slab, else 0).
      */
-    static void tiled(KernelContext ctx, FloatArray c, FloatArray a, FloatArray b, FloatArray bias, int M, int N, int K, int aM, int aK,
-            int bK, int bN, int accumulate, int hasBias) {
+    static void tiled(KernelContext ctx, FloatArray c, int cOff, FloatArray a, int aOff, FloatArray b, int bOff, FloatArray bias,
+            int biasOff, int M, int N, int K, int aM, int aK, int bK, int bN, int accumulate, int hasBias) {
         int tx = ctx.localIdx;
         int ty = ctx.localIdy;
         int tid = ty * GROUP + tx;
@@ -89,10 +92,10 @@ public final class Matmul {
             for (int e = tid; e < TILE * TK; e += GROUP * GROUP) {
                 int m = aK == 1 ? e / TK : e % TILE;
                 int k = aK == 1 ? e % TK : e / TILE;
-                as[k * LDS + m] = load(a, row0 + m, k0 + k, M, K, aM, aK);
+                as[k * LDS + m] = load(a, aOff, row0 + m, k0 + k, M, K, aM, aK);
                 int n = bN == 1 ? e % TILE : e / TK;
                 int kb = bN == 1 ? e / TILE : e % TK;
-                bs[kb * LDS + n] = load(b, k0 + kb, col0 + n, K, N, bK, bN);
+                bs[kb * LDS + n] = load(b, bOff, k0 + kb, col0 + n, K, N, bK, bN);
             }
             ctx.localBarrier();
             for (int k = 0; k < TK; k++) {
@@ -112,22 +115,22 @@ public final class Matmul {
                 if (m < M && n < N) {
                     float v = acc[i * WPT + j];
                     if (hasBias == 1) {
-                        v += bias.get(n);
+                        v += bias.get(biasOff + n);
                     }
                     if (accumulate == 1) {
-                        v += c.get(m * N + n);
+                        v += c.get(cOff + m * N + n);
                     }
-                    c.set(m * N + n, v);
+                    c.set(cOff + m * N + n, v);
                 }
             }
         }
     }
 
-    /** x(i, j) = x[i·si + j·sj] inside rows × cols, else 0. */
-    static float load(FloatArray x, int i, int j, int rows, int cols, int si, int sj) {
+    /** x(i, j) = x[off + i·si + j·sj] inside rows × cols, else 0. */
+    static float load(FloatArray x, int off, int i, int j, int rows, int cols, int si, int sj) {
         float v = 0f;
         if (i < rows && j < cols) {
-            v = x.get(i * si + j * sj);
+            v = x.get(off + i * si + j * sj);
         }
         return v;
     }

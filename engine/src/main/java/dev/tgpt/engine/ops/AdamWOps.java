@@ -1,6 +1,7 @@
 package dev.tgpt.engine.ops;
 
 import dev.tgpt.engine.Launch;
+import dev.tgpt.engine.Slab;
 import dev.tgpt.kernels.AdamW;
 import dev.tgpt.kernels.AdamWVector;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -17,7 +18,16 @@ public final class AdamWOps {
      * {@link GradNormOps}, or holding 1).
      */
     public static Launch update(FloatArray params, FloatArray grads, FloatArray m, FloatArray v, FloatArray hyper, FloatArray clip, int n) {
-        return Launch.parallel("adamWUpdate", (g, id) -> g.task(id, AdamW::adamWUpdate, params, grads, m, v, hyper, clip, n),
+        FloatArray p = Slab.baseOf(params);
+        int pOff = Slab.offsetOf(params);
+        FloatArray gr = Slab.baseOf(grads);
+        int grOff = Slab.offsetOf(grads);
+        FloatArray mb = Slab.baseOf(m);
+        int mOff = Slab.offsetOf(m);
+        FloatArray vb = Slab.baseOf(v);
+        int vOff = Slab.offsetOf(v);
+        return Launch.parallel("adamWUpdate",
+                (g, id) -> g.task(id, AdamW::adamWUpdate, p, pOff, gr, grOff, mb, mOff, vb, vOff, hyper, clip, n),
                 jvm -> jvm.parallelRange(n, (from, to) -> AdamWVector.update(params, grads, m, v, hyper, clip, from, to)));
     }
 

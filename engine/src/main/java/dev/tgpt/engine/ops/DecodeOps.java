@@ -1,6 +1,7 @@
 package dev.tgpt.engine.ops;
 
 import dev.tgpt.engine.Launch;
+import dev.tgpt.engine.Slab;
 import dev.tgpt.kernels.Decode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
@@ -12,8 +13,12 @@ public final class DecodeOps {
     }
 
     public static Launch embedding(FloatArray out, IntArray tokens, IntArray pos, FloatArray wte, FloatArray wpe, int B, int C, int V) {
-        return Launch.parallel("embeddingDecode", (g, id) -> g.task(id, Decode::embeddingDecode, out, tokens, pos, wte, wpe, B, C, V),
-                jvm -> jvm.parallelFor(B * C, i -> Decode.embeddingAt(out, tokens, pos, wte, wpe, C, V, i)));
+        FloatArray te = Slab.baseOf(wte);
+        int teOff = Slab.offsetOf(wte);
+        FloatArray pe = Slab.baseOf(wpe);
+        int peOff = Slab.offsetOf(wpe);
+        return Launch.parallel("embeddingDecode", (g, id) -> g.task(id, Decode::embeddingDecode, out, tokens, pos, te, teOff, pe, peOff, B, C, V),
+                jvm -> jvm.parallelFor(B * C, i -> Decode.embeddingAt(out, tokens, pos, wte, 0, wpe, 0, C, V, i)));
     }
 
     public static Launch cacheWrite(FloatArray kcache, FloatArray vcache, FloatArray qkv, IntArray pos, int B, int C, int NH, int maxT) {

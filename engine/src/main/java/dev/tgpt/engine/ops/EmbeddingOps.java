@@ -3,6 +3,7 @@ package dev.tgpt.engine.ops;
 import java.util.List;
 
 import dev.tgpt.engine.Launch;
+import dev.tgpt.engine.Slab;
 import dev.tgpt.engine.UserError;
 import dev.tgpt.kernels.Embedding;
 import dev.tgpt.kernels.EmbeddingVector;
@@ -19,17 +20,25 @@ public final class EmbeddingOps {
     }
 
     public static Launch forward(FloatArray out, IntArray tokens, FloatArray wte, FloatArray wpe, int B, int T, int C, int V) {
-        return Launch.parallel("embeddingForward", (g, id) -> g.task(id, Embedding::embeddingForward, out, tokens, wte, wpe, B, T, C, V),
+        FloatArray te = Slab.baseOf(wte);
+        int teOff = Slab.offsetOf(wte);
+        FloatArray pe = Slab.baseOf(wpe);
+        int peOff = Slab.offsetOf(wpe);
+        return Launch.parallel("embeddingForward", (g, id) -> g.task(id, Embedding::embeddingForward, out, tokens, te, teOff, pe, peOff, B, T, C, V),
                 jvm -> jvm.parallelFor(B * T, n -> EmbeddingVector.forwardRow(out, tokens, wte, wpe, n, T, C, V)));
     }
 
     /** Adds to dwte and dwpe. */
     public static List<Launch> backward(FloatArray dwte, FloatArray dwpe, FloatArray dout, IntArray tokens, int B, int T, int C, int V) {
+        FloatArray dte = Slab.baseOf(dwte);
+        int dteOff = Slab.offsetOf(dwte);
+        FloatArray dpe = Slab.baseOf(dwpe);
+        int dpeOff = Slab.offsetOf(dwpe);
         return List.of(
                 Launch.parallel("embeddingBackwardTokens",
-                        (g, id) -> g.task(id, Embedding::embeddingBackwardTokens, dwte, dout, tokens, B, T, C, V),
+                        (g, id) -> g.task(id, Embedding::embeddingBackwardTokens, dte, dteOff, dout, tokens, B, T, C, V),
                         jvm -> jvm.parallelFor(EmbeddingVector.blocks(C), k -> EmbeddingVector.tokenGradBlock(dwte, dout, tokens, k, B * T, C, V))),
-                Launch.parallel("embeddingBackwardPositions", (g, id) -> g.task(id, Embedding::embeddingBackwardPositions, dwpe, dout, B, T, C),
+                Launch.parallel("embeddingBackwardPositions", (g, id) -> g.task(id, Embedding::embeddingBackwardPositions, dpe, dpeOff, dout, B, T, C),
                         jvm -> jvm.parallelFor(T, t -> EmbeddingVector.positionGradRow(dwpe, dout, t, B, T, C))));
     }
 

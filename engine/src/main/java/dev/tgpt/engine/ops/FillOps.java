@@ -1,6 +1,7 @@
 package dev.tgpt.engine.ops;
 
 import dev.tgpt.engine.Launch;
+import dev.tgpt.engine.Slab;
 import dev.tgpt.kernels.Fill;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
@@ -11,7 +12,10 @@ public final class FillOps {
     }
 
     public static Launch fill(FloatArray a, float value) {
-        return Launch.parallel("fill", (g, id) -> g.task(id, Fill::fill, a, value), jvm -> jvm.parallelRange(a.getSize(), (from, to) -> {
+        int n = a.getSize();
+        FloatArray base = Slab.baseOf(a);
+        int off = Slab.offsetOf(a);
+        return Launch.parallel("fill", (g, id) -> g.task(id, Fill::fill, base, off, n, value), jvm -> jvm.parallelRange(n, (from, to) -> {
             if (value == 0f) {
                 a.getSegment().asSlice(4L * from, 4L * (to - from)).fill((byte) 0); // a memset
             } else {

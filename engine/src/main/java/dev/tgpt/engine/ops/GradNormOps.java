@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.tgpt.engine.Launch;
+import dev.tgpt.engine.Slab;
 import dev.tgpt.kernels.GradNorm;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
@@ -41,8 +42,10 @@ public final class GradNormOps {
             int groups = GradNorm.groups(n);
             int chunk = GradNorm.chunk(n);
             int slot = first;
+            FloatArray base = Slab.baseOf(grad);
+            int off = Slab.offsetOf(grad);
             launches.add(Launch.groups("gradNormPartials", groups, GradNorm.GROUP,
-                    (g, id, ctx) -> g.task(id, GradNorm::gradNormPartials, ctx, partials, grad, slot, chunk, n),
+                    (g, id, ctx) -> g.task(id, GradNorm::gradNormPartials, ctx, partials, base, off, slot, chunk, n),
                     jvm -> jvm.parallelFor(groups, group -> GradNorm.partialOfChunk(partials, grad, slot, chunk, n, group))));
             first += groups;
         }

@@ -3,6 +3,7 @@ package dev.tgpt.engine.ops;
 import java.util.List;
 
 import dev.tgpt.engine.Launch;
+import dev.tgpt.engine.Slab;
 import dev.tgpt.kernels.LayerNorm;
 import dev.tgpt.kernels.LayerNormVector;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -15,8 +16,12 @@ public final class LayerNormOps {
 
     public static Launch forward(FloatArray out, FloatArray mean, FloatArray rstd, FloatArray inp, FloatArray weight, FloatArray bias,
             int N, int C) {
+        FloatArray w = Slab.baseOf(weight);
+        int wOff = Slab.offsetOf(weight);
+        FloatArray b = Slab.baseOf(bias);
+        int bOff = Slab.offsetOf(bias);
         return Launch.groups("layerNormForward", N, LayerNorm.GROUP,
-                (g, id, ctx) -> g.task(id, LayerNorm::layerNormForward, ctx, out, mean, rstd, inp, weight, bias, C),
+                (g, id, ctx) -> g.task(id, LayerNorm::layerNormForward, ctx, out, mean, rstd, inp, w, wOff, b, bOff, C),
                 jvm -> jvm.parallelFor(N, row -> LayerNormVector.forward(out, mean, rstd, inp, weight, bias, row, C)));
     }
 
@@ -27,13 +32,19 @@ public final class LayerNormOps {
     public static List<Launch> backward(FloatArray dinp, FloatArray dweight, FloatArray dbias, FloatArray dout, FloatArray inp,
             FloatArray weight, FloatArray mean, FloatArray rstd, int N, int C) {
         float[][] partials = new float[LayerNormVector.chunks(N)][];
+        FloatArray w = Slab.baseOf(weight);
+        int wOff = Slab.offsetOf(weight);
+        FloatArray dw = Slab.baseOf(dweight);
+        int dwOff = Slab.offsetOf(dweight);
+        FloatArray db = Slab.baseOf(dbias);
+        int dbOff = Slab.offsetOf(dbias);
         return List.of(
                 Launch.groups("layerNormBackward", N, LayerNorm.GROUP,
-                        (g, id, ctx) -> g.task(id, LayerNorm::layerNormBackward, ctx, dinp, dout, inp, weight, mean, rstd, C),
+                        (g, id, ctx) -> g.task(id, LayerNorm::layerNormBackward, ctx, dinp, dout, inp, w, wOff, mean, rstd, C),
                         jvm -> jvm.parallelFor(partials.length,
                                 k -> partials[k] = LayerNormVector.backward(dinp, dout, inp, weight, mean, rstd, k, N, C))),
                 Launch.parallel("layerNormBackwardWeights",
-                        (g, id) -> g.task(id, LayerNorm::layerNormBackwardWeights, dweight, dbias, dout, inp, mean, rstd, N, C),
+                        (g, id) -> g.task(id, LayerNorm::layerNormBackwardWeights, dw, dwOff, db, dbOff, dout, inp, mean, rstd, N, C),
                         jvm -> LayerNormVector.addPartials(dweight, dbias, partials, C)));
     }
 }

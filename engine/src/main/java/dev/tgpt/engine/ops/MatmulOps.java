@@ -6,6 +6,7 @@ import java.util.function.Consumer;
 
 import dev.tgpt.engine.JvmBackend;
 import dev.tgpt.engine.Launch;
+import dev.tgpt.engine.Slab;
 import dev.tgpt.kernels.Matmul;
 import dev.tgpt.kernels.MatmulVector;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -25,28 +26,38 @@ public final class MatmulOps {
         // The kernel takes an array either way; without a bias it is never read.
         FloatArray b = bias != null ? bias : new FloatArray(1);
         int hasBias = bias != null ? 1 : 0;
+        FloatArray w = Slab.baseOf(weight);
+        int wOff = Slab.offsetOf(weight);
+        FloatArray bBase = Slab.baseOf(b);
+        int bOff = Slab.offsetOf(b);
         return tiles("matmulForward", OC, N,
-                (g, id, ctx) -> g.task(id, Matmul::matmulForward, ctx, out, inp, weight, b, N, C, OC, hasBias),
+                (g, id, ctx) -> g.task(id, Matmul::matmulForward, ctx, out, inp, w, wOff, bBase, bOff, N, C, OC, hasBias),
                 jvm -> MatmulVector.forward(jvm::parallelFor, out, inp, weight, bias, N, C, OC));
     }
 
     /** dinp[N,C] += dout[N,OC]·weight. */
     public static Launch backwardInput(FloatArray dinp, FloatArray dout, FloatArray weight, int N, int C, int OC) {
+        FloatArray w = Slab.baseOf(weight);
+        int wOff = Slab.offsetOf(weight);
         return tiles("matmulBackwardInput", C, N,
-                (g, id, ctx) -> g.task(id, Matmul::matmulBackwardInput, ctx, dinp, dout, weight, N, C, OC),
+                (g, id, ctx) -> g.task(id, Matmul::matmulBackwardInput, ctx, dinp, dout, w, wOff, N, C, OC),
                 jvm -> MatmulVector.backwardInput(jvm::parallelFor, dinp, dout, weight, N, C, OC));
     }
 
     /** dweight[OC,C] += doutᵀ·inp. */
     public static Launch backwardWeight(FloatArray dweight, FloatArray dout, FloatArray inp, int N, int C, int OC) {
+        FloatArray dw = Slab.baseOf(dweight);
+        int dwOff = Slab.offsetOf(dweight);
         return tiles("matmulBackwardWeight", C, OC,
-                (g, id, ctx) -> g.task(id, Matmul::matmulBackwardWeight, ctx, dweight, dout, inp, N, C, OC),
+                (g, id, ctx) -> g.task(id, Matmul::matmulBackwardWeight, ctx, dw, dwOff, dout, inp, N, C, OC),
                 jvm -> MatmulVector.backwardWeight(jvm::parallelFor, dweight, dout, inp, N, C, OC));
     }
 
     /** dbias[OC] += Σ_n dout[n,·]. */
     public static Launch backwardBias(FloatArray dbias, FloatArray dout, int N, int OC) {
-        return Launch.parallel("matmulBackwardBias", (g, id) -> g.task(id, Matmul::matmulBackwardBias, dbias, dout, N, OC),
+        FloatArray db = Slab.baseOf(dbias);
+        int dbOff = Slab.offsetOf(dbias);
+        return Launch.parallel("matmulBackwardBias", (g, id) -> g.task(id, Matmul::matmulBackwardBias, db, dbOff, dout, N, OC),
                 jvm -> MatmulVector.backwardBias(jvm::parallelFor, dbias, dout, N, OC));
     }
 

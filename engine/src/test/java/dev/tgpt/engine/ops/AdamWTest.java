@@ -10,6 +10,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.check.AdamWCheck;
 import dev.tgpt.engine.check.CheckResult;
+import dev.tgpt.engine.check.Checks;
 import dev.tgpt.kernels.AdamW;
 import dev.tgpt.kernels.AdamWVector;
 import dev.tgpt.kernels.AdamWReference;
@@ -73,7 +74,7 @@ class AdamWTest {
         clip.set(0, 0.37f);
         AdamWVector.update(a[0], a[1], a[2], a[3], hyper, clip, 3, n);
         for (int i = 3; i < n; i++) {
-            AdamW.updateAt(b[0], b[1], b[2], b[3], hyper, clip, i);
+            AdamW.updateAt(b[0], 0, b[1], 0, b[2], 0, b[3], 0, hyper, clip, i);
         }
         for (int k = 0; k < 4; k++) {
             for (int i = 0; i < n; i++) {
@@ -89,5 +90,24 @@ class AdamWTest {
             System.out.println(backend.info().id() + " " + result.line());
             assertTrue(result.pass(), () -> backend.info().id() + ": " + result.line());
         }
+    }
+
+
+    /** Parameters, gradients and both moments as views of a slab: the same bits as plain arrays, nothing else touched. */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void tensorsInASlabGiveTheSameBits(Backend backend) {
+        java.util.Random r = new java.util.Random(17);
+        int n = 1000;
+        FloatArray v = Checks.random(r, n, 1e-3f);
+        for (int i = 0; i < n; i++) {
+            v.set(i, Math.abs(v.get(i)));
+        }
+        FloatArray[] params = { Checks.random(r, n, 1f), Checks.random(r, n, 1f), Checks.random(r, n, 1f), v };
+        FloatArray hyper = new FloatArray(AdamW.HYPER_SIZE);
+        AdamWOps.hyperparameters(hyper, 3e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 7);
+        FloatArray clip = FloatArray.fromArray(new float[] { 0.37f });
+        SlabRuns.assertSameInSlab(backend, params, new FloatArray[] { hyper, clip }, new Object[0],
+                (p, o) -> java.util.List.of(AdamWOps.update(p[0], p[1], p[2], p[3], o[0], o[1], n)));
     }
 }

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 
 import org.junit.jupiter.api.Test;
@@ -12,6 +14,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.FiniteDifferences;
+import dev.tgpt.engine.Launch;
 import dev.tgpt.engine.UserError;
 import dev.tgpt.engine.check.CheckResult;
 import dev.tgpt.engine.check.Checks;
@@ -82,13 +85,13 @@ class EmbeddingTest {
             EmbeddingVector.positionGradRow(twin[2], dout, t, B, T, C);
         }
         for (int i = 0; i < B * T * C; i++) {
-            Embedding.forwardAt(helper[0], tokens, wte, wpe, i, T, C, V);
+            Embedding.forwardAt(helper[0], tokens, wte, 0, wpe, 0, i, T, C, V);
         }
         for (int c = 0; c < C; c++) {
-            Embedding.tokenGradColumn(helper[1], dout, tokens, c, 0, 1, B * T, C, V);
+            Embedding.tokenGradColumn(helper[1], 0, dout, tokens, c, 0, 1, B * T, C, V);
         }
         for (int i = 0; i < T * C; i++) {
-            Embedding.positionGradAt(helper[2], dout, i, B, T, C);
+            Embedding.positionGradAt(helper[2], 0, dout, i, B, T, C);
         }
         String[] names = { "out", "dwte", "dwpe" };
         for (int a = 0; a < 3; a++) {
@@ -109,5 +112,26 @@ class EmbeddingTest {
             System.out.println(backend.info().id() + " " + result.line());
             assertTrue(result.pass(), () -> backend.info().id() + ": " + result.line());
         }
+    }
+
+
+    /** wte, wpe, dwte and dwpe as views of a slab: the same bits as plain arrays, nothing else in the slab touched. */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void parametersInASlabGiveTheSameBits(Backend backend) {
+        Random r = new Random(17);
+        int B = 2;
+        int T = 3;
+        int C = 5;
+        int V = 7;
+        IntArray tokens = IntArray.fromArray(new int[] { 1, 6, 1, 0, 3, 6 });
+        FloatArray[] params = { Checks.random(r, V * C, 1f), Checks.random(r, (T + 1) * C, 1f), Checks.random(r, V * C, 1f),
+                Checks.random(r, (T + 1) * C, 1f) };
+        FloatArray[] others = { new FloatArray(B * T * C), Checks.random(r, B * T * C, 1f) };
+        SlabRuns.assertSameInSlab(backend, params, others, new Object[] { tokens }, (p, o) -> {
+            List<Launch> launches = new ArrayList<>(List.of(EmbeddingOps.forward(o[0], tokens, p[0], p[1], B, T, C, V)));
+            launches.addAll(EmbeddingOps.backward(p[2], p[3], o[1], tokens, B, T, C, V));
+            return launches;
+        });
     }
 }

@@ -10,6 +10,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.check.CheckResult;
+import dev.tgpt.engine.check.Checks;
 import dev.tgpt.engine.check.GradNormCheck;
 import dev.tgpt.kernels.GradNorm;
 import dev.tgpt.kernels.GradNormReference;
@@ -53,5 +54,16 @@ class GradNormTest {
             System.out.println(backend.info().id() + " " + result.line());
             assertTrue(result.pass(), () -> backend.info().id() + ": " + result.line());
         }
+    }
+
+
+    /** Gradients as views of a slab: the same norm and scale bits as plain arrays, the slab untouched. */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void gradientsInASlabGiveTheSameBits(Backend backend) {
+        java.util.Random r = new java.util.Random(17);
+        FloatArray[] params = { Checks.random(r, 5000, 1f), Checks.random(r, 37, 1f) };
+        FloatArray[] others = { new FloatArray(1), new FloatArray(1), new FloatArray(GradNormOps.partials(params)) };
+        SlabRuns.assertSameInSlab(backend, params, others, new Object[0], (p, o) -> GradNormOps.norm(o[0], o[1], o[2], 1f, p));
     }
 }

@@ -3,6 +3,7 @@ package dev.tgpt.engine.ops;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
@@ -14,6 +15,7 @@ import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.FiniteDifferences;
 import dev.tgpt.engine.Fixtures;
 import dev.tgpt.engine.JvmBackend;
+import dev.tgpt.engine.Launch;
 import dev.tgpt.engine.check.CheckResult;
 import dev.tgpt.engine.check.Checks;
 import dev.tgpt.engine.check.LayerNormCheck;
@@ -136,5 +138,23 @@ class LayerNormTest {
                 new Object[] { dx, dw, db, dy, x, w, mean, rstd }, new Object[] { dx, dw, db });
         return new float[][] { y.toHeapArray(), mean.toHeapArray(), rstd.toHeapArray(), dx.toHeapArray(), dw.toHeapArray(),
                 db.toHeapArray() };
+    }
+
+
+    /** w, b, dw and db as views of a slab: the same bits as plain arrays, nothing else in the slab touched. */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void parametersInASlabGiveTheSameBits(Backend backend) {
+        Random r = new Random(17);
+        int N = 3;
+        int C = 45;
+        FloatArray[] params = { Checks.random(r, C, 1f), Checks.random(r, C, 1f), Checks.random(r, C, 1f), Checks.random(r, C, 1f) };
+        FloatArray[] others = { Checks.random(r, N * C, 2f), new FloatArray(N * C), new FloatArray(N), new FloatArray(N),
+                Checks.random(r, N * C, 1f), Checks.random(r, N * C, 1f) };
+        SlabRuns.assertSameInSlab(backend, params, others, new Object[0], (p, o) -> {
+            List<Launch> launches = new ArrayList<>(List.of(LayerNormOps.forward(o[1], o[2], o[3], o[0], p[0], p[1], N, C)));
+            launches.addAll(LayerNormOps.backward(o[5], p[2], p[3], o[4], o[0], p[0], o[2], o[3], N, C));
+            return launches;
+        });
     }
 }

@@ -3,6 +3,7 @@ package dev.tgpt.engine.ops;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
@@ -14,6 +15,7 @@ import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.FiniteDifferences;
 import dev.tgpt.engine.Fixtures;
 import dev.tgpt.engine.JvmBackend;
+import dev.tgpt.engine.Launch;
 import dev.tgpt.engine.check.CheckResult;
 import dev.tgpt.engine.check.Checks;
 import dev.tgpt.engine.check.MatmulCheck;
@@ -129,5 +131,23 @@ class MatmulTest {
                 assertEquals(device[o], db.get(o), "dbias bits at column " + o);
             }
         }
+    }
+
+
+    /** Weight, bias and their gradients as views of a slab: the same bits as plain arrays, nothing else in the slab touched. */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void parametersInASlabGiveTheSameBits(Backend backend) {
+        Random r = new Random(17);
+        int N = 5;
+        int C = 7;
+        int OC = 9;
+        FloatArray[] params = { Checks.random(r, OC * C, 1f), Checks.random(r, OC, 1f), Checks.random(r, OC * C, 1f), Checks.random(r, OC, 1f) };
+        FloatArray[] others = { Checks.random(r, N * C, 1f), new FloatArray(N * OC), Checks.random(r, N * OC, 1f), Checks.random(r, N * C, 1f) };
+        SlabRuns.assertSameInSlab(backend, params, others, new Object[0], (p, o) -> {
+            List<Launch> launches = new ArrayList<>(List.of(MatmulOps.forward(o[1], o[0], p[0], p[1], N, C, OC)));
+            launches.addAll(MatmulOps.backward(o[3], p[2], p[3], o[2], o[0], p[0], N, C, OC));
+            return launches;
+        });
     }
 }
