@@ -7,7 +7,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** What a TaskGraph recorded: its tasks in order, and which objects move when. */
+/**
+ * What a TaskGraph recorded: its tasks in order, which objects move when, and how much of TornadoVM's fixed
+ * high-level code buffer its tasks took ({@link GraphLimits} counts that and the graph's nodes).
+ */
 public final class GraphSpec {
 
     /** A kernel with its arguments spread out as an array. */
@@ -27,8 +30,13 @@ public final class GraphSpec {
     public final List<Object> toHostEvery = new ArrayList<>();
     public final List<Object> toHostOnDemand = new ArrayList<>();
     public final Set<Object> persisted = Collections.newSetFromMap(new IdentityHashMap<>());
-    /** Consumed object, and the name of the graph it comes from (null: whichever persisted it). */
+    /**
+     * Consumed object, and the name consumeFromDevice gave (null: none). Either way TornadoVM 5.2.1 takes the buffer
+     * from the graph executed last; PlanExecutor fails a name that is not that graph's (TornadoVM #996).
+     */
     public final Map<Object, String> consumed = new IdentityHashMap<>();
+    /** Bytes of TornadoVM's high-level code the task definitions have written: see {@link GraphLimits}. */
+    public int highLevelCodeBytes;
 
     public GraphSpec(String name) {
         this.name = name;
@@ -43,6 +51,7 @@ public final class GraphSpec {
         c.toHostOnDemand.addAll(toHostOnDemand);
         c.persisted.addAll(persisted);
         c.consumed.putAll(consumed);
+        c.highLevelCodeBytes = highLevelCodeBytes;
         return c;
     }
 }

@@ -19,7 +19,11 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
 
-/** Runs the graphs of one execution plan on the emulated device. */
+/**
+ * Runs the graphs of one execution plan on the emulated device. A graph is checked against TornadoVM's node limit
+ * ({@link GraphLimits}) at its first execution, before any of it runs; a consumeFromDevice that names a graph other
+ * than the one executed last fails (TornadoVM #996).
+ */
 public final class PlanExecutor {
 
     /** CUDA's and most OpenCL GPUs' largest work-group. */
@@ -65,6 +69,13 @@ public final class PlanExecutor {
         this.grids = grids;
     }
 
+    /** As TornadoVM's withPreCompilation: builds every graph now, so one over the node limit fails here. */
+    public void precompile() {
+        for (GraphSpec g : graphs) {
+            GraphLimits.checkNodes(g);
+        }
+    }
+
     public int graphCount() {
         return graphs.size();
     }
@@ -99,10 +110,21 @@ public final class PlanExecutor {
     }
 
     private long run(GraphSpec g) {
+        if (!executed.contains(g)) {
+            // TornadoVM builds the graph at its first execution, before running any of it
+            GraphLimits.checkNodes(g);
+        }
         Map<Object, TornadoNativeArray> mem = memory.computeIfAbsent(g, k -> new IdentityHashMap<>());
-        // As TornadoVM does: consumed buffers come from the graph executed last (or the one named), on every run.
+        // As TornadoVM does: consumed buffers come from the graph executed last, on every run, named or not.
         for (Map.Entry<Object, String> e : g.consumed.entrySet()) {
-            GraphSpec from = e.getValue() == null ? lastExecuted : byName(e.getValue());
+            GraphSpec from = lastExecuted;
+            if (e.getValue() != null && from != null && from != byName(e.getValue())) {
+                // TornadoVM 5.2.1 would alias the last graph's buffer, or none, and go on with a stale one
+                throw new TornadoRuntimeException("graph " + g.name + " consumes an object from graph " + e.getValue()
+                        + ", but the graph executed last is " + from.name + ": TornadoVM 5.2.1 takes consumed buffers from the graph "
+                        + "executed last whatever name consumeFromDevice gives (TornadoVM #996), and would silently read a stale "
+                        + "buffer; run " + e.getValue() + " right before " + g.name + ", or consume without a name");
+            }
             Map<Object, TornadoNativeArray> source = from == null ? null : memory.get(from);
             if (source == null || !source.containsKey(e.getKey()) || from != g && !from.persisted.contains(e.getKey())) {
                 throw new TornadoRuntimeException("graph " + g.name + " consumes an object from the device, but "

@@ -183,6 +183,58 @@ class EmulatorTest {
         assertArrayEquals(new float[] { 50, 100 }, x.toHeapArray());
     }
 
+    /** A producer A persisting x, another graph B, and C consuming x from A by name (TornadoVM #996). */
+    static TornadoExecutionPlan producerOtherConsumer(FloatArray x) {
+        TaskGraph a = new TaskGraph("A").transferToDevice(DataTransferMode.EVERY_EXECUTION, x).task("s", EmulatorTest::scale, x, 2f)
+                .persistOnDevice(x);
+        FloatArray z = FloatArray.fromArray(new float[] { 1 });
+        TaskGraph b = new TaskGraph("B").transferToDevice(DataTransferMode.EVERY_EXECUTION, z).task("s", EmulatorTest::scale, z, 3f)
+                .persistOnDevice(z);
+        TaskGraph c = new TaskGraph("C").consumeFromDevice("A", x).task("s", EmulatorTest::scale, x, 5f)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, x);
+        return new TornadoExecutionPlan(a.snapshot(), b.snapshot(), c.snapshot());
+    }
+
+    @Test
+    void consumingByNameFromAGraphThatDidNotRunLastFails() {
+        FloatArray x = FloatArray.fromArray(new float[] { 1, 2 });
+        TornadoExecutionPlan plan = producerOtherConsumer(x);
+        plan.withGraph(0).execute();
+        plan.withGraph(1).execute();
+        TornadoRuntimeException e = assertThrows(TornadoRuntimeException.class, () -> plan.withGraph(2).execute());
+        String m = e.getMessage();
+        assertTrue(m.contains("graph C") && m.contains("graph A") && m.contains("is B") && m.contains("TornadoVM #996")
+                && m.contains("silently read a stale buffer"), m);
+        // all three in order: B runs between A and C
+        assertThrows(TornadoRuntimeException.class, () -> plan.withAllGraphs().execute());
+    }
+
+    @Test
+    void consumingByNameFromTheGraphThatRanLastWorks() {
+        FloatArray x = FloatArray.fromArray(new float[] { 1, 2 });
+        TornadoExecutionPlan plan = producerOtherConsumer(x);
+        plan.withGraph(1).execute();
+        plan.withGraph(0).execute();
+        plan.withGraph(2).execute();
+        assertArrayEquals(new float[] { 10, 20 }, x.toHeapArray());
+        // after B, then A again, it works again
+        plan.withGraph(1).execute();
+        plan.withGraph(0).execute();
+        plan.withGraph(2).execute();
+        assertArrayEquals(new float[] { 100, 200 }, x.toHeapArray());
+    }
+
+    @Test
+    void consumingByTheGraphsOwnNameIsTheUnnamedConsume() {
+        FloatArray x = FloatArray.fromArray(new float[] { 1, 2 });
+        TaskGraph first = new TaskGraph("first").transferToDevice(DataTransferMode.EVERY_EXECUTION, x).task("s", EmulatorTest::scale, x, 2f)
+                .persistOnDevice(x);
+        TaskGraph second = new TaskGraph("second").consumeFromDevice("second", x).task("s", EmulatorTest::scale, x, 5f)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, x);
+        new TornadoExecutionPlan(first.snapshot(), second.snapshot()).execute();
+        assertArrayEquals(new float[] { 10, 20 }, x.toHeapArray());
+    }
+
     @Test
     void consumingWhatNoGraphPersistedFails() {
         FloatArray x = new FloatArray(2);

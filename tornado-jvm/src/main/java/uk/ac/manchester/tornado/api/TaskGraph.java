@@ -2,6 +2,7 @@ package uk.ac.manchester.tornado.api;
 
 import java.util.List;
 
+import dev.tgpt.tornadojvm.GraphLimits;
 import dev.tgpt.tornadojvm.GraphSpec;
 import uk.ac.manchester.tornado.api.common.TornadoFunctions.Task;
 import uk.ac.manchester.tornado.api.common.TornadoFunctions.Task1;
@@ -25,6 +26,10 @@ import uk.ac.manchester.tornado.api.exceptions.TornadoRuntimeException;
 /**
  * A graph of tasks (kernel calls) and the data they move between host and device. Arguments are captured when a
  * task is defined: a scalar's value then is the value the kernel sees on every execution.
+ *
+ * <p>As in TornadoVM 5.2.1, a graph's task definitions share 8,192 bytes of high-level code (15 + 5 per argument
+ * each): the task that would pass them throws {@link java.nio.BufferOverflowException}. A graph of more than 1,024
+ * nodes fails at its first execution; see {@link GraphLimits}.
  */
 @SuppressWarnings("unchecked")
 public class TaskGraph {
@@ -135,10 +140,16 @@ public class TaskGraph {
         return this;
     }
 
-    /** As {@link #consumeFromDevice(Object...)}, from the graph named {@code uniqueTaskGraphName}. */
+    /**
+     * As {@link #consumeFromDevice(Object...)}, naming the graph the buffers come from. TornadoVM 5.2.1 ignores the
+     * name and takes them from the graph executed last, silently reading a stale buffer when that is another graph
+     * (TornadoVM #996); tornado-jvm fails the execution instead. Naming this graph itself is the unnamed call, as in
+     * TornadoVM.
+     */
     public TaskGraph consumeFromDevice(String uniqueTaskGraphName, Object... objects) {
         for (Object o : objects) {
-            spec.consumed.put(o, uniqueTaskGraphName);
+            // TornadoVM's unnamed consumeFromDevice is this call with the graph's own name
+            spec.consumed.put(o, spec.name.equals(uniqueTaskGraphName) ? null : uniqueTaskGraphName);
         }
         return this;
     }
@@ -153,6 +164,9 @@ public class TaskGraph {
                 throw new TornadoRuntimeException("task graph " + spec.name + " has two tasks named " + id);
             }
         }
+        // As TornadoTaskGraph.addInner: the task's high-level code goes into a fixed 8 KiB buffer, and the put that
+        // passes its end throws BufferOverflowException out of task(...).
+        GraphLimits.writeTask(spec, args.length);
         spec.tasks.add(new GraphSpec.TaskSpec(id, kernel, args));
         return this;
     }

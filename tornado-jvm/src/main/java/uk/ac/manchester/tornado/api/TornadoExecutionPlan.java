@@ -53,7 +53,9 @@ public class TornadoExecutionPlan implements AutoCloseable {
         return this;
     }
 
+    /** Builds the graphs now, as TornadoVM does: a graph over TornadoVM's node limit fails here. */
     public TornadoExecutionPlan withPreCompilation() {
+        executor.precompile();
         return this;
     }
 
