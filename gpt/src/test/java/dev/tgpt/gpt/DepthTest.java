@@ -20,9 +20,11 @@ import dev.tgpt.gpt.data.CharTokenizer;
  * parameters, gradients, moments and activations from graph to graph on the device.
  *
  * <p>Tolerances: the two backends sum in different orders (tiled kernels against Vector API loops), so values
- * agree to float rounding: losses to 1e-5 relative. AdamW's update is lr·m̂/(√v̂+ε), which amplifies a rounding
- * difference only where a gradient is near zero; after three steps at lr 1e-3 the weights agree to 1e-5 absolute
- * (measured: the largest difference was several times smaller).
+ * agree to float rounding: losses to 1e-5 relative. AdamW moves every weight by about lr a step whatever the size of
+ * its gradient (lr·m̂/(√v̂+ε)), so where a gradient component is near zero, its rounding error can change that
+ * weight's step by a fraction of lr: the largest difference after three steps at lr 1e-3 may reach 1e-4 (0.1·lr; seen:
+ * 1.8e-5), while fewer than 1 in 1,000 weights may differ by more than 1e-6. A wrong kernel or a stale buffer moves
+ * weights by ~lr wholesale.
  */
 class DepthTest {
 
@@ -47,7 +49,7 @@ class DepthTest {
         for (int s = 0; s < jvmLosses.length; s++) {
             assertEquals(jvmLosses[s], deviceLosses[s], 1e-5 * Math.abs(jvmLosses[s]), c + ": loss at step " + s);
         }
-        assertWeightsAlike(onJvm.params, onDevice.params, 1e-5, c.toString());
+        assertWeightsAlike(onJvm.params, onDevice.params, 1e-4, c.toString());
     }
 
     static float[] train(Gpt model, Backend backend, Trainer.Options o) {
@@ -71,11 +73,13 @@ class DepthTest {
     static void assertWeightsAlike(Parameters want, Parameters got, double tolerance, String what) {
         double worst = 0;
         String where = "";
+        long apart = 0;
         for (int i = 0; i < want.tensors().size(); i++) {
             Parameters.Tensor a = want.tensors().get(i);
             Parameters.Tensor b = got.tensors().get(i);
             for (int j = 0; j < a.size(); j++) {
                 double d = Math.abs(a.data().get(j) - b.data().get(j));
+                apart += d > 1e-6 ? 1 : 0;
                 assertTrue(Double.isFinite(b.data().get(j)), what + ": " + b.name() + "[" + j + "] is " + b.data().get(j));
                 if (d > worst) {
                     worst = d;
@@ -84,6 +88,7 @@ class DepthTest {
             }
         }
         assertTrue(worst <= tolerance, what + ": weights differ by " + worst + " at " + where);
+        assertTrue(apart * 1000 < want.count(), what + ": " + apart + " of " + want.count() + " weights differ by more than 1e-6");
     }
 
     /** The main job's model: the shakespeare-char preset (4 layers, 4 heads, 128 wide), on a short batch. */

@@ -29,8 +29,9 @@ import uk.ac.manchester.tornado.api.exceptions.TornadoInternalError;
  * <li>a ConstantNode per distinct scalar argument (boxed primitive; distinct by {@code equals}, over all tasks);</li>
  * <li>an ObjectNode per distinct object (identity) that is a task argument (array or KernelContext), or given to
  * {@code transferToDevice} (any mode; Numbers are skipped, as TornadoVM skips them), {@code transferToHost} with
- * EVERY_EXECUTION, or {@code consumeFromDevice}. Not for {@code transferToHost(UNDER_DEMAND)} or
- * {@code persistOnDevice} (which is that call): TornadoVM registers no object state for them;</li>
+ * EVERY_EXECUTION, or {@code consumeFromDevice}; and per object given only to {@code transferToHost(UNDER_DEMAND)} or
+ * {@code persistOnDevice} (which is that call): TornadoVM locks its buffer for reuse (lockObjectsInMemory), and that
+ * registers its object state (insertVariable) unless an earlier transfer or consume call named it;</li>
  * <li>one ContextNode;</li>
  * <li>per task, its AllocateMultipleBuffersNode and its TaskNode: 2;</li>
  * <li>per distinct object used as a task argument, the node at its first use (copy-in, allocate, stream-in or
@@ -119,6 +120,8 @@ public final class GraphLimits {
         streamOut.addAll(graph.toHostEvery);
         objects.addAll(streamOut);
         objects.addAll(graph.consumed.keySet());
+        objects.addAll(graph.toHostOnDemand);
+        objects.addAll(graph.persisted);
 
         int copyOuts = 0;
         for (Object o : streamOut) {

@@ -238,15 +238,18 @@ class GraphLimitsTest {
     }
 
     @Test
-    void consumedButUnusedObjectsTakeOneNodeEach() {
+    void consumedOrPersistedButUnusedObjectsTakeOneNodeEach() {
         int base = nodes(shared(5));
         assertEquals(base + 2, nodes(shared(5).consumeFromDevice(new FloatArray(1), new FloatArray(1))));
         // consumed and used: its first use is the on-device node, counted with the task's objects
         FloatArray x = new FloatArray(1);
         assertEquals(nodes(new TaskGraph("g").task("s", EmulatorTest::scale, x, 2f)),
                 nodes(new TaskGraph("g").consumeFromDevice(x).task("s", EmulatorTest::scale, x, 2f)));
-        // persistOnDevice (= transferToHost UNDER_DEMAND) registers no object in TornadoVM: no node
-        assertEquals(base, nodes(shared(5).persistOnDevice(new FloatArray(1)).transferToHost(DataTransferMode.UNDER_DEMAND, new FloatArray(1))));
+        // persistOnDevice (= transferToHost UNDER_DEMAND) locks the buffer for reuse, which registers the object: one
+        // node for an object nothing else named, none for one already there
+        assertEquals(base + 2, nodes(shared(5).persistOnDevice(new FloatArray(1)).transferToHost(DataTransferMode.UNDER_DEMAND, new FloatArray(1))));
+        assertEquals(nodes(new TaskGraph("g").task("s", EmulatorTest::scale, x, 2f)),
+                nodes(new TaskGraph("g").task("s", EmulatorTest::scale, x, 2f).persistOnDevice(x)));
     }
 
     static void fifteen(int a1, int a2, int a3, int a4, int a5, int a6, int a7, int a8, int a9, int a10, int a11, int a12, int a13, int a14,
