@@ -35,11 +35,12 @@ import dev.tgpt.rlhf.data.RlhfData;
 public final class Demo {
 
     /** Sizes of one demo. */
-    public record Size(int pretrainSteps, int sftSteps, int rankedPrompts, int slots, int rmSteps, int ppoIterations, int heldOut) {
+    public record Size(int pretrainSteps, int sftSteps, int rankedPrompts, int slots, int rmSteps, int ppoIterations, int heldOut,
+            int demonstrations) {
         public static Size of(String name) {
             return switch (name) {
-                case "tiny" -> new Size(300, 100, 192, 4, 120, 16, 64);
-                case "shakespeare" -> new Size(0, 300, 600, 4, 300, 40, 128);
+                case "tiny" -> new Size(300, 100, 192, 4, 120, 16, 64, 4000);
+                case "shakespeare" -> new Size(0, 300, 600, 4, 300, 40, 128, 4000);
                 default -> throw new UserError("no demo '" + name + "'; demos: tiny (CI-sized, pretrains its own model), shakespeare (on --init)");
             };
         }
@@ -70,7 +71,7 @@ public final class Demo {
         List<String> prompts = DemoData.prompts(corpus, Integer.MAX_VALUE, 7);
         List<String> heldOut = prompts.subList(0, size.heldOut());
         List<String> train = prompts.subList(size.heldOut(), prompts.size());
-        List<Demonstration> demos = DemoData.demonstrations(corpus, labeler, 4000);
+        List<Demonstration> demos = DemoData.demonstrations(corpus, labeler, size.demonstrations());
         Path data = out.resolve("data");
         RlhfData.writeDemonstrations(data.resolve("sft.jsonl"), demos);
         RlhfData.writePrompts(data.resolve("prompts.jsonl"), train);

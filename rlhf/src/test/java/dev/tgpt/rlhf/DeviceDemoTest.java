@@ -44,7 +44,7 @@ class DeviceDemoTest {
     @Test
     void tinyDemoRunsOnTheDevice() {
         Path out = dir.resolve("tiny");
-        Map<String, Object> report = Demo.run(new Demo.Size(2, 2, 8, 4, 2, 1, 4), null, CORPUS, out, TestBackends.device(),
+        Map<String, Object> report = Demo.run(new Demo.Size(2, 2, 8, 4, 2, 1, 4, 64), null, CORPUS, out, TestBackends.device(),
                 new TrainingRun.Listener() {
                 });
         assertRan(report, out);
@@ -59,7 +59,7 @@ class DeviceDemoTest {
         p.initialise(1);
         Checkpoint.save(dir.resolve("init"), c, tok, p, null);
         Path out = dir.resolve("shakespeare");
-        Map<String, Object> report = Demo.run(new Demo.Size(0, 2, 8, 4, 2, 1, 4), dir.resolve("init"), CORPUS, out, TestBackends.device(),
+        Map<String, Object> report = Demo.run(new Demo.Size(0, 2, 8, 4, 2, 1, 4, 64), dir.resolve("init"), CORPUS, out, TestBackends.device(),
                 new TrainingRun.Listener() {
                 });
         assertRan(report, out);
