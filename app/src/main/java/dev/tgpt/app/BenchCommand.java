@@ -56,16 +56,18 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
                     + "model. Repeatable (builds with other flags side by side).")
     List<Path> llmc = new ArrayList<>();
 
+    /** The devices being timed, for the launcher's messages about a device that failed. */
+    final List<Backend> backends = new ArrayList<>();
+
     @Override
     public Integer call() throws IOException, InterruptedException {
         PrintWriter log = spec.commandLine().getErr();
-        List<Backend> backends = new ArrayList<>();
         if (devices == null || devices.isEmpty()) {
             backends.addAll(BuildMode.sdk() ? Devices.all() : List.of(new JvmBackend()));
         } else {
             devices.forEach(d -> backends.add(Devices.select(d)));
         }
-        if (!BuildMode.sdk() && backends.stream().anyMatch(b -> !(b instanceof JvmBackend))) {
+        if (backends.stream().anyMatch(DeviceOption::isEmulator)) {
             throw new UserError("in JVM mode device 0:0 is tornado-jvm's emulator, for tests, not speed: time jvm, or a real device in SDK mode "
                     + "(source tornado-env.sh)");
         }

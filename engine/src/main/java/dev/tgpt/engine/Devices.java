@@ -13,6 +13,7 @@ import uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider;
 public final class Devices {
 
     private static final Pattern INDEX = Pattern.compile("(\\d+):(\\d+)");
+    private static final Pattern ANSI = Pattern.compile("\u001B\\[[;\\d]*m");
 
     private Devices() {
     }
@@ -74,16 +75,19 @@ public final class Devices {
         try {
             return TornadoRuntimeProvider.getTornadoRuntime();
         } catch (NoClassDefFoundError | ExceptionInInitializerError e) {
-            throw new UserError("TornadoVM's runtime did not start (" + rootMessage(e) + "); run through ./tgpt after `source tornado-env.sh`",
-                    e);
+            throw new UserError("TornadoVM's runtime did not start (" + rootMessage(e) + "): check that its devices' drivers work, and run "
+                    + "through ./tgpt after `source tornado-env.sh`", e);
         }
     }
 
+    /** The innermost cause as "SimpleName: first line of its message", without the terminal colours TornadoVM adds. */
     private static String rootMessage(Throwable e) {
         Throwable t = e;
-        while (t.getCause() != null) {
+        while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();
         }
-        return t.toString();
+        String m = t.getMessage() == null ? "" : ANSI.matcher(t.getMessage()).replaceAll("").strip();
+        m = m.lines().findFirst().orElse("").strip();
+        return m.isEmpty() ? t.getClass().getSimpleName() : t.getClass().getSimpleName() + ": " + m;
     }
 }
