@@ -7,11 +7,9 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Consumer;
 
 import dev.tgpt.engine.ops.FillOps;
 import uk.ac.manchester.tornado.api.KernelContext;
-import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
@@ -35,12 +33,8 @@ final class GraphPlan {
     static final int MAX_NODES = Integer.getInteger("tgpt.tornado.maxNodes", 1024);
     static final int MAX_CODE_BYTES = 8192;
 
-    /** One task of a launch, as the launch added it. */
-    record Call(String id, Object[] args, Consumer<TaskGraph> add) {
-    }
-
     /** A launch's tasks under its task id. */
-    record Step(Launch launch, String id, List<Call> calls) {
+    record Step(Launch launch, String id, List<Tasks.Call> calls) {
     }
 
     /**
@@ -75,7 +69,7 @@ final class GraphPlan {
                 Step s = new Step(l, id, record(l, id, PLANNING_CONTEXT));
                 mine.add(s);
                 Set<Object> touched = Collections.newSetFromMap(new IdentityHashMap<>());
-                for (Object a : s.calls.get(0).args) {
+                for (Object a : s.calls.get(0).args()) {
                     if (isArray(a)) {
                         touched.add(a);
                     }
@@ -93,7 +87,7 @@ final class GraphPlan {
         }
         for (Program p : programs) {
             for (Step s : steps.get(p)) {
-                for (Object a : s.calls.get(0).args) {
+                for (Object a : s.calls.get(0).args()) {
                     if (isArray(a) && uses.get(a) > 1 && seen.add(a)) {
                         list.add(a);
                     }
@@ -108,27 +102,16 @@ final class GraphPlan {
     }
 
     /** Records the tasks a launch adds; a slab view among their arguments is an error (it needs baseOf/offsetOf). */
-    static List<Call> record(Launch l, String id, KernelContext context) {
-        List<Call> calls = new ArrayList<>();
-        l.task().addTo(new Tasks() {
-            @Override
-            public KernelContext context() {
-                return context;
-            }
-
-            @Override
-            protected void add(String taskId, Object[] args, Consumer<TaskGraph> graph) {
-                for (Object a : args) {
-                    if (Slab.isView(a)) {
-                        throw new IllegalStateException("launch " + l.name() + " passes a slab view to a TornadoVM task: it would get a "
-                                + "device buffer of its own; pass Slab.baseOf(view) and Slab.offsetOf(view)");
-                    }
-                }
-                calls.add(new Call(taskId, args, graph));
-            }
-        }, id);
+    static List<Tasks.Call> record(Launch l, String id, KernelContext context) {
+        List<Tasks.Call> calls = Tasks.calls(l, id, context);
         if (calls.size() != 1) {
             throw new IllegalStateException("launch " + l.name() + " adds " + calls.size() + " tasks; a launch is one task");
+        }
+        for (Object a : calls.get(0).args()) {
+            if (Slab.isView(a)) {
+                throw new IllegalStateException("launch " + l.name() + " passes a slab view to a TornadoVM task: it would get a "
+                        + "device buffer of its own; pass Slab.baseOf(view) and Slab.offsetOf(view)");
+            }
         }
         return calls;
     }
@@ -209,7 +192,7 @@ final class GraphPlan {
         Set<Object> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         List<Object> here = new ArrayList<>();
         for (int i = 0; i < to; i++) {
-            for (Object a : steps.get(i).calls.get(0).args) {
+            for (Object a : steps.get(i).calls.get(0).args()) {
                 if (inputs.contains(a) && seen.add(a) && i >= from) {
                     here.add(a);
                 }
@@ -250,10 +233,10 @@ final class GraphPlan {
         }
 
         void add(Step s) {
-            for (Call c : s.calls) {
+            for (Tasks.Call c : s.calls) {
                 tasks++;
-                codeBytes += 15 + 5 * c.args.length;
-                for (Object a : c.args) {
+                codeBytes += 15 + 5 * c.args().length;
+                for (Object a : c.args()) {
                     if (a instanceof Number || a instanceof Boolean || a instanceof Character) {
                         constants.add(a);
                     } else {

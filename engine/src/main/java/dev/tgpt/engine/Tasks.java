@@ -1,5 +1,7 @@
 package dev.tgpt.engine;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 
 import uk.ac.manchester.tornado.api.KernelContext;
@@ -28,6 +30,27 @@ import uk.ac.manchester.tornado.api.common.TornadoFunctions.Task15;
  * change through it).
  */
 public abstract class Tasks {
+
+    /** One task as a launch adds it: its id, its arguments (scalars boxed), and the call that adds it to a graph. */
+    public record Call(String id, Object[] args, Consumer<TaskGraph> graph) {
+    }
+
+    /** The tasks a launch adds under this id, with this context for its KernelContext tasks, without adding them. */
+    public static List<Call> calls(Launch launch, String id, KernelContext context) {
+        List<Call> calls = new ArrayList<>();
+        launch.task().addTo(new Tasks() {
+            @Override
+            public KernelContext context() {
+                return context;
+            }
+
+            @Override
+            protected void add(String taskId, Object[] args, Consumer<TaskGraph> graph) {
+                calls.add(new Call(taskId, args, graph));
+            }
+        }, id);
+        return calls;
+    }
 
     /** The KernelContext that every KernelContext task of one graph shares (one graph node, not three per task). */
     public abstract KernelContext context();

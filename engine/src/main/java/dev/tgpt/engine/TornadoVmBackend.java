@@ -157,8 +157,8 @@ public final class TornadoVmBackend implements Backend {
         persist.addAll(c.streamIn());
         KernelContext context = new KernelContext();
         for (GraphPlan.Step s : c.steps()) {
-            for (GraphPlan.Call call : GraphPlan.record(s.launch(), s.id(), context)) {
-                call.add().accept(graph);
+            for (Tasks.Call call : GraphPlan.record(s.launch(), s.id(), context)) {
+                call.graph().accept(graph);
                 for (Object a : call.args()) {
                     // an array only this task touches: kept too, so its buffer is allocated once, not every run
                     if (GraphPlan.isArray(a) && keep.add(a)) {

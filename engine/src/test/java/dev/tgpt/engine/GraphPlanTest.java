@@ -47,7 +47,7 @@ class GraphPlanTest {
         for (int i = 0; i < launches.size(); i++) {
             GraphPlan.Step s = new GraphPlan.Step(launches.get(i), "t" + i, GraphPlan.record(launches.get(i), "t" + i, context));
             e.add(s);
-            s.calls().get(0).add().accept(g);
+            s.calls().get(0).graph().accept(g);
             for (Object a : s.calls().get(0).args()) {
                 if (GraphPlan.isArray(a)) {
                     arrays.add(a);

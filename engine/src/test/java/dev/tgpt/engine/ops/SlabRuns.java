@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.function.Consumer;
 
 import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.Launch;
@@ -16,7 +15,6 @@ import dev.tgpt.engine.Slab;
 import dev.tgpt.engine.Tasks;
 import dev.tgpt.engine.check.Checks;
 import uk.ac.manchester.tornado.api.KernelContext;
-import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
@@ -96,23 +94,14 @@ final class SlabRuns {
         }
     }
 
-    /** Adds each launch's task to a recorder: a view in place of its slab would get a device buffer of its own. */
+    /** Each launch's task arguments: a view in place of its slab would get a device buffer of its own. */
     private static void assertNoViewReachesATask(List<Launch> launches) {
-        KernelContext context = new KernelContext();
         for (Launch l : launches) {
-            l.task().addTo(new Tasks() {
-                @Override
-                public KernelContext context() {
-                    return context;
+            for (Tasks.Call c : Tasks.calls(l, l.name(), new KernelContext())) {
+                for (int i = 0; i < c.args().length; i++) {
+                    assertFalse(Slab.isView(c.args()[i]), c.id() + ": argument " + i + " is a slab view");
                 }
-
-                @Override
-                protected void add(String id, Object[] args, Consumer<TaskGraph> graph) {
-                    for (int i = 0; i < args.length; i++) {
-                        assertFalse(Slab.isView(args[i]), id + ": argument " + i + " is a slab view");
-                    }
-                }
-            }, l.name());
+            }
         }
     }
 
