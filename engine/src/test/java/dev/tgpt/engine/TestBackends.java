@@ -21,6 +21,16 @@ public final class TestBackends {
         return device;
     }
 
+    /** JVM mode: the device is tornado-jvm's emulator, about 1,000 times slower than the JVM backend. */
+    public static boolean emulated() {
+        try {
+            Class.forName("dev.tgpt.tornadojvm.JvmRuntime");
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
+    }
+
     public static Stream<Backend> all() {
         return Stream.of(new JvmBackend(), device());
     }

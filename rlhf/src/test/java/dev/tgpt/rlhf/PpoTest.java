@@ -38,7 +38,8 @@ class PpoTest {
     void iterationsLogEveryFigureAndStartWithNoKl(Backend backend) throws Exception {
         String text = "abcdefgh \n".repeat(40);
         CharTokenizer tokenizer = CharTokenizer.of(text);
-        GptConfig config = new GptConfig(GptConfig.Style.GPT2, tokenizer.vocabSize(), 24, 2, 2, 16, 0f, 0);
+        // the main job's depth: on a TornadoVM device the four models' programs are too big for one task graph each
+        GptConfig config = new GptConfig(GptConfig.Style.GPT2, tokenizer.vocabSize(), 24, 4, 2, 16, 0f, 0);
         Gpt[] models = new Gpt[4];
         for (int i = 0; i < models.length; i++) {
             Parameters p = new Parameters(config);
