@@ -91,6 +91,18 @@ public final class LayerNorm {
         }
     }
 
+    /**
+     * As {@link #layerNormBackwardWeights}, for dw and db in one array (a slab of gradients). TornadoVM 5.2 never
+     * finishes scheduling a task that writes an array it is also given as another argument (the second argument
+     * becomes a read that waits for the task itself), so the array is passed once.
+     */
+    public static void layerNormBackwardWeightsOne(FloatArray grads, int dweightOff, int dbiasOff, FloatArray dout, FloatArray inp,
+            FloatArray mean, FloatArray rstd, int N, int C) {
+        for (@Parallel int c = 0; c < C; c++) {
+            weightGradColumn(grads, dweightOff, grads, dbiasOff, dout, inp, mean, rstd, c, N, C);
+        }
+    }
+
     public static void weightGradColumn(FloatArray dweight, int dweightOff, FloatArray dbias, int dbiasOff, FloatArray dout,
             FloatArray inp, FloatArray mean, FloatArray rstd, int c, int N, int C) {
         float dw = 0f;

@@ -1,5 +1,6 @@
 package dev.tgpt.tornadojvm;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -181,11 +182,33 @@ public final class PlanExecutor {
             }
         }
         String name = g.name + "." + task.id();
+        Map<TornadoNativeArray, MemorySegment> repeated = repeated(args);
         if (contextIndex < 0) {
             task.kernel().run(args);
         } else {
             runGroups(name, task.kernel(), args, contextIndex);
         }
+        repeated.forEach((array, before) -> {
+            if (array.getSegment().mismatch(before) >= 0) {
+                throw new TornadoRuntimeException("task " + name + " writes an array that it is given more than once: TornadoVM 5.2 never "
+                        + "finishes scheduling such a graph (the second argument waits on the task itself); pass the array once");
+            }
+        });
+    }
+
+    /**
+     * Copies of the arrays a task is given more than once, to see after it ran whether it wrote them. (TornadoVM decides
+     * "written" from the kernel's code; a write that leaves the values as they were goes unseen here.)
+     */
+    private static Map<TornadoNativeArray, MemorySegment> repeated(Object[] args) {
+        Map<TornadoNativeArray, MemorySegment> copies = new IdentityHashMap<>();
+        Set<Object> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Object a : args) {
+            if (a instanceof TornadoNativeArray array && !seen.add(a) && !copies.containsKey(array)) {
+                copies.put(array, Arena.ofAuto().allocate(array.getNumBytesOfSegment()).copyFrom(array.getSegment()));
+            }
+        }
+        return copies;
     }
 
     private void runGroups(String name, GraphSpec.Kernel kernel, Object[] args, int contextIndex) {

@@ -235,6 +235,22 @@ class EmulatorTest {
         assertArrayEquals(new float[] { 10, 20 }, x.toHeapArray());
     }
 
+    /** TornadoVM 5.2 hangs on such a task (a written argument passed again becomes a read that waits on the task). */
+    @Test
+    void aTaskThatWritesAnArrayItIsGivenTwiceFails() {
+        FloatArray x = FloatArray.fromArray(new float[] { 1, 2 });
+        FloatArray y = FloatArray.fromArray(new float[] { 3, 4 });
+        TaskGraph writes = new TaskGraph("w").transferToDevice(DataTransferMode.EVERY_EXECUTION, x, y).task("t", EmulatorTest::add, x, y, x)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, x);
+        TornadoRuntimeException e = assertThrows(TornadoRuntimeException.class, () -> new TornadoExecutionPlan(writes.snapshot()).execute());
+        assertTrue(e.getMessage().contains("more than once"), e.getMessage());
+        // read twice, written elsewhere: fine
+        TaskGraph reads = new TaskGraph("r").transferToDevice(DataTransferMode.EVERY_EXECUTION, x).task("t", EmulatorTest::add, x, x, y)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, y);
+        new TornadoExecutionPlan(reads.snapshot()).execute();
+        assertArrayEquals(new float[] { 2, 4 }, y.toHeapArray());
+    }
+
     @Test
     void consumingWhatNoGraphPersistedFails() {
         FloatArray x = new FloatArray(2);

@@ -43,8 +43,12 @@ public final class LayerNormOps {
                         (g, id, ctx) -> g.task(id, LayerNorm::layerNormBackward, ctx, dinp, dout, inp, w, wOff, mean, rstd, C),
                         jvm -> jvm.parallelFor(partials.length,
                                 k -> partials[k] = LayerNormVector.backward(dinp, dout, inp, weight, mean, rstd, k, N, C))),
-                Launch.parallel("layerNormBackwardWeights",
-                        (g, id) -> g.task(id, LayerNorm::layerNormBackwardWeights, dw, dwOff, db, dbOff, dout, inp, mean, rstd, N, C),
-                        jvm -> LayerNormVector.addPartials(dweight, dbias, partials, C)));
+                Launch.parallel("layerNormBackwardWeights", (g, id) -> {
+                    if (dw == db) {
+                        g.task(id, LayerNorm::layerNormBackwardWeightsOne, dw, dwOff, dbOff, dout, inp, mean, rstd, N, C);
+                    } else {
+                        g.task(id, LayerNorm::layerNormBackwardWeights, dw, dwOff, db, dbOff, dout, inp, mean, rstd, N, C);
+                    }
+                }, jvm -> LayerNormVector.addPartials(dweight, dbias, partials, C)));
     }
 }
