@@ -25,8 +25,8 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * it or not, so any graph may follow any other. An array one launch alone touches stays in that launch's graph.
  *
  * <p>{@link #nodes} counts what TornadoVM's TornadoGraphBuilder adds for a graph, with one upper bound: TornadoVM
- * adds a DependentReadNode for each argument its sketcher finds written, and the engine counts every object
- * argument as written.
+ * adds a DependentReadNode for each argument its sketcher finds written, and the engine counts every array
+ * argument as written (a KernelContext never is).
  */
 final class GraphPlan {
 
@@ -242,7 +242,8 @@ final class GraphPlan {
                     } else {
                         objects.add(a);
                         used.add(a);
-                        objectArgs++;
+                        // TornadoVM never finds a KernelContext written: its reads are replaced before the analysis
+                        objectArgs += a instanceof KernelContext ? 0 : 1;
                     }
                 }
             }
@@ -251,7 +252,7 @@ final class GraphPlan {
         /**
          * One node per constant and per object, one context node, two per task (its buffer list and itself), two
          * per object a task uses (its first use: copy-in, allocation or on-device; and its persist or deallocate at
-         * the end) and one per object argument (a DependentReadNode, if TornadoVM finds it written: counted always).
+         * the end) and one per array argument (a DependentReadNode, if TornadoVM finds it written: counted always).
          */
         int nodes() {
             return constants.size() + objects.size() + (tasks > 0 ? 1 : 0) + 2 * tasks + 2 * used.size() + objectArgs;

@@ -14,6 +14,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.tgpt.engine.ops.FillOps;
 import dev.tgpt.engine.ops.ResidualOps;
+import uk.ac.manchester.tornado.api.GridScheduler;
+import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
@@ -81,6 +83,49 @@ class GraphPlanTest {
                     p.execute().transferToHost(arrays.toArray());
                     for (FloatArray a : arrays) {
                         assertEquals(1f, a.get(3));
+                    }
+                } else {
+                    Throwable t = assertThrows(Throwable.class, p::execute);
+                    assertTrue(String.valueOf(t.getMessage()).contains("resize not implemented"), t.toString());
+                }
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    static void ones(KernelContext ctx, FloatArray a) {
+        a.set(ctx.globalIdx, 1f);
+    }
+
+    /**
+     * k KernelContext tasks sharing one context, each writing its own array: k + 1 objects, a context node, 2 per task,
+     * 2 per object used (the context too), 1 per array argument (a KernelContext is never written): 6k + 4 nodes. Were
+     * the context counted written, TornadoVM would reject 170 tasks (7k + 4 = 1,194).
+     */
+    @Test
+    void kernelContextTasksAt1024NodesRunAndOneMoreFails() {
+        for (int k : new int[] { 170, 171 }) {
+            List<FloatArray> arrays = new ArrayList<>();
+            List<Launch> launches = new ArrayList<>();
+            for (int i = 0; i < k; i++) {
+                FloatArray a = new FloatArray(8);
+                arrays.add(a);
+                launches.add(Launch.groups("ones", 1, 8, (g, id, ctx) -> g.task(id, GraphPlanTest::ones, ctx, a), jvm -> a.init(1f)));
+            }
+            TaskGraph g = new TaskGraph("ones");
+            int nodes = build(g, launches);
+            assertEquals(6 * k + 4, nodes);
+            GridScheduler grids = new GridScheduler();
+            for (int i = 0; i < k; i++) {
+                grids.addWorkerGrid("ones.t" + i, launches.get(i).grid());
+            }
+            try (TornadoExecutionPlan p = plan(g.snapshot())) {
+                p.withGridScheduler(grids);
+                if (nodes <= GraphPlan.MAX_NODES) {
+                    p.execute().transferToHost(arrays.toArray());
+                    for (FloatArray a : arrays) {
+                        assertEquals(1f, a.get(7));
                     }
                 } else {
                     Throwable t = assertThrows(Throwable.class, p::execute);
