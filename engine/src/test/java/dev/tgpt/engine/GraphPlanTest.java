@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
@@ -61,28 +62,33 @@ class GraphPlanTest {
     }
 
     /**
-     * k fills of distinct arrays: 3 constants (offset, size, value), k objects, a context node, 2 per task, 2 per
-     * array used, 1 per written argument: 6k + 4 nodes, exact here since Fill writes its one array. At k = 170 that is
-     * 1,024: it runs; at 171 TornadoVM fails the graph ("resize not implemented").
+     * One graph of k launches, each writing 1s into an array of its own: the engine must count 6k + 4 nodes; at 1,024
+     * (k = 170) TornadoVM runs it, at 1,030 (k = 171) it fails the graph ("resize not implemented").
      */
-    @Test
-    void aGraphTheEngineCountsAt1024NodesRunsAndOneTaskMoreFails() {
+    static void atTheLimit(String name, int size, BiFunction<FloatArray, Integer, Launch> launch) {
         for (int k : new int[] { 170, 171 }) {
             List<FloatArray> arrays = new ArrayList<>();
-            List<Launch> fills = new ArrayList<>();
+            List<Launch> launches = new ArrayList<>();
+            GridScheduler grids = new GridScheduler();
             for (int i = 0; i < k; i++) {
-                FloatArray a = new FloatArray(4);
+                FloatArray a = new FloatArray(size);
                 arrays.add(a);
-                fills.add(FillOps.fill(a, 1f));
+                launches.add(launch.apply(a, size));
+                if (launches.get(i).grid() != null) {
+                    grids.addWorkerGrid(name + ".t" + i, launches.get(i).grid());
+                }
             }
-            TaskGraph g = new TaskGraph("fills");
-            int nodes = build(g, fills);
+            TaskGraph g = new TaskGraph(name);
+            int nodes = build(g, launches);
             assertEquals(6 * k + 4, nodes);
             try (TornadoExecutionPlan p = plan(g.snapshot())) {
+                if (!grids.keySet().isEmpty()) {
+                    p.withGridScheduler(grids);
+                }
                 if (nodes <= GraphPlan.MAX_NODES) {
                     p.execute().transferToHost(arrays.toArray());
                     for (FloatArray a : arrays) {
-                        assertEquals(1f, a.get(3));
+                        assertEquals(1f, a.get(size - 1));
                     }
                 } else {
                     Throwable t = assertThrows(Throwable.class, p::execute);
@@ -92,6 +98,15 @@ class GraphPlanTest {
                 throw new AssertionError(e);
             }
         }
+    }
+
+    /**
+     * Fills: 3 constants (offset, size, value), k objects, a context node, 2 per task, 2 per array used, 1 per written
+     * argument: 6k + 4 nodes, exact here since Fill writes its one array.
+     */
+    @Test
+    void fillsTheEngineCountsAt1024NodesRunAndOneMoreFails() {
+        atTheLimit("fills", 4, (a, n) -> FillOps.fill(a, 1f));
     }
 
     static void ones(KernelContext ctx, FloatArray a) {
@@ -99,42 +114,13 @@ class GraphPlanTest {
     }
 
     /**
-     * k KernelContext tasks sharing one context, each writing its own array: k + 1 objects, a context node, 2 per task,
-     * 2 per object used (the context too), 1 per array argument (a KernelContext is never written): 6k + 4 nodes. Were
-     * the context counted written, TornadoVM would reject 170 tasks (7k + 4 = 1,194).
+     * KernelContext tasks sharing one context: k + 1 objects, a context node, 2 per task, 2 per object used (the
+     * context too), 1 per array argument (a KernelContext is never written): 6k + 4 nodes. Were the context counted
+     * written, TornadoVM would reject 170 tasks (7k + 4 = 1,194).
      */
     @Test
     void kernelContextTasksAt1024NodesRunAndOneMoreFails() {
-        for (int k : new int[] { 170, 171 }) {
-            List<FloatArray> arrays = new ArrayList<>();
-            List<Launch> launches = new ArrayList<>();
-            for (int i = 0; i < k; i++) {
-                FloatArray a = new FloatArray(8);
-                arrays.add(a);
-                launches.add(Launch.groups("ones", 1, 8, (g, id, ctx) -> g.task(id, GraphPlanTest::ones, ctx, a), jvm -> a.init(1f)));
-            }
-            TaskGraph g = new TaskGraph("ones");
-            int nodes = build(g, launches);
-            assertEquals(6 * k + 4, nodes);
-            GridScheduler grids = new GridScheduler();
-            for (int i = 0; i < k; i++) {
-                grids.addWorkerGrid("ones.t" + i, launches.get(i).grid());
-            }
-            try (TornadoExecutionPlan p = plan(g.snapshot())) {
-                p.withGridScheduler(grids);
-                if (nodes <= GraphPlan.MAX_NODES) {
-                    p.execute().transferToHost(arrays.toArray());
-                    for (FloatArray a : arrays) {
-                        assertEquals(1f, a.get(7));
-                    }
-                } else {
-                    Throwable t = assertThrows(Throwable.class, p::execute);
-                    assertTrue(String.valueOf(t.getMessage()).contains("resize not implemented"), t.toString());
-                }
-            } catch (Exception e) {
-                throw new AssertionError(e);
-            }
-        }
+        atTheLimit("ones", 8, (a, n) -> Launch.groups("ones", 1, n, (g, id, ctx) -> g.task(id, GraphPlanTest::ones, ctx, a), jvm -> a.init(1f)));
     }
 
     /** A program of many launches becomes several graphs, each within the limits, and computes what one graph would. */
