@@ -45,7 +45,8 @@ public final class Parameters {
     private final List<Tensor> tensors = new ArrayList<>();
     /** Every tensor, in one device buffer: the tensors that decay first, so AdamW runs over two regions of it. */
     private final Slab slab;
-    private final int decayed;
+    private final FloatArray decayed;
+    private final FloatArray undecayed;
 
     private record Spec(String name, boolean transposedInHf, boolean decay, boolean residualOut, int... shape) {
 
@@ -85,9 +86,11 @@ public final class Parameters {
             specs.add(new Spec("transformer.ln_f.bias", false, false, false, C));
         }
         List<Spec> layout = new ArrayList<>(specs.stream().filter(Spec::decay).toList());
-        decayed = layout.size();
+        int decaying = layout.size();
         layout.addAll(specs.stream().filter(t -> !t.decay()).toList());
         slab = new Slab(layout.stream().mapToInt(Spec::size).toArray());
+        decayed = slab.region(0, decaying);
+        undecayed = slab.region(decaying, slab.size());
         FloatArray[] data = new FloatArray[specs.size()];
         for (int i = 0; i < specs.size(); i++) {
             Spec t = specs.get(i);
@@ -113,12 +116,12 @@ public final class Parameters {
 
     /** The tensors weight decay applies to, as one array (zero gaps between them). */
     public FloatArray decayed() {
-        return slab.region(0, decayed);
+        return decayed;
     }
 
     /** The tensors weight decay does not apply to (biases, layer norms), as one array. */
     public FloatArray undecayed() {
-        return slab.region(decayed, slab.size());
+        return undecayed;
     }
 
     /** Every tensor, in a fixed order (embeddings, blocks, final norm). */
