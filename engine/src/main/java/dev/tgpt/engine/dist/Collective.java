@@ -1,0 +1,118 @@
+package dev.tgpt.engine.dist;
+
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * The ranks of a data-parallel run and what they do together: one process per device, each with its rank and the
+ * run's size. {@link #single()} is a run of one process (no MPI needed, every call a no-op); {@link Mpi} is Open MPI's
+ * C library through the FFM API. Float ranges are given as (array, first element, count); arrays may be slab views.
+ *
+ * <p>Every call blocks until all ranks have made it. A rank that never arrives (dead or hung) must not hang the others:
+ * an implementation ends the whole run with a one-line error after {@link #timeoutSeconds()}.
+ */
+public interface Collective extends AutoCloseable {
+
+    int rank();
+
+    int size();
+
+    /** The rank among the processes of this machine (which device a rank takes). */
+    int localRank();
+
+    /** Sums {@code a[from..from+count)} over the ranks, in place on every rank. */
+    void allReduceSum(FloatArray a, long from, long count);
+
+    /** Sums these values over the ranks, in place on every rank. */
+    void allReduceSum(double[] values);
+
+    /** Copies rank {@code root}'s {@code a[from..from+count)} to every rank. */
+    void broadcast(FloatArray a, long from, long count, int root);
+
+    /** Copies rank {@code root}'s bytes to every rank (the same length everywhere). */
+    void broadcast(byte[] bytes, int root);
+
+    /**
+     * Reduce-scatter over shards: {@code starts} has size()+1 ascending element offsets into a; afterwards rank r's
+     * shard {@code a[starts[r]..starts[r+1])} holds the sum over the ranks of that range; the rest of a is undefined.
+     */
+    void reduceScatterSum(FloatArray a, long[] starts);
+
+    /** All-gather over shards: afterwards every rank holds every rank r's {@code a[starts[r]..starts[r+1])}. */
+    void allGather(FloatArray a, long[] starts);
+
+    /** Seconds a rank waits in one call for the others before it ends the run; 0 or less: forever. */
+    double timeoutSeconds();
+
+    @Override
+    void close();
+
+    /** Shards n elements from {@code offset} into size() nearly equal contiguous ranges (the first ones one longer). */
+    default long[] shards(long offset, long n) {
+        long[] starts = new long[size() + 1];
+        for (int r = 0; r <= size(); r++) {
+            starts[r] = offset + n / size() * r + Math.min(r, n % size());
+        }
+        return starts;
+    }
+
+    /** One process: nothing to exchange. */
+    static Collective single() {
+        return Single.INSTANCE;
+    }
+
+    /** A run of one process. */
+    final class Single implements Collective {
+        static final Single INSTANCE = new Single();
+
+        private Single() {
+        }
+
+        @Override
+        public int rank() {
+            return 0;
+        }
+
+        @Override
+        public int size() {
+            return 1;
+        }
+
+        @Override
+        public int localRank() {
+            return 0;
+        }
+
+        @Override
+        public void allReduceSum(FloatArray a, long from, long count) {
+        }
+
+        @Override
+        public void allReduceSum(double[] values) {
+        }
+
+        @Override
+        public void broadcast(FloatArray a, long from, long count, int root) {
+        }
+
+        @Override
+        public void broadcast(byte[] bytes, int root) {
+        }
+
+        @Override
+        public void reduceScatterSum(FloatArray a, long[] starts) {
+        }
+
+        @Override
+        public void allGather(FloatArray a, long[] starts) {
+        }
+
+        @Override
+        public double timeoutSeconds() {
+            return 0;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}
