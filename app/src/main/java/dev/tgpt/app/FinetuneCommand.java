@@ -92,7 +92,7 @@ final class FinetuneCommand implements Callable<Integer> {
         }
         Labelled trainSet = Labelled.read(train, start.tokenizer(), null, T);
         Labelled valSet = Labelled.read(val, start.tokenizer(), trainSet.labels(), T);
-        Trainer.Options o = new Trainer.Options(batch, T, steps, 1, lr, 0f, warmup, weightDecay, 0.9f, 0.999f, 1e-8f, clip, seed);
+        Trainer.Options o = Trainer.Options.defaults().batch(batch).context(T).steps(steps).accumulation(1).lr(lr).minLr(0f).warmup(warmup).weightDecay(weightDecay).beta1(0.9f).beta2(0.999f).eps(1e-8f).gradClip(clip).seed(seed);
         var err = spec.commandLine().getErr();
         FineTuning.Result r;
         try (ProgressBar bar = Progress.bar("finetune", steps)) {

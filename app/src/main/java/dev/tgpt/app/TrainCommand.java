@@ -172,8 +172,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new UserError(out + " already holds a run; use --resume to continue it, or another --out");
         }
         Files.createDirectories(out);
-        Trainer.Options options = new Trainer.Options(batch, T, steps, accumulation, lr, minLr, warmup, weightDecay, beta1, beta2, 1e-8f, clip,
-                seed);
+        Trainer.Options options = Trainer.Options.defaults().batch(batch).context(T).steps(steps).accumulation(accumulation).lr(lr).minLr(minLr).warmup(warmup).weightDecay(weightDecay).beta1(beta1).beta2(beta2).eps(1e-8f).gradClip(clip).seed(seed);
         TrainingRun.Settings settings = new TrainingRun.Settings(options, evalEvery, evalBatches, sampleEvery, sampleTokens, checkpointEvery,
                 maxTime == null ? null : duration(maxTime), out);
         TrainingState state = resume ? start.training() : null;

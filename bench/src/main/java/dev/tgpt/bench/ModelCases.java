@@ -159,7 +159,7 @@ public final class ModelCases {
         int B = c.params().get("B");
         int T = c.params().get("T");
         // AdamW as bench/python/torch_models.py's (lr 3e-4, β (0.9, 0.99), weight decay 0.1); clipping as the main job's
-        Trainer.Options o = new Trainer.Options(B, T, Integer.MAX_VALUE, 1, 3e-4f, 3e-4f, 0, 0.1f, 0.9f, 0.99f, 1e-8f, 1f, 1);
+        Trainer.Options o = Trainer.Options.defaults().batch(B).context(T).steps(Integer.MAX_VALUE).accumulation(1).lr(3e-4f).minLr(3e-4f).warmup(0).weightDecay(0.1f).beta1(0.9f).beta2(0.99f).eps(1e-8f).gradClip(1f).seed(1);
         Random r = new Random(2);
         int[] tokens = r.ints(B * T, 0, m.vocabSize()).toArray();
         int[] targets = r.ints(B * T, 0, m.vocabSize()).toArray();
@@ -216,7 +216,7 @@ public final class ModelCases {
             // ids 1..V-1: id 0, the newline, ends a response
             prompts.add(ids.decode(r.ints(p.get("P"), 1, m.vocabSize()).toArray()));
         }
-        Trainer.Options o = new Trainer.Options(B, m.context(), Integer.MAX_VALUE, 1, 1e-4f, 1e-4f, 0, 0.01f, 0.9f, 0.95f, 1e-8f, 1f, 3);
+        Trainer.Options o = Trainer.Options.defaults().batch(B).context(m.context()).steps(Integer.MAX_VALUE).accumulation(1).lr(1e-4f).minLr(1e-4f).warmup(0).weightDecay(0.01f).beta1(0.9f).beta2(0.95f).eps(1e-8f).gradClip(1f).seed(3);
         Ppo.Settings s = new Ppo.Settings(1, R, B, p.get("E"), p.get("N"), o, o, 0.2f, 0.2f, 1f, 0.95f, new KlController.Fixed(0.05f), 0f, 1, 1,
                 3, Path.of("unused")); // iteration() writes nothing
         List<long[]> phases = new ArrayList<>();

@@ -71,7 +71,7 @@ class TorchModelsTest {
 
         float ours0;
         float ours1;
-        Trainer.Options o = new Trainer.Options(B, T, Integer.MAX_VALUE, 1, lr, lr, 0, 0.1f, 0.9f, 0.99f, 1e-8f, 0f, 1);
+        Trainer.Options o = Trainer.Options.defaults().batch(B).context(T).steps(Integer.MAX_VALUE).accumulation(1).lr(lr).minLr(lr).warmup(0).weightDecay(0.1f).beta1(0.9f).beta2(0.99f).eps(1e-8f).gradClip(0f).seed(1);
         try (Trainer trainer = new Trainer(new Gpt(config, p), new JvmBackend(), o)) {
             Trainer.BatchSource batch = (in, tg) -> {
                 for (int i = 0; i < B * T; i++) {

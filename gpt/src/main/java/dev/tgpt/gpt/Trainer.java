@@ -6,6 +6,8 @@ import java.util.List;
 import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.Program;
 import dev.tgpt.engine.Session;
+import dev.tgpt.engine.UserError;
+import dev.tgpt.engine.dist.Collective;
 import dev.tgpt.engine.ops.AdamWOps;
 import dev.tgpt.engine.ops.FillOps;
 import dev.tgpt.engine.ops.GradNormOps;
@@ -22,14 +24,183 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 public final class Trainer implements AutoCloseable {
 
     /**
-     * @param batch        sequences per micro-step (B)
-     * @param context      tokens per sequence (T)
-     * @param accumulation micro-steps per optimizer step
-     * @param lr           peak learning rate; warmup rises linearly to it, then a cosine decays it to minLr at {@code steps}
-     * @param gradClip     global gradient-norm limit; 0 or less: no clipping
+     * How to train: {@link #defaults()} and named withers ({@code Options.defaults().batch(8).lr(3e-4f)}), read by the
+     * accessors of the same names. Immutable: a wither returns a changed copy.
      */
-    public record Options(int batch, int context, int steps, int accumulation, float lr, float minLr, int warmup, float weightDecay,
-            float beta1, float beta2, float eps, float gradClip, long seed) {
+    public static final class Options implements Cloneable {
+        private int batch = 4;
+        private int context = 64;
+        private int steps = 1;
+        private int accumulation = 1;
+        private float lr = 1e-3f;
+        private float minLr = 1e-4f;
+        private int warmup;
+        private float weightDecay = 0.1f;
+        private float beta1 = 0.9f;
+        private float beta2 = 0.95f;
+        private float eps = 1e-8f;
+        private float gradClip = 1f;
+        private long seed = 1337;
+        private Collective world = Collective.single();
+        private int zero;
+        private int checksumEvery = 100;
+
+        private Options() {
+        }
+
+        public static Options defaults() {
+            return new Options();
+        }
+
+        private Options with(java.util.function.Consumer<Options> change) {
+            try {
+                Options o = (Options) clone();
+                change.accept(o);
+                return o;
+            } catch (CloneNotSupportedException e) {
+                throw new AssertionError(e);
+            }
+        }
+
+        /** Sequences per micro-step on each rank (B). */
+        public int batch() {
+            return batch;
+        }
+
+        public Options batch(int v) {
+            return with(o -> o.batch = v);
+        }
+
+        /** Tokens per sequence (T). */
+        public int context() {
+            return context;
+        }
+
+        public Options context(int v) {
+            return with(o -> o.context = v);
+        }
+
+        /** Optimizer steps of the run (the cosine reaches minLr there). */
+        public int steps() {
+            return steps;
+        }
+
+        public Options steps(int v) {
+            return with(o -> o.steps = v);
+        }
+
+        /** Micro-steps per optimizer step. */
+        public int accumulation() {
+            return accumulation;
+        }
+
+        public Options accumulation(int v) {
+            return with(o -> o.accumulation = v);
+        }
+
+        /** Peak learning rate: warmup rises linearly to it, then a cosine decays it to minLr at {@link #steps}. */
+        public float lr() {
+            return lr;
+        }
+
+        public Options lr(float v) {
+            return with(o -> o.lr = v);
+        }
+
+        public float minLr() {
+            return minLr;
+        }
+
+        public Options minLr(float v) {
+            return with(o -> o.minLr = v);
+        }
+
+        public int warmup() {
+            return warmup;
+        }
+
+        public Options warmup(int v) {
+            return with(o -> o.warmup = v);
+        }
+
+        public float weightDecay() {
+            return weightDecay;
+        }
+
+        public Options weightDecay(float v) {
+            return with(o -> o.weightDecay = v);
+        }
+
+        public float beta1() {
+            return beta1;
+        }
+
+        public Options beta1(float v) {
+            return with(o -> o.beta1 = v);
+        }
+
+        public float beta2() {
+            return beta2;
+        }
+
+        public Options beta2(float v) {
+            return with(o -> o.beta2 = v);
+        }
+
+        public float eps() {
+            return eps;
+        }
+
+        public Options eps(float v) {
+            return with(o -> o.eps = v);
+        }
+
+        /** Global gradient-norm limit; 0 or less: no clipping. */
+        public float gradClip() {
+            return gradClip;
+        }
+
+        public Options gradClip(float v) {
+            return with(o -> o.gradClip = v);
+        }
+
+        public long seed() {
+            return seed;
+        }
+
+        public Options seed(long v) {
+            return with(o -> o.seed = v);
+        }
+
+        /** The ranks training together (data parallel); {@link Collective#single()}: this process alone. */
+        public Collective world() {
+            return world;
+        }
+
+        public Options world(Collective v) {
+            return with(o -> o.world = v);
+        }
+
+        /** ZeRO stage: 0 (every rank keeps all of AdamW's moments) or 1 (each rank keeps its shard's). */
+        public int zero() {
+            return zero;
+        }
+
+        public Options zero(int v) {
+            if (v != 0 && v != 1) {
+                throw new UserError("--zero takes 0 or 1, not " + v);
+            }
+            return with(o -> o.zero = v);
+        }
+
+        /** Optimizer steps between checks that every rank holds the same weights. */
+        public int checksumEvery() {
+            return checksumEvery;
+        }
+
+        public Options checksumEvery(int v) {
+            return with(o -> o.checksumEvery = v);
+        }
 
         /** The learning rate of optimizer step {@code step} (0-based): nanoGPT's warmup and cosine schedule. */
         public float learningRate(int step) {

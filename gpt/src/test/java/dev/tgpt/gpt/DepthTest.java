@@ -41,7 +41,7 @@ class DepthTest {
 
     /** Trains three steps on each backend from the same weights and batches; returns nothing, asserts agreement. */
     static void trainsAlike(GptConfig c, int B, int T) {
-        Trainer.Options o = new Trainer.Options(B, T, 3, 1, 1e-3f, 1e-4f, 1, 0.1f, 0.9f, 0.95f, 1e-8f, 1f, 11);
+        Trainer.Options o = Trainer.Options.defaults().batch(B).context(T).steps(3).accumulation(1).lr(1e-3f).minLr(1e-4f).warmup(1).weightDecay(0.1f).beta1(0.9f).beta2(0.95f).eps(1e-8f).gradClip(1f).seed(11);
         Gpt onJvm = model(c, 3);
         Gpt onDevice = model(c, 3);
         float[] jvmLosses = train(onJvm, new JvmBackend(), o);

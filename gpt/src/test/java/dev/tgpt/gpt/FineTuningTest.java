@@ -46,7 +46,7 @@ class FineTuningTest {
         Labelled val = Labelled.read(examples(dir, "val.jsonl", 100, 2), tok, train.labels(), 16);
         Parameters p = new Parameters(c);
         p.initialise(3);
-        Trainer.Options o = new Trainer.Options(16, 16, 200, 1, 3e-3f, 3e-4f, 10, 0.01f, 0.9f, 0.99f, 1e-8f, 1f, 4);
+        Trainer.Options o = Trainer.Options.defaults().batch(16).context(16).steps(200).accumulation(1).lr(3e-3f).minLr(3e-4f).warmup(10).weightDecay(0.01f).beta1(0.9f).beta2(0.99f).eps(1e-8f).gradClip(1f).seed(4);
         FineTuning.Result r = FineTuning.run(new Gpt(c, p), tok, train, val, new JvmBackend(), new FineTuning.Settings(o, 0.5f, 100, dir),
                 new TrainingRun.Listener() {
                 });

@@ -36,7 +36,7 @@ class TrainingRunTest {
     }
 
     static TrainingRun.Settings settings(Path out, int steps, float lr) {
-        Trainer.Options o = new Trainer.Options(4, 16, steps, 2, lr, lr / 10, 2, 0.1f, 0.9f, 0.99f, 1e-8f, 1f, 7);
+        Trainer.Options o = Trainer.Options.defaults().batch(4).context(16).steps(steps).accumulation(2).lr(lr).minLr(lr / 10).warmup(2).weightDecay(0.1f).beta1(0.9f).beta2(0.99f).eps(1e-8f).gradClip(1f).seed(7);
         return new TrainingRun.Settings(o, 3, 2, 0, 20, 2, null, out);
     }
 

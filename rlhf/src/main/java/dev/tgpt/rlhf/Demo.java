@@ -109,7 +109,7 @@ public final class Demo {
         GptConfig config = new GptConfig(GptConfig.Style.GPT2, tokenizer.vocabSize(), 64, 2, 2, 64, 0f, 0);
         Parameters params = new Parameters(config);
         params.initialise(1);
-        Trainer.Options o = new Trainer.Options(16, 64, size.pretrainSteps(), 1, 3e-3f, 3e-4f, 30, 0.1f, 0.9f, 0.99f, 1e-8f, 1f, 1);
+        Trainer.Options o = Trainer.Options.defaults().batch(16).context(64).steps(size.pretrainSteps()).accumulation(1).lr(3e-3f).minLr(3e-4f).warmup(30).weightDecay(0.1f).beta1(0.9f).beta2(0.99f).eps(1e-8f).gradClip(1f).seed(1);
         TrainingRun.Settings s = new TrainingRun.Settings(o, size.pretrainSteps(), 4, 0, 0, size.pretrainSteps(), (Duration) null, out);
         listener.message("demo: pretraining a 2-layer character model on " + corpus.getFileName());
         TrainingRun.run(new Gpt(config, params), tokenizer, data, backend, s, null, listener);

@@ -95,7 +95,7 @@ public final class Pipeline {
     static Trainer.Options options(int batch, int context, int steps, float lr, int warmup, long seed) {
         // a run of unknown length (PPO) keeps a constant rate: steps = MAX_VALUE never reaches the cosine's end
         float minLr = steps == Integer.MAX_VALUE ? lr : lr / 10;
-        return new Trainer.Options(batch, context, steps, 1, lr, minLr, warmup, 0.01f, 0.9f, 0.95f, 1e-8f, 1f, seed);
+        return Trainer.Options.defaults().batch(batch).context(context).steps(steps).accumulation(1).lr(lr).minLr(minLr).warmup(warmup).weightDecay(0.01f).beta1(0.9f).beta2(0.95f).eps(1e-8f).gradClip(1f).seed(seed);
     }
 
     /** How many of n examples to hold out: the fraction, at least one when there are two or more. */

@@ -114,8 +114,8 @@ public final class Ppo implements AutoCloseable {
         policyHead = new PolicyHead(B, T, s.clip());
         valueHead = new ValueHead(rewardHead, B, T, s.valueClip());
         rollouts = new Rollouts(policyModel, s.rollouts(), T, eos);
-        policy = new Trainer(policyModel, backend, RewardModel.withShape(s.policy(), B, T), policyHead, rollouts.start, rollouts.step);
-        value = new Trainer(valueModel, backend, RewardModel.withShape(s.value(), B, T), valueHead);
+        policy = new Trainer(policyModel, backend, s.policy().batch(B).context(T), policyHead, rollouts.start, rollouts.step);
+        value = new Trainer(valueModel, backend, s.value().batch(B).context(T), valueHead);
         reference = new Scorer(referenceModel, backend, B, T, null);
         reward = new Scorer(rewardModel, backend, B, T, this.rewardHead);
     }

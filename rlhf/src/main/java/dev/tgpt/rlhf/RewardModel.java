@@ -56,7 +56,7 @@ public final class RewardModel {
             K = Math.max(K, c.ranking().size());
         }
         int P = s.prompts();
-        Trainer.Options o = withShape(s.trainer(), P * K, T);
+        Trainer.Options o = s.trainer().batch(P * K).context(T);
         RewardHead head = new RewardHead(P, K, model.config.channels(), o.seed());
         List<List<Sequences>> rows = encode(tokenizer, train, T);
         List<List<Sequences>> valRows = encode(tokenizer, val, T);
@@ -101,12 +101,6 @@ public final class RewardModel {
         saveHead(s.out().resolve(HEAD_FILE), head);
         listener.message(String.format("reward model: held-out pairwise accuracy %.3f; demonstrations' mean reward %.3f, now 0", accuracy, mean));
         return new Result(o.steps(), loss, accuracy, mean, s.out());
-    }
-
-    /** The options with another batch shape: B sequences of T tokens. */
-    static Trainer.Options withShape(Trainer.Options o, int batch, int context) {
-        return new Trainer.Options(batch, context, o.steps(), o.accumulation(), o.lr(), o.minLr(), o.warmup(), o.weightDecay(), o.beta1(),
-                o.beta2(), o.eps(), o.gradClip(), o.seed());
     }
 
     /** Each ranking's responses as rows, read at their last real token (no end token added: an unfinished answer stays one). */

@@ -25,7 +25,7 @@ class GptModelTest {
         CharTokenizer tok = CharTokenizer.of(text);
         int[] tokens = tok.encode(text);
         GptConfig config = new GptConfig(GptConfig.Style.GPT2, tok.vocabSize(), 32, 2, 2, 32, 0f, 0);
-        Trainer.Options options = new Trainer.Options(8, 32, 60, 1, 3e-3f, 3e-4f, 5, 0.1f, 0.9f, 0.99f, 1e-8f, 1f, 1);
+        Trainer.Options options = Trainer.Options.defaults().batch(8).context(32).steps(60).accumulation(1).lr(3e-3f).minLr(3e-4f).warmup(5).weightDecay(0.1f).beta1(0.9f).beta2(0.99f).eps(1e-8f).gradClip(1f).seed(1);
         try (GptModel gpt = GptModel.create(config, tok, 1, "jvm")) {
             double before = gpt.logLikelihood("that is the question");
             Batches batches = new Batches(tokens, 8, 32, 2);
