@@ -150,6 +150,14 @@ final class GraphPlan {
     }
 
     private List<Chunk> cut(Program p, List<Step> steps) {
+        if (steps.isEmpty()) {
+            // a program of inputs alone puts host arrays onto the device (ZeRO's gathered parameters), as an upload does
+            Set<Object> in = Collections.newSetFromMap(new IdentityHashMap<>());
+            p.inputs.forEach(o -> in.add(Slab.device(o)));
+            Launch fill = FillOps.fill(new FloatArray(1), 1f);
+            Step marker = new Step(fill, "marker", record(fill, "marker", PLANNING_CONTEXT));
+            return List.of(new Chunk(p.name, List.of(marker), shared.stream().filter(o -> !in.contains(o)).toList(), List.copyOf(in)));
+        }
         List<Chunk> out = new ArrayList<>();
         int from = 0;
         while (from < steps.size()) {

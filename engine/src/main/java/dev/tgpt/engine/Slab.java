@@ -78,6 +78,23 @@ public final class Slab {
         return view(offsets[from], offsets[to - 1] + sizes[to - 1] - offsets[from]);
     }
 
+    /**
+     * A view of n elements of {@code base} from element {@code offset} (at least {@link #ALIGN}), anywhere: the bytes
+     * its header takes while it is made are put back (ZeRO's shards of a slab start where they start).
+     */
+    public static FloatArray slice(FloatArray base, int offset, int n) {
+        if (offset < ALIGN || offset + (long) n > base.getSize() || n < 0) {
+            throw new IllegalArgumentException("slice " + offset + "+" + n + " of " + base.getSize() + " elements");
+        }
+        long header = TornadoNativeArray.ARRAY_HEADER;
+        MemorySegment before = base.getSegment().asSlice(offset * 4L - header, header);
+        byte[] kept = before.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        FloatArray v = FloatArray.fromSegmentShallow(base.getSegment().asSlice(offset * 4L - header, header + n * 4L));
+        MemorySegment.copy(kept, 0, before, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, kept.length);
+        PLACES.put(v, new Place(base, offset));
+        return v;
+    }
+
     private FloatArray view(int offset, int n) {
         long header = TornadoNativeArray.ARRAY_HEADER;
         MemorySegment memory = base.getSegment().asSlice(offset * 4L - header, header + n * 4L);

@@ -3,14 +3,13 @@ package dev.tgpt.gpt;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.tgpt.engine.Backend;
-import dev.tgpt.engine.UserError;
+import dev.tgpt.engine.dist.Collective;
 import dev.tgpt.engine.io.Safetensors;
 import dev.tgpt.gpt.data.Labelled;
 import dev.tgpt.gpt.data.Tokenizer;
@@ -38,68 +37,82 @@ public final class FineTuning {
     public static Result run(Gpt model, Tokenizer tokenizer, Labelled train, Labelled val, Backend backend, Settings s,
             TrainingRun.Listener listener) {
         Trainer.Options o = s.trainer();
+        Collective world = o.world();
         int B = o.batch();
         int T = o.context();
         Classifier head = new Classifier(train.labels().size(), B, model.config.channels(), o.seed());
-        float loss = Float.NaN;
+        // each row's loss is a share of the whole batch's mean, over every rank's rows
+        head.dlosses.init(1f / (B * world.size()));
+        float[] loss = { Float.NaN };
         float[] evaluation = { Float.NaN, Float.NaN };
         Labelled order = train.reordered(train.shuffled(o.seed()));
-        try (Trainer trainer = new Trainer(model, backend, o, head); Metrics metrics = new Metrics(s.out().resolve("metrics.jsonl"))) {
+        Path ckpt = TrainingRun.checkpointDir(s.out());
+        try (Trainer trainer = new Trainer(model, backend, o, head)) {
             int[] next = { 0 };
-            listener.message(String.format("fine-tuning: %d classes %s, %d training and %d validation texts, λ = %s", head.classes,
-                    train.labels(), train.examples().size(), val.examples().size(), s.lambda()));
-            while (trainer.step() < o.steps()) {
-                double cls = 0;
-                float lm = trainer.trainStep((tokens, targets) -> {
-                    order.fill(next[0], tokens, targets, head.rows, head.labels, B, T);
-                    next[0] += B;
-                }, s.lambda());
-                for (int b = 0; b < B; b++) {
-                    cls += head.losses.get(b) / B;
+            TrainingLoop.listener(listener, world).message(String.format("fine-tuning: %d classes %s, %d training and %d validation texts, λ = %s",
+                    head.classes, train.labels(), train.examples().size(), val.examples().size(), s.lambda()));
+            TrainingLoop.Job job = new TrainingLoop.Job() {
+                @Override
+                public void step(int step, Map<String, Object> record) {
+                    float lm = trainer.trainStep((tokens, targets) -> {
+                        order.fill(next[0] + world.rank() * B, tokens, targets, head.rows, head.labels, B, T);
+                        next[0] += B * world.size();
+                    }, s.lambda());
+                    double[] cls = { 0 };
+                    for (int b = 0; b < B; b++) {
+                        cls[0] += head.losses.get(b);
+                    }
+                    world.allReduceSum(cls);
+                    cls[0] /= B * world.size();
+                    loss[0] = (float) (cls[0] + s.lambda() * lm);
+                    record.put("loss", loss[0]);
+                    record.put("cls_loss", (float) cls[0]);
+                    record.put("lm_loss", lm);
+                    record.put("lr", o.learningRate(step - 1));
                 }
-                int step = trainer.step();
-                loss = (float) (cls + s.lambda() * lm);
-                if (!Float.isFinite(loss)) {
-                    throw new UserError("fine-tuning stopped: the loss is " + loss + " at step " + step + "; nothing was saved");
+
+                @Override
+                public Float evaluate(int step, boolean last, Map<String, Object> record) {
+                    float[] e = FineTuning.evaluate(trainer, head, val, B, T);
+                    evaluation[0] = e[0];
+                    evaluation[1] = e[1];
+                    record.put("val_loss", e[0]);
+                    record.put("val_acc", e[1]);
+                    return e[0];
                 }
-                Map<String, Object> record = new LinkedHashMap<>();
-                record.put("step", step);
-                record.put("loss", loss);
-                record.put("cls_loss", (float) cls);
-                record.put("lm_loss", lm);
-                record.put("lr", o.learningRate(step - 1));
-                Float valLoss = null;
-                if (step % s.evalEvery() == 0 || step == o.steps()) {
-                    evaluation = evaluate(trainer, head, val, B, T);
-                    valLoss = evaluation[0];
-                    record.put("val_loss", evaluation[0]);
-                    record.put("val_acc", evaluation[1]);
+
+                @Override
+                public void checkpoint(int step, boolean writer) {
+                    trainer.sync();
+                    if (writer) {
+                        Checkpoint.save(ckpt, model.config, tokenizer, model.params, null);
+                        saveHead(s.out().resolve("classifier.safetensors"), head, train);
+                    }
                 }
-                metrics.log(record);
-                listener.step(step, o.steps(), loss, valLoss, 0);
-            }
-            trainer.sync();
-            Path ckpt = TrainingRun.checkpointDir(s.out());
-            Checkpoint.save(ckpt, model.config, tokenizer, model.params, null);
-            saveHead(s.out().resolve("classifier.safetensors"), head, train);
-            return new Result(trainer.step(), loss, evaluation[0], evaluation[1], ckpt);
+            };
+            int steps = TrainingLoop.of("fine-tuning", o.steps()).evalEvery(s.evalEvery()).run(job, 0, world, s.out(), listener);
+            return new Result(steps, loss[0], evaluation[0], evaluation[1], ckpt);
         }
     }
 
-    /** Mean classification loss and accuracy over every validation text (the last batch wraps around; its extras don't count). */
+    /**
+     * Mean classification loss and accuracy over every validation text, each rank scoring its share of each batch of
+     * ranks·B texts (the last batch wraps around; its extras don't count).
+     */
     static float[] evaluate(Trainer trainer, Classifier head, Labelled val, int B, int T) {
-        double loss = 0;
-        int correct = 0;
+        Collective world = trainer.world();
+        double[] sums = new double[2];
         int n = val.examples().size();
-        for (int from = 0; from < n; from += B) {
-            int start = from;
+        for (int from = 0; from < n; from += B * world.size()) {
+            int start = from + world.rank() * B;
             trainer.evaluate((tokens, targets) -> val.fill(start, tokens, targets, head.rows, head.labels, B, T), 1);
             for (int b = 0; b < B && start + b < n; b++) {
-                loss += head.losses.get(b);
-                correct += head.predicted(b) == head.labels.get(b) ? 1 : 0;
+                sums[0] += head.losses.get(b);
+                sums[1] += head.predicted(b) == head.labels.get(b) ? 1 : 0;
             }
         }
-        return new float[] { (float) (loss / n), (float) correct / n };
+        world.allReduceSum(sums);
+        return new float[] { (float) (sums[0] / n), (float) (sums[1] / n) };
     }
 
     private static void saveHead(Path file, Classifier head, Labelled train) {

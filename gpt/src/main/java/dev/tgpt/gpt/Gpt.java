@@ -60,8 +60,11 @@ public final class Gpt {
         /** Token ids [B·T] and next-token targets [B·T] (negative: ignored). */
         public final IntArray tokens;
         public final IntArray targets;
-        /** The dropout seed of this step (device input: it changes every step). */
-        public final IntArray seed = new IntArray(1);
+        /**
+         * The dropout seed of this step (device input: it changes every step), and the index in the whole batch of
+         * this batch's first element (a data-parallel rank's rows come after the lower ranks').
+         */
+        public final IntArray seed = new IntArray(2);
         /** d loss / d losses[n]: 1/(non-ignored targets · micro-steps) for a mean loss. */
         public final FloatArray dlosses;
         public final FloatArray encoded;

@@ -6,6 +6,7 @@ import java.util.List;
 import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.Program;
 import dev.tgpt.engine.Session;
+import dev.tgpt.engine.Slab;
 import dev.tgpt.engine.UserError;
 import dev.tgpt.engine.dist.Collective;
 import dev.tgpt.engine.ops.AdamWOps;
@@ -237,22 +238,36 @@ public final class Trainer implements AutoCloseable {
 
     private final Gpt model;
     private final Options options;
+    private final Collective world;
     private final Parameters grads;
+    /** AdamW's moments of every parameter; null under ZeRO-1, where {@link #shard} holds this rank's. */
     private final Parameters m;
     private final Parameters v;
+    private final Shard shard;
     private final Gpt.Activations act;
     private final FloatArray hyperDecay = new FloatArray(dev.tgpt.kernels.AdamW.HYPER_SIZE);
     private final FloatArray hyperNoDecay = new FloatArray(dev.tgpt.kernels.AdamW.HYPER_SIZE);
     private final FloatArray gradNorm = new FloatArray(1);
     private final FloatArray clipScale = new FloatArray(1);
+    private final List<FloatArray> headGrads = new ArrayList<>();
     private final Program microStep;
     private final Program update;
     private final Program evaluation;
+    /** ZeRO-1: puts the gathered parameters back on the device (a program of inputs alone). */
+    private final Program gather;
     private final Session session;
+    private final long optimizerBytes;
     private int step;
     private long dropoutCounter;
     private long compileNanos;
     private long kernelNanos;
+
+    /**
+     * ZeRO-1's part of this rank: elements [lo, hi) of the parameter slab, and AdamW's moments for them (from element
+     * {@link Slab#ALIGN} of m and v, so that views of them can be made).
+     */
+    private record Shard(long[] starts, int lo, int hi, FloatArray m, FloatArray v) {
+    }
 
     public Trainer(Gpt model, Backend backend, Options options) {
         this(model, backend, options, null);
@@ -261,17 +276,43 @@ public final class Trainer implements AutoCloseable {
     /**
      * With a head trained on top of the model (its loss joins the model's; null: language modelling only), and extra
      * programs opened in the same session, sharing the model's parameters on the device (PPO's rollouts).
+     *
+     * <p>With several ranks ({@link Options#world}) every rank starts from rank 0's weights; each micro-batch's loss is
+     * a mean over the targets of all ranks, so summing the ranks' gradients gives one process's gradient of the whole
+     * batch, and every rank then takes the same step.
      */
     public Trainer(Gpt model, Backend backend, Options options, Head head, Program... extra) {
         this.model = model;
         this.options = options;
+        this.world = options.world();
+        boolean parallel = world.size() > 1;
+        boolean zero = options.zero() == 1;
         this.grads = new Parameters(model.config);
-        this.m = new Parameters(model.config);
-        this.v = new Parameters(model.config);
         this.act = model.activations(options.batch(), options.context());
-        List<Object> state = new ArrayList<>();
-        for (Parameters p : List.of(model.params, grads, m, v)) {
-            state.add(p.all());
+        act.seed.set(1, world.rank() * act.N * model.config.channels());
+        Parameters p = model.params;
+        if (parallel) {
+            world.broadcast(p.all(), 0, p.all().getSize(), 0);
+            if (head != null) {
+                head.tensors().forEach(t -> world.broadcast(t.data(), 0, t.size(), 0));
+            }
+        }
+        List<Object> state = new ArrayList<>(List.of(p.all(), grads.all()));
+        if (zero) {
+            long[] starts = world.shards(0, p.all().getSize());
+            int lo = Math.toIntExact(starts[world.rank()]);
+            int hi = Math.toIntExact(starts[world.rank() + 1]);
+            shard = new Shard(starts, lo, hi, new FloatArray(Slab.ALIGN + hi - lo), new FloatArray(Slab.ALIGN + hi - lo));
+            shard.m.clear();
+            shard.v.clear();
+            m = null;
+            v = null;
+            state.addAll(List.of(shard.m, shard.v));
+        } else {
+            shard = null;
+            m = new Parameters(model.config);
+            v = new Parameters(model.config);
+            state.addAll(List.of(m.all(), v.all()));
         }
         state.addAll(act.buffers());
         List<Object> inputs = new ArrayList<>(List.of(act.tokens, act.targets, act.dlosses, act.seed));
@@ -284,7 +325,8 @@ public final class Trainer implements AutoCloseable {
         if (head != null) {
             state.addAll(head.state());
             headTensors.addAll(head.tensors());
-            gradients.addAll(head.gradients());
+            headGrads.addAll(head.gradients());
+            gradients.addAll(headGrads);
             for (Parameters.Tensor t : head.tensors()) {
                 headMoments1.add(new FloatArray(t.size()));
                 headMoments2.add(new FloatArray(t.size()));
@@ -304,22 +346,38 @@ public final class Trainer implements AutoCloseable {
         model.backward(act, grads, head == null ? List.of() : head.backward(act)).forEach(microStep::add);
 
         FloatArray[] allGrads = gradients.toArray(FloatArray[]::new);
-        FloatArray partials = new FloatArray(GradNormOps.partials(allGrads));
-        float maxNorm = options.gradClip() > 0 ? options.gradClip() : Float.POSITIVE_INFINITY;
-        update = new Program("update").state(shared).state(partials, clipScale).inputs(hyperDecay, hyperNoDecay).outputs(gradNorm);
-        GradNormOps.norm(gradNorm, clipScale, partials, maxNorm, allGrads).forEach(update::add);
-        Parameters p = model.params;
-        update.add(AdamWOps.update(p.decayed(), grads.decayed(), m.decayed(), v.decayed(), hyperDecay, clipScale, p.decayed().getSize()));
-        update.add(AdamWOps.update(p.undecayed(), grads.undecayed(), m.undecayed(), v.undecayed(), hyperNoDecay, clipScale,
-                p.undecayed().getSize()));
+        update = new Program("update").state(shared).inputs(hyperDecay, hyperNoDecay);
+        if (parallel || zero) {
+            // the summed gradients come from the host (device → host → MPI → device)
+            update.inputs((Object[]) allGrads);
+        }
+        if (zero) {
+            // the norm of gradients spread over the ranks is summed on the host: clipScale comes in
+            update.inputs(clipScale);
+            adamWShard(p.decayed(), hyperDecay);
+            adamWShard(p.undecayed(), hyperNoDecay);
+        } else {
+            FloatArray partials = new FloatArray(GradNormOps.partials(allGrads));
+            float maxNorm = options.gradClip() > 0 ? options.gradClip() : Float.POSITIVE_INFINITY;
+            update.state(partials, clipScale).outputs(gradNorm);
+            GradNormOps.norm(gradNorm, clipScale, partials, maxNorm, allGrads).forEach(update::add);
+            update.add(AdamWOps.update(p.decayed(), grads.decayed(), m.decayed(), v.decayed(), hyperDecay, clipScale, p.decayed().getSize()));
+            update.add(AdamWOps.update(p.undecayed(), grads.undecayed(), m.undecayed(), v.undecayed(), hyperNoDecay, clipScale,
+                    p.undecayed().getSize()));
+        }
         for (int i = 0; i < headTensors.size(); i++) {
             Parameters.Tensor t = headTensors.get(i);
-            update.add(AdamWOps.update(t.data(), head.gradients().get(i), headMoments1.get(i), headMoments2.get(i),
-                    t.decay() ? hyperDecay : hyperNoDecay, clipScale, t.size()));
+            update.add(AdamWOps.update(t.data(), headGrads.get(i), headMoments1.get(i), headMoments2.get(i), t.decay() ? hyperDecay : hyperNoDecay,
+                    clipScale, t.size()));
         }
         for (FloatArray g : allGrads) {
             update.add(FillOps.fill(g, 0f));
         }
+        long moments = zero ? shard.hi - shard.lo : p.all().getSize();
+        for (Parameters.Tensor t : headTensors) {
+            moments += t.size();
+        }
+        optimizerBytes = 2 * 4 * moments;
 
         evaluation = new Program("evaluation").state(shared).inputs(inputs.toArray()).outputs(outputs.toArray());
         model.forward(act, false).forEach(evaluation::add);
@@ -327,13 +385,40 @@ public final class Trainer implements AutoCloseable {
             head.forward(act).forEach(evaluation::add);
         }
         List<Program> programs = new ArrayList<>(List.of(microStep, update, evaluation));
+        gather = zero ? new Program("gatherParameters").state(shared).inputs(p.all()) : null;
+        if (gather != null) {
+            programs.add(gather);
+        }
         programs.addAll(List.of(extra));
         session = backend.open(programs.toArray(Program[]::new));
+    }
+
+    /** ZeRO-1: AdamW on this rank's part of one region of the parameter slab (none if they do not meet). */
+    private void adamWShard(FloatArray region, FloatArray hyper) {
+        int from = Math.max(shard.lo, Slab.offsetOf(region));
+        int to = Math.min(shard.hi, Slab.offsetOf(region) + region.getSize());
+        if (from >= to) {
+            return;
+        }
+        int n = to - from;
+        int at = Slab.ALIGN + from - shard.lo;
+        update.add(AdamWOps.update(Slab.slice(model.params.all(), from, n), Slab.slice(grads.all(), from, n), Slab.slice(shard.m, at, n),
+                Slab.slice(shard.v, at, n), hyper, clipScale, n));
     }
 
     /** Optimizer steps done so far. */
     public int step() {
         return step;
+    }
+
+    /** The ranks this trainer trains with. */
+    public Collective world() {
+        return world;
+    }
+
+    /** Bytes of AdamW's moments this rank holds (under ZeRO-1: its shard's, about 1/ranks of them). */
+    public long optimizerBytes() {
+        return optimizerBytes;
     }
 
     /** The gradient norm of the last step, before clipping. */
@@ -358,36 +443,123 @@ public final class Trainer implements AutoCloseable {
         return trainStep(java.util.Collections.nCopies(options.accumulation(), micro));
     }
 
-    /** One optimizer step over these micro-batches; returns their mean language-modelling loss (unweighted). */
+    /**
+     * One optimizer step over these micro-batches; returns their mean language-modelling loss (unweighted), each a
+     * mean over the targets of every rank.
+     */
     public float trainStep(List<? extends MicroBatch> micro) {
-        double loss = 0;
-        for (MicroBatch batch : micro) {
+        double[] sums = new double[micro.size()];
+        double[] counts = new double[micro.size()];
+        for (int k = 0; k < micro.size(); k++) {
+            MicroBatch batch = micro.get(k);
             float weight = batch.fill(act.tokens, act.targets);
-            int counted = 0;
-            for (int i = 0; i < act.N; i++) {
-                counted += act.targets.get(i) >= 0 ? 1 : 0;
-            }
-            act.dlosses.init(counted == 0 ? 0f : weight / counted);
+            double[] counted = { countTargets() };
+            world.allReduceSum(counted);
+            counts[k] = counted[0];
+            act.dlosses.init(counted[0] == 0 ? 0f : weight / (float) counted[0]);
             act.seed.set(0, seed(options.seed(), dropoutCounter++));
             run(microStep);
             batch.ran();
-            loss += meanLoss();
+            sums[k] = lossSum();
+        }
+        world.allReduceSum(sums);
+        double loss = 0;
+        for (int k = 0; k < sums.length; k++) {
+            loss += counts[k] == 0 ? 0 : sums[k] / counts[k];
         }
         float lr = options.learningRate(step);
         step++;
         AdamWOps.hyperparameters(hyperDecay, lr, options.beta1(), options.beta2(), options.eps(), options.weightDecay(), step);
         AdamWOps.hyperparameters(hyperNoDecay, lr, options.beta1(), options.beta2(), options.eps(), 0f, step);
-        run(update);
+        if (shard != null) {
+            reduceScatterGradients();
+            run(update);
+            session.read(model.params.all());
+            world.allGather(model.params.all(), shard.starts);
+            run(gather);
+        } else {
+            if (world.size() > 1) {
+                readGradients();
+                world.allReduceSum(grads.all(), 0, grads.all().getSize());
+                headGrads.forEach(g -> world.allReduceSum(g, 0, g.getSize()));
+            }
+            run(update);
+        }
+        if (world.size() > 1 && step % options.checksumEvery() == 0) {
+            checkSameWeights();
+        }
         return (float) (loss / micro.size());
     }
 
-    /** The mean loss over {@code batches} batches, without dropout and without touching the gradients. */
+    /**
+     * ZeRO-1: each rank gets the sum of its shard's gradients (a head's, small, are summed whole), and the clipping
+     * factor from the norm of all of them: the shards' squares summed over the ranks.
+     */
+    private void reduceScatterGradients() {
+        readGradients();
+        world.reduceScatterSum(grads.all(), shard.starts);
+        headGrads.forEach(g -> world.allReduceSum(g, 0, g.getSize()));
+        double[] squares = { sumOfSquares(grads.all(), shard.lo, shard.hi) };
+        if (world.rank() == 0) {
+            for (FloatArray g : headGrads) {
+                squares[0] += sumOfSquares(g, 0, g.getSize());
+            }
+        }
+        world.allReduceSum(squares);
+        float norm = (float) Math.sqrt(squares[0]);
+        float maxNorm = options.gradClip() > 0 ? options.gradClip() : Float.POSITIVE_INFINITY;
+        gradNorm.set(0, norm);
+        clipScale.set(0, Math.min(1f, maxNorm / (norm + dev.tgpt.kernels.GradNorm.EPS)));
+    }
+
+    private void readGradients() {
+        List<Object> all = new ArrayList<>(headGrads);
+        all.add(grads.all());
+        session.read(all.toArray());
+    }
+
+    private static double sumOfSquares(FloatArray a, int from, int to) {
+        double sum = 0;
+        for (int i = from; i < to; i++) {
+            double x = a.get(i);
+            sum += x * x;
+        }
+        return sum;
+    }
+
+    /** Every rank must hold the same weights after the same steps: a rank that drifted is an error, not a silent fork. */
+    private void checkSameWeights() {
+        session.read(model.params.all());
+        FloatArray w = model.params.all();
+        long hash = 1125899906842597L;
+        for (int i = 0; i < w.getSize(); i++) {
+            hash = 31 * hash + Float.floatToRawIntBits(w.get(i));
+        }
+        byte[] mine = java.nio.ByteBuffer.allocate(8).putLong(hash).array();
+        byte[] first = mine.clone();
+        world.broadcast(first, 0);
+        double[] differ = { java.util.Arrays.equals(mine, first) ? 0 : 1 };
+        world.allReduceSum(differ);
+        if (differ[0] > 0) {
+            throw new UserError(String.format("after step %d the weights of %d of the %d ranks differ from rank 0's (checksums compared every "
+                    + "%d steps): the ranks diverged; the last checkpoint holds rank 0's weights", step, (int) differ[0], world.size(),
+                    options.checksumEvery()));
+        }
+    }
+
+    /** The mean loss over {@code batches} batches (over every rank's targets), without dropout and without touching the gradients. */
     public float evaluate(BatchSource data, int batches) {
-        double loss = 0;
+        double[] sums = new double[2 * batches];
         for (int i = 0; i < batches; i++) {
             data.next(act.tokens, act.targets);
             run(evaluation);
-            loss += meanLoss();
+            sums[2 * i] = lossSum();
+            sums[2 * i + 1] = countTargets();
+        }
+        world.allReduceSum(sums);
+        double loss = 0;
+        for (int i = 0; i < batches; i++) {
+            loss += sums[2 * i + 1] == 0 ? 0 : sums[2 * i] / sums[2 * i + 1];
         }
         return (float) (loss / batches);
     }
@@ -412,16 +584,22 @@ public final class Trainer implements AutoCloseable {
         return kernelNanos / 1e9;
     }
 
-    private double meanLoss() {
-        double sum = 0;
+    private int countTargets() {
         int n = 0;
+        for (int i = 0; i < act.N; i++) {
+            n += act.targets.get(i) >= 0 ? 1 : 0;
+        }
+        return n;
+    }
+
+    private double lossSum() {
+        double sum = 0;
         for (int i = 0; i < act.N; i++) {
             if (act.targets.get(i) >= 0) {
                 sum += act.losses.get(i);
-                n++;
             }
         }
-        return n == 0 ? 0 : sum / n;
+        return sum;
     }
 
     /** Copies state arrays of the session (an extra program's results, say) to the host. */
@@ -429,9 +607,13 @@ public final class Trainer implements AutoCloseable {
         session.read(arrays);
     }
 
-    /** Brings parameters and AdamW's moments to the host, e.g. before a checkpoint. */
+    /** Brings parameters and AdamW's moments (this rank's) to the host, e.g. before a checkpoint. */
     public void sync() {
-        session.read(model.params.all(), m.all(), v.all());
+        if (shard != null) {
+            session.read(model.params.all(), shard.m, shard.v);
+        } else {
+            session.read(model.params.all(), m.all(), v.all());
+        }
     }
 
     /** The activations the programs run on (a head reads its inputs' sizes from them). */
@@ -444,23 +626,39 @@ public final class Trainer implements AutoCloseable {
         if (step != 0 || dropoutCounter != 0) {
             throw new IllegalStateException("restore before the first step");
         }
-        copy(state.m(), m);
-        copy(state.v(), v);
+        if (shard != null) {
+            int n = shard.hi - shard.lo;
+            copy(state.m().all(), shard.lo, shard.m, Slab.ALIGN, n);
+            copy(state.v().all(), shard.lo, shard.v, Slab.ALIGN, n);
+        } else {
+            copy(state.m().all(), 0, m.all(), 0, m.all().getSize());
+            copy(state.v().all(), 0, v.all(), 0, v.all().getSize());
+        }
         step = Math.toIntExact(state.step());
         dropoutCounter = state.dropoutSeed();
     }
 
-    /** What a checkpoint needs to resume this run exactly (brings the device state to the host first). */
+    /**
+     * What a checkpoint needs to resume this run exactly (brings the device state to the host first). Under ZeRO-1
+     * the moments are gathered from every rank, so every rank must call it.
+     */
     public TrainingState state(long dataRng) {
         sync();
-        return new TrainingState(step, m, v, dataRng, dropoutCounter);
+        if (shard == null) {
+            return new TrainingState(step, m, v, dataRng, dropoutCounter);
+        }
+        Parameters fullM = new Parameters(model.config);
+        Parameters fullV = new Parameters(model.config);
+        int n = shard.hi - shard.lo;
+        copy(shard.m, Slab.ALIGN, fullM.all(), shard.lo, n);
+        copy(shard.v, Slab.ALIGN, fullV.all(), shard.lo, n);
+        world.allGather(fullM.all(), shard.starts);
+        world.allGather(fullV.all(), shard.starts);
+        return new TrainingState(step, fullM, fullV, dataRng, dropoutCounter);
     }
 
-    private static void copy(Parameters from, Parameters to) {
-        for (int i = 0; i < from.tensors().size(); i++) {
-            FloatArray a = from.tensors().get(i).data();
-            java.lang.foreign.MemorySegment.copy(a.getSegment(), 0, to.tensors().get(i).data().getSegment(), 0, a.getNumBytesOfSegment());
-        }
+    private static void copy(FloatArray from, int fromAt, FloatArray to, int toAt, int n) {
+        java.lang.foreign.MemorySegment.copy(from.getSegment(), 4L * fromAt, to.getSegment(), 4L * toAt, 4L * n);
     }
 
     /** The dropout seed of a micro-step: a splitmix64 mix of the run's seed and the micro-step's index. */

@@ -7,12 +7,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.UserError;
+import dev.tgpt.engine.dist.Collective;
 import dev.tgpt.gpt.data.Batches;
 import dev.tgpt.gpt.data.Dataset;
 import dev.tgpt.gpt.data.Tokenizer;
@@ -55,88 +55,90 @@ public final class TrainingRun {
         return out.resolve("checkpoint");
     }
 
-    /** Runs to {@code settings.trainer().steps()} (or the time limit), starting from {@code resume} when given. */
+    /**
+     * Runs to {@code settings.trainer().steps()} (or the time limit), starting from {@code resume} when given. With
+     * several ranks ({@link Trainer.Options#world}), each trains on its share of every batch; rank 0 writes.
+     */
     public static Result run(Gpt model, Tokenizer tokenizer, Dataset data, Backend backend, Settings settings, TrainingState resume,
             Listener listener) {
         Trainer.Options o = settings.trainer();
+        Collective world = o.world();
         int need = o.context() + 1;
         if (data.train().length < need || data.val().length < need) {
             throw new UserError("the dataset is too small for a context of " + o.context() + ": it needs at least " + need
                     + " tokens in each split, and has " + data.train().length + " for training and " + data.val().length + " for validation");
         }
-        Batches train = new Batches(data.train(), o.batch(), o.context(), o.seed());
+        Batches train = new Batches(data.train(), o.batch(), o.context(), o.seed()).shard(world.rank(), world.size());
         Path ckpt = checkpointDir(settings.out());
         long start = System.nanoTime();
-        float lastLoss = Float.NaN;
-        float valLoss = Float.NaN;
-        int lastSaved = resume == null ? -1 : (int) resume.step();
-        try (Trainer trainer = new Trainer(model, backend, o); Metrics metrics = new Metrics(settings.out().resolve("metrics.jsonl"))) {
+        Listener report = TrainingLoop.listener(listener, world);
+        try (Trainer trainer = new Trainer(model, backend, o)) {
             if (resume != null) {
                 trainer.restore(resume);
                 train.restore(resume.dataRng());
             }
-            listener.message(String.format("model: %,d parameters, %s; %d steps of %d×%d tokens×%d on %s", model.params.count(),
-                    describe(model.config), o.steps(), o.batch(), o.context(), o.accumulation(), backend.info().id()));
-            while (trainer.step() < o.steps()) {
-                long t0 = System.nanoTime();
-                double kernels0 = trainer.kernelSeconds();
-                float loss = trainer.trainStep(train::next);
-                double seconds = (System.nanoTime() - t0) / 1e9;
-                double kernelSeconds = trainer.kernelSeconds() - kernels0;
-                int step = trainer.step();
-                if (!Float.isFinite(loss)) {
-                    throw new UserError("training stopped: the loss is " + loss + " at step " + step
-                            + (lastSaved >= 0 ? "; the last good checkpoint is " + ckpt + " (step " + lastSaved + ")" : "; nothing was saved"));
+            report.message(String.format("model: %,d parameters, %s; %d steps of %d×%d tokens×%d%s on %s%s", model.params.count(),
+                    describe(model.config), o.steps(), o.batch(), o.context(), o.accumulation(),
+                    world.size() > 1 ? "×" + world.size() + " ranks" : "", backend.info().id(), o.zero() == 1
+                            ? String.format("; ZeRO-1: AdamW's moments %,d MB a rank", trainer.optimizerBytes() >> 20) : ""));
+            float[] last = { Float.NaN, Float.NaN };
+            String[] sample = { null };
+            int first = resume == null ? 1 : (int) resume.step() + 1;
+            TrainingLoop.Job job = new TrainingLoop.Job() {
+                @Override
+                public void step(int step, Map<String, Object> record) {
+                    double kernels0 = trainer.kernelSeconds();
+                    long t0 = System.nanoTime();
+                    last[0] = trainer.trainStep(train::next);
+                    record.put("loss", last[0]);
+                    record.put("lr", o.learningRate(step - 1));
+                    record.put("grad_norm", trainer.lastGradNorm());
+                    if (trainer.compileSeconds() > 0) {
+                        record.put("compile_s", trainer.compileSeconds());
+                        // the step's time in kernels on the device, by TornadoVM's profiler; the rest of step_s is the host's
+                        record.put("step_s", (System.nanoTime() - t0) / 1e9);
+                        record.put("kernel_s", trainer.kernelSeconds() - kernels0);
+                    }
                 }
-                lastLoss = loss;
-                boolean last = step == o.steps() || overTime(settings, start);
-                Float val = null;
-                if (step % settings.evalEvery() == 0 || last) {
-                    // the final loss is the run's result: measured on 5× the batches
-                    int batches = last ? 5 * settings.evalBatches() : settings.evalBatches();
-                    valLoss = trainer.evaluate(new Batches(data.val(), o.batch(), o.context(), 1234)::next, batches);
-                    val = valLoss;
-                }
-                double tokensPerSecond = (double) o.batch() * o.context() * o.accumulation() / seconds;
-                Map<String, Object> record = new LinkedHashMap<>();
-                record.put("step", step);
-                record.put("loss", loss);
-                record.put("lr", o.learningRate(step - 1));
-                record.put("tokens_per_s", Math.round(tokensPerSecond));
-                record.put("grad_norm", trainer.lastGradNorm());
-                if (trainer.compileSeconds() > 0) {
-                    record.put("compile_s", trainer.compileSeconds());
-                    // the step's time in kernels on the device, by TornadoVM's profiler; the rest of step_s is the host's
-                    record.put("step_s", seconds);
-                    record.put("kernel_s", kernelSeconds);
-                }
-                if (val != null) {
-                    record.put("val_loss", val);
-                }
-                metrics.log(record);
-                listener.step(step, o.steps(), loss, val, tokensPerSecond);
-                if (step == (resume == null ? 1 : resume.step() + 1) && trainer.compileSeconds() > 0) {
-                    listener.message(String.format("first step %.2f s, of which %.2f s TornadoVM compiling kernels (once per shape)", seconds,
-                            trainer.compileSeconds()));
-                }
-                if (settings.sampleEvery() > 0 && step % settings.sampleEvery() == 0 && !last) {
-                    sample(model, tokenizer, backend, trainer, settings, step, listener);
-                }
-                if (step % settings.checkpointEvery() == 0 || last) {
-                    Checkpoint.save(ckpt, model.config, tokenizer, model.params, trainer.state(train.state()));
-                    lastSaved = step;
-                }
-                if (last) {
-                    break;
-                }
-            }
-            String sample = sample(model, tokenizer, backend, trainer, settings, trainer.step(), listener);
-            return new Result(trainer.step(), lastLoss, valLoss, Duration.ofNanos(System.nanoTime() - start), ckpt, sample);
-        }
-    }
 
-    private static boolean overTime(Settings s, long start) {
-        return s.maxTime() != null && System.nanoTime() - start >= s.maxTime().toNanos();
+                @Override
+                public Float evaluate(int step, boolean end, Map<String, Object> record) {
+                    // the final loss is the run's result: measured on 5× the batches
+                    int batches = end ? 5 * settings.evalBatches() : settings.evalBatches();
+                    last[1] = trainer.evaluate(new Batches(data.val(), o.batch(), o.context(), 1234).shard(world.rank(), world.size())::next,
+                            batches);
+                    record.put("val_loss", last[1]);
+                    return last[1];
+                }
+
+                @Override
+                public void after(int step, boolean end, double seconds) {
+                    if (step == first && trainer.compileSeconds() > 0) {
+                        report.message(String.format("first step %.2f s, of which %.2f s TornadoVM compiling kernels (once per shape)", seconds,
+                                trainer.compileSeconds()));
+                    }
+                    if (world.rank() == 0 && (end || settings.sampleEvery() > 0 && step % settings.sampleEvery() == 0)) {
+                        sample[0] = sample(model, tokenizer, backend, trainer, settings, step, report);
+                    }
+                }
+
+                @Override
+                public void checkpoint(int step, boolean writer) {
+                    TrainingState state = trainer.state(train.state());
+                    if (writer) {
+                        Checkpoint.save(ckpt, model.config, tokenizer, model.params, state);
+                    }
+                }
+
+                @Override
+                public long tokensPerStep() {
+                    return (long) o.batch() * o.context() * o.accumulation() * world.size();
+                }
+            };
+            int steps = TrainingLoop.of("training", o.steps()).evalEvery(settings.evalEvery()).checkpointEvery(settings.checkpointEvery())
+                    .maxTime(settings.maxTime()).run(job, trainer.step(), world, settings.out(), listener);
+            return new Result(steps, last[0], last[1], Duration.ofNanos(System.nanoTime() - start), ckpt, sample[0]);
+        }
     }
 
     /** A sample from the current weights, appended to samples.txt. */

@@ -14,7 +14,8 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * </pre>
  *
  * The seed changes every step, so it is read from {@code seed[0]} on the device (a scalar argument would be compiled
- * into the kernel). {@code stream} is a constant per call site (layer and place) so that the masks of different
+ * into the kernel). {@code seed[1]} is the index of element 0 in the whole batch: a data-parallel rank holds rows
+ * further on, and draws the masks one process holding every row would draw for them. {@code stream} is a constant per call site (layer and place) so that the masks of different
  * dropouts in one step are independent. p = 0 keeps everything with scale 1: the identity. The JVM backend calls the
  * same per-element helpers.
  */
@@ -36,11 +37,11 @@ public final class Dropout {
     }
 
     public static void forwardAt(FloatArray out, FloatArray inp, IntArray seed, int stream, float p, int i) {
-        out.set(i, inp.get(i) * maskScale(seed.get(0), stream, p, i));
+        out.set(i, inp.get(i) * maskScale(seed.get(0), stream, p, i + seed.get(1)));
     }
 
     public static void backwardAt(FloatArray dinp, FloatArray dout, IntArray seed, int stream, float p, int i) {
-        dinp.set(i, dinp.get(i) + dout.get(i) * maskScale(seed.get(0), stream, p, i));
+        dinp.set(i, dinp.get(i) + dout.get(i) * maskScale(seed.get(0), stream, p, i + seed.get(1)));
     }
 
     static float maskScale(int seed, int stream, float p, int i) {

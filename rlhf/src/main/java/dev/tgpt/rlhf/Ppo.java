@@ -10,10 +10,11 @@ import java.util.Random;
 
 import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.UserError;
+import dev.tgpt.engine.dist.Collective;
 import dev.tgpt.gpt.Gpt;
-import dev.tgpt.gpt.Metrics;
 import dev.tgpt.gpt.Scorer;
 import dev.tgpt.gpt.Trainer;
+import dev.tgpt.gpt.TrainingLoop;
 import dev.tgpt.gpt.TrainingRun;
 import dev.tgpt.gpt.data.Batches;
 import dev.tgpt.gpt.data.Tokenizer;
@@ -152,19 +153,19 @@ public final class Ppo implements AutoCloseable {
     }
 
     public Result run(Judge judge, TrainingRun.Listener listener) {
-        Double pretrainLoss = pretrainVal == null ? null : pretrainLoss();
-        Double startLoss = pretrainLoss;
-        double lastReward = Double.NaN;
-        double lastKl = Double.NaN;
-        try (Metrics metrics = new Metrics(s.out().resolve("metrics.jsonl"))) {
-            if (startLoss != null) {
-                listener.message(String.format("PPO%s: pretraining loss at the start %.4f", s.ptx() > 0 ? "-ptx" : "", startLoss));
-            }
-            for (int it = 1; it <= s.iterations(); it++) {
-                Map<String, Object> record = new LinkedHashMap<>();
+        Double[] pretrainLoss = { pretrainVal == null ? null : pretrainLoss() };
+        Double startLoss = pretrainLoss[0];
+        double[] last = { Double.NaN, Double.NaN };
+        Collective world = policy.world();
+        if (startLoss != null) {
+            TrainingLoop.listener(listener, world).message(String.format("PPO%s: pretraining loss at the start %.4f", s.ptx() > 0 ? "-ptx" : "",
+                    startLoss));
+        }
+        Path ckpt = TrainingRun.checkpointDir(s.out());
+        TrainingLoop.Job job = new TrainingLoop.Job() {
+            @Override
+            public void step(int it, Map<String, Object> record) {
                 Batch batch = iterate(it, record, new long[3]);
-                double kl = (double) record.get("kl");
-                double meanReward = (double) record.get("reward");
                 if (judge != null) {
                     List<String> texts = new ArrayList<>();
                     List<Boolean> ended = new ArrayList<>();
@@ -174,24 +175,31 @@ public final class Ppo implements AutoCloseable {
                     }
                     record.put("labeler", judge.score(texts, ended));
                 }
-                if (pretrainVal != null && (it % s.evalEvery() == 0 || it == s.iterations())) {
-                    pretrainLoss = pretrainLoss();
-                    record.put("pretrain_loss", pretrainLoss);
-                }
-                metrics.log(record);
-                s.kl().update(kl, s.rollouts());
-                lastReward = meanReward;
-                lastKl = kl;
-                if (!Double.isFinite(meanReward) || !Double.isFinite(kl)) {
-                    throw new UserError("PPO stopped at iteration " + it + ": reward " + meanReward + ", kl " + kl + "; nothing was saved");
-                }
-                listener.step(it, s.iterations(), (float) meanReward, null, 0);
+                last[0] = (double) record.get("reward");
+                last[1] = (double) record.get("kl");
+                s.kl().update(last[1], s.rollouts());
             }
-            policy.sync();
-        }
-        Path ckpt = TrainingRun.checkpointDir(s.out());
-        Checkpoint.save(ckpt, policyModel.config, tokenizer, policyModel.params, null);
-        return new Result(s.iterations(), lastReward, lastKl, startLoss, pretrainLoss, ckpt);
+
+            @Override
+            public Float evaluate(int it, boolean end, Map<String, Object> record) {
+                if (pretrainVal != null) {
+                    pretrainLoss[0] = pretrainLoss();
+                    record.put("pretrain_loss", pretrainLoss[0]);
+                }
+                return null;
+            }
+
+            @Override
+            public void checkpoint(int it, boolean writer) {
+                policy.sync();
+                if (writer) {
+                    Checkpoint.save(ckpt, policyModel.config, tokenizer, policyModel.params, null);
+                }
+            }
+        };
+        TrainingLoop.of("PPO", s.iterations()).unit("iteration").watch("reward", "kl").evalEvery(s.evalEvery()).run(job, 0, world, s.out(),
+                listener);
+        return new Result(s.iterations(), last[0], last[1], startLoss, pretrainLoss[0], ckpt);
     }
 
     /**

@@ -6,17 +6,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
 import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.UserError;
+import dev.tgpt.engine.dist.Collective;
 import dev.tgpt.engine.io.Safetensors;
 import dev.tgpt.gpt.Gpt;
-import dev.tgpt.gpt.Metrics;
 import dev.tgpt.gpt.Trainer;
+import dev.tgpt.gpt.TrainingLoop;
 import dev.tgpt.gpt.TrainingRun;
 import dev.tgpt.gpt.data.Tokenizer;
 import dev.tgpt.gpt.io.Checkpoint;
@@ -61,46 +61,53 @@ public final class RewardModel {
         List<List<Sequences>> rows = encode(tokenizer, train, T);
         List<List<Sequences>> valRows = encode(tokenizer, val, T);
         Collections.shuffle(rows, new Random(o.seed()));
-        float loss = Float.NaN;
-        float accuracy = Float.NaN;
+        Collective world = o.world();
+        float[] figures = { Float.NaN, Float.NaN };
         float mean;
-        try (Trainer trainer = new Trainer(model, backend, o, head); Metrics metrics = new Metrics(s.out().resolve("metrics.jsonl"))) {
-            listener.message(String.format("reward model: %d rankings (K up to %d), %d held out", rows.size(), K, valRows.size()));
+        try (Trainer trainer = new Trainer(model, backend, o, head)) {
+            TrainingLoop.listener(listener, world).message(String.format("reward model: %d rankings (K up to %d), %d held out", rows.size(), K,
+                    valRows.size()));
             int[] next = { 0 };
-            while (trainer.step() < o.steps()) {
-                trainer.trainStep((inputs, targets) -> {
-                    fill(head, rows, next[0], T, inputs, targets);
-                    next[0] += P;
-                }, 0f);
-                double sum = 0;
-                for (int p = 0; p < P; p++) {
-                    sum += head.losses.get(p);
+            TrainingLoop.Job job = new TrainingLoop.Job() {
+                @Override
+                public void step(int step, Map<String, Object> record) {
+                    // the K-way batches split by prompt: rank r takes prompts r·P.. of each batch of ranks·P
+                    trainer.trainStep((inputs, targets) -> {
+                        fill(head, rows, next[0] + world.rank() * P, world.size(), T, inputs, targets);
+                        next[0] += P * world.size();
+                    }, 0f);
+                    double[] sum = { 0 };
+                    for (int p = 0; p < P; p++) {
+                        sum[0] += head.losses.get(p);
+                    }
+                    world.allReduceSum(sum);
+                    figures[0] = (float) (sum[0] / (P * world.size()));
+                    record.put("loss", figures[0]);
+                    record.put("lr", o.learningRate(step - 1));
                 }
-                loss = (float) (sum / P);
-                int step = trainer.step();
-                if (!Float.isFinite(loss)) {
-                    throw new UserError("reward model training stopped: the loss is " + loss + " at step " + step + "; nothing was saved");
+
+                @Override
+                public Float evaluate(int step, boolean last, Map<String, Object> record) {
+                    if (!valRows.isEmpty()) {
+                        figures[1] = accuracy(trainer, head, valRows, T);
+                        record.put("val_acc", figures[1]);
+                    }
+                    return null;
                 }
-                Map<String, Object> record = new LinkedHashMap<>();
-                record.put("step", step);
-                record.put("loss", loss);
-                record.put("lr", o.learningRate(step - 1));
-                if (!valRows.isEmpty() && (step % s.evalEvery() == 0 || step == o.steps())) {
-                    accuracy = accuracy(trainer, head, valRows, T);
-                    record.put("val_acc", accuracy);
-                }
-                metrics.log(record);
-                listener.step(step, o.steps(), loss, null, 0);
-            }
+            };
+            TrainingLoop.of("reward model training", o.steps()).evalEvery(s.evalEvery()).run(job, 0, world, s.out(), listener);
             mean = meanReward(trainer, head, demos, tokenizer, T);
             trainer.sync();
             trainer.read(head.weight, head.bias);
         }
         head.bias.set(0, head.bias.get(0) - mean);
-        Checkpoint.save(TrainingRun.checkpointDir(s.out()), model.config, tokenizer, model.params, null);
-        saveHead(s.out().resolve(HEAD_FILE), head);
-        listener.message(String.format("reward model: held-out pairwise accuracy %.3f; demonstrations' mean reward %.3f, now 0", accuracy, mean));
-        return new Result(o.steps(), loss, accuracy, mean, s.out());
+        if (world.rank() == 0) {
+            Checkpoint.save(TrainingRun.checkpointDir(s.out()), model.config, tokenizer, model.params, null);
+            saveHead(s.out().resolve(HEAD_FILE), head);
+        }
+        TrainingLoop.listener(listener, world).message(String.format(
+                "reward model: held-out pairwise accuracy %.3f; demonstrations' mean reward %.3f, now 0", figures[1], mean));
+        return new Result(o.steps(), figures[0], figures[1], mean, s.out());
     }
 
     /** Each ranking's responses as rows, read at their last real token (no end token added: an unfinished answer stays one). */
@@ -118,14 +125,15 @@ public final class RewardModel {
 
     /**
      * Prompts from..from+P (cycling) into the batch: slot (p, i) is row p·K + i; a ranking shorter than K fills its
-     * spare slots with its best response, which the loss ignores (counts[p] = its length).
+     * spare slots with its best response, which the loss ignores (counts[p] = its length). Each prompt's loss is a
+     * share of the mean over the prompts of all {@code ranks}.
      */
-    static void fill(RewardHead head, List<List<Sequences>> rankings, int from, int T, IntArray inputs, IntArray targets) {
+    static void fill(RewardHead head, List<List<Sequences>> rankings, int from, int ranks, int T, IntArray inputs, IntArray targets) {
         int P = head.P, K = head.K;
         for (int p = 0; p < P; p++) {
             List<Sequences> ranked = rankings.get((from + p) % rankings.size());
             head.counts.set(p, ranked.size());
-            head.dlosses.set(p, 1f / P);
+            head.dlosses.set(p, 1f / (P * ranks));
             for (int i = 0; i < K; i++) {
                 Sequences s = ranked.get(i < ranked.size() ? i : 0);
                 int b = p * K + i;
@@ -141,11 +149,12 @@ public final class RewardModel {
 
     /** The fraction of held-out pairs (better, worse) whose better response gets the higher reward. */
     static float accuracy(Trainer trainer, RewardHead head, List<List<Sequences>> rankings, int T) {
+        Collective world = trainer.world();
         long correct = 0;
         long pairs = 0;
-        for (int from = 0; from < rankings.size(); from += head.P) {
-            int start = from;
-            trainer.evaluate((inputs, targets) -> fill(head, rankings, start, T, inputs, targets), 1);
+        for (int from = 0; from < rankings.size(); from += head.P * world.size()) {
+            int start = from + world.rank() * head.P;
+            trainer.evaluate((inputs, targets) -> fill(head, rankings, start, world.size(), T, inputs, targets), 1);
             for (int p = 0; p < head.P && start + p < rankings.size(); p++) {
                 int k = head.counts.get(p);
                 for (int i = 0; i < k; i++) {
@@ -156,7 +165,9 @@ public final class RewardModel {
                 }
             }
         }
-        return pairs == 0 ? Float.NaN : (float) correct / pairs;
+        double[] counts = { correct, pairs };
+        world.allReduceSum(counts);
+        return counts[1] == 0 ? Float.NaN : (float) (counts[0] / counts[1]);
     }
 
     /** The mean reward of the demonstrations (prompt and ended response), scored as K-slot batches of one response each. */
@@ -165,10 +176,11 @@ public final class RewardModel {
         if (rows.isEmpty()) {
             return 0f;
         }
+        Collective world = trainer.world();
         int B = head.P * head.K;
-        double sum = 0;
-        for (int from = 0; from < rows.size(); from += B) {
-            int start = from;
+        double[] sum = { 0 };
+        for (int from = 0; from < rows.size(); from += B * world.size()) {
+            int start = from + world.rank() * B;
             trainer.evaluate((inputs, targets) -> {
                 for (int b = 0; b < B; b++) {
                     Sequences s = rows.get((start + b) % rows.size());
@@ -180,10 +192,11 @@ public final class RewardModel {
                 }
             }, 1);
             for (int b = 0; b < B && start + b < rows.size(); b++) {
-                sum += head.rewards.get(b);
+                sum[0] += head.rewards.get(b);
             }
         }
-        return (float) (sum / rows.size());
+        world.allReduceSum(sum);
+        return (float) (sum[0] / rows.size());
     }
 
     static void saveHead(Path file, RewardHead head) {

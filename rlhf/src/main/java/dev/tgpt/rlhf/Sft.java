@@ -3,16 +3,15 @@ package dev.tgpt.rlhf;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
 import dev.tgpt.engine.Backend;
-import dev.tgpt.engine.UserError;
+import dev.tgpt.engine.dist.Collective;
 import dev.tgpt.gpt.Gpt;
-import dev.tgpt.gpt.Metrics;
 import dev.tgpt.gpt.Trainer;
+import dev.tgpt.gpt.TrainingLoop;
 import dev.tgpt.gpt.TrainingRun;
 import dev.tgpt.gpt.data.Tokenizer;
 import dev.tgpt.gpt.io.Checkpoint;
@@ -38,43 +37,51 @@ public final class Sft {
     public static Result run(Gpt model, Tokenizer tokenizer, List<Demonstration> train, List<Demonstration> val, Backend backend, Settings s,
             TrainingRun.Listener listener) {
         Trainer.Options o = s.trainer();
+        Collective world = o.world();
+        int B = o.batch();
         int T = o.context();
         List<Sequences> rows = encode(tokenizer, train, T);
         List<Sequences> valRows = encode(tokenizer, val, T);
         List<Sequences> order = new ArrayList<>(rows);
         Collections.shuffle(order, new Random(o.seed()));
-        float loss = Float.NaN;
-        float valLoss = Float.NaN;
-        try (Trainer trainer = new Trainer(model, backend, o); Metrics metrics = new Metrics(s.out().resolve("metrics.jsonl"))) {
-            listener.message(String.format("SFT: %d demonstrations, %d held out", rows.size(), valRows.size()));
-            int[] next = { 0 };
-            while (trainer.step() < o.steps()) {
-                loss = trainer.trainStep((inputs, targets) -> {
-                    fill(order, next[0], o.batch(), T, inputs, targets);
-                    next[0] += o.batch();
-                });
-                int step = trainer.step();
-                if (!Float.isFinite(loss)) {
-                    throw new UserError("SFT stopped: the loss is " + loss + " at step " + step + "; nothing was saved");
-                }
-                Map<String, Object> record = new LinkedHashMap<>();
-                record.put("step", step);
-                record.put("loss", loss);
-                record.put("lr", o.learningRate(step - 1));
-                Float measured = null;
-                if (!valRows.isEmpty() && (step % s.evalEvery() == 0 || step == o.steps())) {
-                    valLoss = evaluate(trainer, valRows, o.batch(), T);
-                    measured = valLoss;
-                    record.put("val_loss", valLoss);
-                }
-                metrics.log(record);
-                listener.step(step, o.steps(), loss, measured, 0);
-            }
-            trainer.sync();
-        }
+        float[] loss = { Float.NaN, Float.NaN };
         Path ckpt = TrainingRun.checkpointDir(s.out());
-        Checkpoint.save(ckpt, model.config, tokenizer, model.params, null);
-        return new Result(o.steps(), loss, valLoss, ckpt);
+        try (Trainer trainer = new Trainer(model, backend, o)) {
+            TrainingLoop.listener(listener, world).message(String.format("SFT: %d demonstrations, %d held out", rows.size(), valRows.size()));
+            int[] next = { 0 };
+            TrainingLoop.Job job = new TrainingLoop.Job() {
+                @Override
+                public void step(int step, Map<String, Object> record) {
+                    // as pretraining: rank r takes rows r·B.. of each batch of ranks·B rows
+                    loss[0] = trainer.trainStep((inputs, targets) -> {
+                        fill(order, next[0] + world.rank() * B, B, T, inputs, targets);
+                        next[0] += B * world.size();
+                    });
+                    record.put("loss", loss[0]);
+                    record.put("lr", o.learningRate(step - 1));
+                }
+
+                @Override
+                public Float evaluate(int step, boolean last, Map<String, Object> record) {
+                    if (valRows.isEmpty()) {
+                        return null;
+                    }
+                    loss[1] = Sft.evaluate(trainer, valRows, B, T);
+                    record.put("val_loss", loss[1]);
+                    return loss[1];
+                }
+
+                @Override
+                public void checkpoint(int step, boolean writer) {
+                    trainer.sync();
+                    if (writer) {
+                        Checkpoint.save(ckpt, model.config, tokenizer, model.params, null);
+                    }
+                }
+            };
+            int steps = TrainingLoop.of("SFT", o.steps()).evalEvery(s.evalEvery()).run(job, 0, world, s.out(), listener);
+            return new Result(steps, loss[0], loss[1], ckpt);
+        }
     }
 
     /** Demonstrations as rows, each response ended with the end-of-response token so the model learns to stop. */
@@ -94,12 +101,13 @@ public final class Sft {
         }
     }
 
-    /** The mean response-token loss over the rows (the last batch wraps around). */
+    /** The mean response-token loss over the rows, in batches of ranks·B (the last batch wraps around). */
     static float evaluate(Trainer trainer, List<Sequences> rows, int B, int T) {
-        int batches = (rows.size() + B - 1) / B;
+        int ranks = trainer.world().size();
+        int batches = (rows.size() + B * ranks - 1) / (B * ranks);
         double sum = 0;
         for (int i = 0; i < batches; i++) {
-            int from = i * B;
+            int from = i * B * ranks + trainer.world().rank() * B;
             sum += trainer.evaluate((inputs, targets) -> fill(rows, from, B, T, inputs, targets), 1);
         }
         return (float) (sum / batches);

@@ -39,7 +39,7 @@ class DropoutTest {
     @Test
     void probabilityOutsideZeroToOneIsRefused() {
         FloatArray a = new FloatArray(1);
-        IntArray seed = new IntArray(1);
+        IntArray seed = new IntArray(2);
         assertThrows(IllegalArgumentException.class, () -> DropoutOps.forward(a, a, seed, 0, 1f, 1));
         assertThrows(IllegalArgumentException.class, () -> DropoutOps.backward(a, a, seed, 0, -0.1f, 1));
     }

@@ -14,6 +14,8 @@ public final class Batches {
     private final int batch;
     private final int context;
     private long state;
+    private int rank;
+    private int ranks = 1;
 
     public Batches(int[] tokens, int batch, int context, long seed) {
         if (batch < 1 || context < 1) {
@@ -29,6 +31,16 @@ public final class Batches {
         this.state = seed;
     }
 
+    /**
+     * This rank's part of batches of ranks·B windows: every rank draws the whole batch's offsets and takes windows
+     * rank·B to rank·B + B − 1, so N ranks at batch B train on what one process at batch N·B would.
+     */
+    public Batches shard(int rank, int ranks) {
+        this.rank = rank;
+        this.ranks = ranks;
+        return this;
+    }
+
     /** Fills inputs[B·T] and targets[B·T] (row b is window b). */
     public void next(IntArray inputs, IntArray targets) {
         int n = batch * context;
@@ -37,9 +49,13 @@ public final class Batches {
                     + targets.getSize());
         }
         long starts = tokens.length - context;
-        for (int b = 0; b < batch; b++) {
+        for (int w = 0; w < ranks * batch; w++) {
             // The modulo's bias is starts / 2^64: far below anything a training run could notice.
             int start = (int) Long.remainderUnsigned(nextLong(), starts);
+            int b = w - rank * batch;
+            if (b < 0 || b >= batch) {
+                continue;
+            }
             for (int t = 0; t < context; t++) {
                 inputs.set(b * context + t, tokens[start + t]);
                 targets.set(b * context + t, tokens[start + t + 1]);
