@@ -32,6 +32,9 @@ final class FinetuneCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
+    @Mixin
+    ParallelOption parallel;
+
     @Option(names = "--init", paramLabel = "DIR", required = true, description = "The pretrained model (a checkpoint or a Hugging Face GPT-2 directory).")
     Path init;
 
@@ -92,7 +95,7 @@ final class FinetuneCommand implements Callable<Integer> {
         }
         Labelled trainSet = Labelled.read(train, start.tokenizer(), null, T);
         Labelled valSet = Labelled.read(val, start.tokenizer(), trainSet.labels(), T);
-        Trainer.Options o = Trainer.Options.defaults().batch(batch).context(T).steps(steps).accumulation(1).lr(lr).minLr(0f).warmup(warmup).weightDecay(weightDecay).beta1(0.9f).beta2(0.999f).eps(1e-8f).gradClip(clip).seed(seed);
+        Trainer.Options o = parallel.options().batch(batch).context(T).steps(steps).accumulation(1).lr(lr).minLr(0f).warmup(warmup).weightDecay(weightDecay).beta1(0.9f).beta2(0.999f).eps(1e-8f).gradClip(clip).seed(seed);
         var err = spec.commandLine().getErr();
         FineTuning.Result r;
         try (ProgressBar bar = Progress.bar("finetune", steps)) {

@@ -27,6 +27,9 @@ final class PpoCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
+    @Mixin
+    ParallelOption parallel;
+
     @Option(names = "--sft", paramLabel = "DIR", required = true, description = "The SFT checkpoint: the starting policy and the frozen reference.")
     Path sft;
 
@@ -104,7 +107,7 @@ final class PpoCommand implements Callable<Integer> {
         c.seed = seed;
         Ppo.Result r;
         try (Progress.Stages progress = new Progress.Stages("ppo", spec.commandLine().getErr())) {
-            r = Pipeline.ppo(sft, rm, c, pretrainData, out, device.backend(), progress, null);
+            r = Pipeline.ppo(sft, rm, c, pretrainData, out, device.backend(), parallel.options(), progress, null);
         }
         spec.commandLine().getOut().printf("reward %.3f, KL %.3f%npolicy: %s%n", r.reward(), r.kl(), r.checkpoint());
         spec.commandLine().getOut().flush();

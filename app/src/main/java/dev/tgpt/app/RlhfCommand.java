@@ -41,6 +41,9 @@ final class RlhfCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
+    @Mixin
+    ParallelOption parallel;
+
     @Option(names = "--config", paramLabel = "FILE", description = "The three steps' settings (JSON).")
     Path config;
 
@@ -77,10 +80,10 @@ final class RlhfCommand implements Callable<Integer> {
                     throw new UserError(config + ": \"model\" (the pretrained model) is missing");
                 }
                 var backend = device.backend();
-                Path sft = Pipeline.sft(Checkpoint.load(Path.of(c.model)), c.sft, out.resolve("sft"), backend, progress);
-                RewardModel.Result rm = Pipeline.rm(Checkpoint.load(sft), c.rm, RlhfData.demonstrations(Path.of(c.sft.data)), out.resolve("rm"), backend,
+                Path sft = Pipeline.sft(Checkpoint.load(Path.of(c.model)), c.sft, out.resolve("sft"), backend, parallel.options(), progress);
+                RewardModel.Result rm = Pipeline.rm(Checkpoint.load(sft), c.rm, RlhfData.demonstrations(Path.of(c.sft.data)), out.resolve("rm"), backend, parallel.options(),
                         progress);
-                var ppo = Pipeline.ppo(sft, rm.dir(), c.ppo, c.pretrainData == null ? null : Path.of(c.pretrainData), out.resolve("ppo"), backend, progress,
+                var ppo = Pipeline.ppo(sft, rm.dir(), c.ppo, c.pretrainData == null ? null : Path.of(c.pretrainData), out.resolve("ppo"), backend, parallel.options(), progress,
                         null);
                 progress.close();
                 spec.commandLine().getOut().printf("reward model: held-out accuracy %.3f%nPPO: reward %.3f, KL %.3f%npolicy: %s%n", rm.valAccuracy(),

@@ -30,6 +30,9 @@ final class RmCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
+    @Mixin
+    ParallelOption parallel;
+
     @Option(names = "--init", paramLabel = "DIR", required = true, description = "The model to start from (usually the SFT checkpoint).")
     Path init;
 
@@ -71,7 +74,7 @@ final class RmCommand implements Callable<Integer> {
         RewardModel.Result r;
         try (Progress.Stages progress = new Progress.Stages("rm", spec.commandLine().getErr())) {
             r = Pipeline.rm(Checkpoint.load(init), c, demonstrations == null ? List.of() : RlhfData.demonstrations(demonstrations), out,
-                    device.backend(), progress);
+                    device.backend(), parallel.options(), progress);
         }
         spec.commandLine().getOut().printf("held-out pairwise accuracy %.3f%nreward model: %s%n", r.valAccuracy(), r.dir());
         spec.commandLine().getOut().flush();

@@ -25,6 +25,9 @@ final class SftCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
+    @Mixin
+    ParallelOption parallel;
+
     @Option(names = "--init", paramLabel = "DIR", required = true, description = "The pretrained model (a checkpoint or a Hugging Face GPT-2 directory).")
     Path init;
 
@@ -62,7 +65,7 @@ final class SftCommand implements Callable<Integer> {
         c.seed = seed;
         Path ckpt;
         try (Progress.Stages progress = new Progress.Stages("sft", spec.commandLine().getErr())) {
-            ckpt = Pipeline.sft(Checkpoint.load(init), c, out, device.backend(), progress);
+            ckpt = Pipeline.sft(Checkpoint.load(init), c, out, device.backend(), parallel.options(), progress);
         }
         spec.commandLine().getOut().println("checkpoint: " + ckpt);
         spec.commandLine().getOut().flush();

@@ -41,6 +41,9 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
+    @Mixin
+    ParallelOption parallel;
+
     @Option(names = "--data", paramLabel = "FILE", defaultValue = "data/tinyshakespeare.txt",
             description = "A text file (split 90/10), or an llm.c token file for training (with --val). Default: ${DEFAULT-VALUE}.")
     Path data;
@@ -172,7 +175,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new UserError(out + " already holds a run; use --resume to continue it, or another --out");
         }
         Files.createDirectories(out);
-        Trainer.Options options = Trainer.Options.defaults().batch(batch).context(T).steps(steps).accumulation(accumulation).lr(lr).minLr(minLr).warmup(warmup).weightDecay(weightDecay).beta1(beta1).beta2(beta2).eps(1e-8f).gradClip(clip).seed(seed);
+        Trainer.Options options = parallel.options().batch(batch).context(T).steps(steps).accumulation(accumulation).lr(lr).minLr(minLr).warmup(warmup).weightDecay(weightDecay).beta1(beta1).beta2(beta2).eps(1e-8f).gradClip(clip).seed(seed);
         TrainingRun.Settings settings = new TrainingRun.Settings(options, evalEvery, evalBatches, sampleEvery, sampleTokens, checkpointEvery,
                 maxTime == null ? null : duration(maxTime), out);
         TrainingState state = resume ? start.training() : null;

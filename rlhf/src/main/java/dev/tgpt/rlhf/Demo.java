@@ -78,19 +78,19 @@ public final class Demo {
         RlhfConfig c = RlhfConfig.demo(size, data);
         Map<String, Object> report = new LinkedHashMap<>();
 
-        Path sft = Pipeline.sft(pretrained, c.sft, out.resolve("sft"), backend, listener);
+        Path sft = Pipeline.sft(pretrained, c.sft, out.resolve("sft"), backend, Trainer.Options.defaults(), listener);
         Checkpoint sftModel = Checkpoint.load(sft);
         List<Comparison> comparisons = rankSamples(sftModel, train.subList(0, Math.min(size.rankedPrompts(), train.size())), size.slots(), labeler,
                 backend);
         RlhfData.writeComparisons(data.resolve("rm.jsonl"), comparisons);
-        RewardModel.Result rm = Pipeline.rm(sftModel, c.rm, demos, out.resolve("rm"), backend, listener);
+        RewardModel.Result rm = Pipeline.rm(sftModel, c.rm, demos, out.resolve("rm"), backend, Trainer.Options.defaults(), listener);
         report.put("rm_val_acc", rm.valAccuracy());
 
         List<Sample> sftSamples = samples(sftModel, heldOut, backend);
         report.put("sft_labeler", meanScore(labeler, sftSamples));
         for (String variant : List.of("ppo", "ppo-ptx")) {
             c.ppo.ptx = variant.equals("ppo") ? 0f : RlhfConfig.Ppo.DEMO_PTX;
-            Ppo.Result r = Pipeline.ppo(sft, rm.dir(), c.ppo, corpusFile, out.resolve(variant), backend, listener,
+            Ppo.Result r = Pipeline.ppo(sft, rm.dir(), c.ppo, corpusFile, out.resolve(variant), backend, Trainer.Options.defaults(), listener,
                     (texts, ended) -> meanScore(labeler, texts, ended));
             List<Sample> ppoSamples = samples(Checkpoint.load(r.checkpoint()), heldOut, backend);
             String key = variant.replace('-', '_');

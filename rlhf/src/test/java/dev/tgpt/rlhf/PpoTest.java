@@ -47,7 +47,7 @@ class PpoTest {
             models[i] = new Gpt(config, p);
         }
         RewardHead head = new RewardHead(1, 1, 16, 5);
-        Trainer.Options o = Pipeline.options(4, 24, Integer.MAX_VALUE, 1e-3f, 0, 1);
+        Trainer.Options o = Pipeline.options(Trainer.Options.defaults(), 4, 24, Integer.MAX_VALUE, 1e-3f, 0, 1);
         Ppo.Settings s = new Ppo.Settings(2, 4, 2, 1, 6, o, o, 0.2f, 0.2f, 1f, 0.95f, new KlController.Fixed(0.1f), 0.5f, 1, 1, 9, dir);
         int[] tokens = tokenizer.encode(text);
         try (Ppo ppo = new Ppo(models[0], models[1], models[2], head, models[3], tokenizer, List.of("ab", "c", "hhg", "d e"), tokens, tokens,

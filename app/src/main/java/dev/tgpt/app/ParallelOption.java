@@ -1,0 +1,101 @@
+package dev.tgpt.app;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+
+import dev.tgpt.engine.UserError;
+import dev.tgpt.engine.dist.Collective;
+import dev.tgpt.engine.dist.Ranks;
+import dev.tgpt.gpt.Trainer;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * Data parallelism, shared by every command that trains: the ranks come from the environment ({@code mpirun -np N
+ * ./tgpt train ...}, or Slurm's srun), --zero picks ZeRO's stage. Ranks started with different options, data or code
+ * are refused at the start.
+ */
+final class ParallelOption {
+
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec spec;
+
+    @Option(names = "--zero", paramLabel = "STAGE", defaultValue = "0",
+            description = "ZeRO stage under mpirun: 0 (each rank keeps all of AdamW's moments) or 1 (each keeps 1/ranks of them). Default: ${DEFAULT-VALUE}.")
+    int zero;
+
+    private Trainer.Options options;
+
+    /** Trainer options with this run's ranks and ZeRO stage (the rest at their defaults, for the command to set). */
+    Trainer.Options options() {
+        if (options == null) {
+            Collective world = Ranks.fromEnvironment();
+            if (world.size() > 1) {
+                sameEverywhere(world, fingerprint(spec.commandLine().getParseResult().originalArgs()));
+            }
+            options = Trainer.Options.defaults().world(world).zero(zero);
+        }
+        return options;
+    }
+
+    /** Every rank must run the same command on the same data with the same code: rank 0's fingerprint is the reference. */
+    static void sameEverywhere(Collective world, byte[] mine) {
+        byte[] reference = mine.clone();
+        world.broadcast(reference, 0);
+        double[] differ = { java.util.Arrays.equals(mine, reference) ? 0 : 1 };
+        world.allReduceSum(differ);
+        if (differ[0] > 0) {
+            throw new UserError(String.format("%d of the %d ranks were started with other options, data or code than rank 0 "
+                    + "(rank %d's fingerprint %s, rank 0's %s): start every rank with the same command, files and tgpt build", (int) differ[0],
+                    world.size(), world.rank(), HexFormat.of().formatHex(mine, 0, 6), HexFormat.of().formatHex(reference, 0, 6)));
+        }
+    }
+
+    /** SHA-256 of the arguments, the contents of every file they name, and this build's jar. */
+    static byte[] fingerprint(List<String> args) {
+        try {
+            MessageDigest d = MessageDigest.getInstance("SHA-256");
+            for (String a : args) {
+                d.update(a.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                d.update((byte) 0);
+                for (String part : a.split("=", 2)) {
+                    file(d, part);
+                }
+            }
+            var source = ParallelOption.class.getProtectionDomain().getCodeSource();
+            if (source != null) {
+                file(d, Path.of(source.getLocation().toURI()).toString());
+            }
+            return d.digest();
+        } catch (NoSuchAlgorithmException | java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void file(MessageDigest d, String name) {
+        Path p;
+        try {
+            p = Path.of(name);
+        } catch (java.nio.file.InvalidPathException e) {
+            return;
+        }
+        if (!Files.isRegularFile(p)) {
+            return;
+        }
+        try (InputStream in = Files.newInputStream(p)) {
+            byte[] buffer = new byte[1 << 16];
+            for (int n; (n = in.read(buffer)) > 0;) {
+                d.update(buffer, 0, n);
+            }
+        } catch (IOException e) {
+            throw new UserError("cannot read " + p + ": " + e.getMessage());
+        }
+    }
+}

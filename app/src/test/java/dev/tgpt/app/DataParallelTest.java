@@ -1,0 +1,281 @@
+package dev.tgpt.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.tgpt.engine.io.Safetensors;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * Data parallelism, the test of it all: 2 ranks (mpirun on localhost) at --batch B train on exactly the sequences one
+ * process at --batch 2·B trains on, so their metrics and final weights agree within float rounding. Tolerances: the
+ * ranks' gradients are summed in another order (each rank's rows, then the two sums) and so are the loss means, which
+ * changes the last bits; over a few AdamW steps of a tiny model the weights then differ by ~1e-6, far below 1e-4 (a
+ * wrong shard, a rank training on the wrong rows or a missing all-reduce moves them by 1e-3 or more).
+ */
+class DataParallelTest {
+
+    static final double LOSS_TOLERANCE = 1e-4;
+    static final double WEIGHT_TOLERANCE = 1e-4;
+
+    @TempDir
+    static Path dir;
+    static Path text;
+    static Path base;
+
+    @BeforeAll
+    static void pretrain() throws Exception {
+        Assumptions.assumeTrue(onPath("mpirun"), "no mpirun on PATH: install Open MPI (Debian: openmpi-bin, libopenmpi-dev); CI does");
+        Random r = new Random(3);
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < 6000; i++) {
+            s.append("abcdefgh \n".charAt(r.nextInt(10)));
+        }
+        text = dir.resolve("text.txt");
+        Files.writeString(text, s);
+        base = dir.resolve("base");
+        TgptTest.Run t = TgptTest.run(train(base, 4, "--steps", "2"));
+        assertEquals(0, t.code(), t.err());
+    }
+
+    static String[] train(Path out, int batch, String... more) {
+        List<String> a = new ArrayList<>(List.of("train", "--device", "jvm", "--data", text.toString(), "--model", "tiny", "--batch",
+                String.valueOf(batch), "--eval-every", "3", "--eval-batches", "2", "--sample-tokens", "4", "--warmup", "1", "--out", out.toString()));
+        a.addAll(List.of(more));
+        return a.toArray(String[]::new);
+    }
+
+    @Test
+    void twoRanksTrainAsOneProcessWithTwiceTheBatch() throws Exception {
+        Path one = dir.resolve("one");
+        assertEquals(0, TgptTest.run(train(one, 4, "--steps", "6")).code());
+        Result two = mpirun(2, Map.of(), train(dir.resolve("two"), 2, "--steps", "6"));
+        assertEquals(0, two.code, two.err);
+        assertSameRun(one, dir.resolve("two"), 6);
+        // rank 0 alone writes
+        assertEquals(1, two.out.lines().filter(l -> l.startsWith("6 steps")).count(), two.out);
+    }
+
+    @Test
+    void zeroOneShardsTheMomentsWithTheSameResult() throws Exception {
+        Path one = dir.resolve("one-z");
+        assertEquals(0, TgptTest.run(train(one, 4, "--steps", "6")).code());
+        Result two = mpirun(2, Map.of(), train(dir.resolve("two-z"), 2, "--steps", "6", "--zero", "1"));
+        assertEquals(0, two.code, two.err);
+        assertTrue(two.err.contains("ZeRO-1: AdamW's moments"), two.err);
+        assertSameRun(one, dir.resolve("two-z"), 6);
+        // and the run resumes with one process, exactly where it stopped
+        TgptTest.Run resumed = TgptTest.run(train(dir.resolve("two-z"), 4, "--steps", "7", "--resume"));
+        assertEquals(0, resumed.code(), resumed.err());
+        TgptTest.Run straight = TgptTest.run(train(dir.resolve("one-z"), 4, "--steps", "7", "--resume"));
+        assertEquals(0, straight.code(), straight.err());
+        assertSameRun(dir.resolve("one-z"), dir.resolve("two-z"), 7);
+    }
+
+    @Test
+    void finetuneSftAndRewardModelAsOneProcess() throws Exception {
+        Path labelled = dir.resolve("labelled.jsonl");
+        Path demos = dir.resolve("demos.jsonl");
+        Path rankings = dir.resolve("rankings.jsonl");
+        StringBuilder l = new StringBuilder();
+        StringBuilder d = new StringBuilder();
+        StringBuilder k = new StringBuilder();
+        String[] words = { "ab", "cd", "ef", "gh", "ba", "dc" };
+        for (int i = 0; i < 24; i++) {
+            String w = words[i % words.length];
+            l.append("{\"text\": \"").append(w).append(w).append("\", \"label\": \"").append(i % 2).append("\"}\n");
+            d.append("{\"prompt\": \"").append(w).append("\", \"completion\": \" ").append(new StringBuilder(w).reverse()).append("\"}\n");
+            k.append("{\"prompt\": \"").append(w).append("\", \"ranking\": [\"").append(w).append("\", \"h\", \"").append(i % 3 == 0 ? "ab" : "")
+                    .append("a\"]}\n");
+        }
+        Files.writeString(labelled, l);
+        Files.writeString(demos, d);
+        Files.writeString(rankings, k);
+        String init = base.resolve("checkpoint").toString();
+        for (String[] job : List.of(
+                new String[] { "finetune", "--train", labelled.toString(), "--val", labelled.toString(), "--steps", "3", "--lr", "1e-3" },
+                new String[] { "sft", "--data", demos.toString(), "--steps", "3", "--lr", "1e-3" },
+                new String[] { "rm", "--data", rankings.toString(), "--demonstrations", demos.toString(), "--steps", "3", "--lr", "1e-3" })) {
+            String name = job[0];
+            String[] shape = name.equals("rm") ? new String[] { "--prompts", "4", "--prompts", "2" } : new String[] { "--batch", "4", "--batch", "2" };
+            Path one = dir.resolve(name + "-one");
+            Path two = dir.resolve(name + "-two");
+            TgptTest.Run single = TgptTest.run(args(job, "--device", "jvm", "--init", init, shape[0], shape[1], "--out", one.toString()));
+            assertEquals(0, single.code(), name + ": " + single.err());
+            Result parallel = mpirun(2, Map.of(), args(job, "--device", "jvm", "--init", init, shape[2], shape[3], "--out", two.toString()));
+            assertEquals(0, parallel.code, name + ": " + parallel.err);
+            assertSameRun(one, two, 3);
+        }
+    }
+
+    @Test
+    void ranksWithDifferentOptionsAreRefused() throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("mpirun", "--oversubscribe", "-np", "1"));
+        cmd.addAll(java(train(dir.resolve("mismatch"), 2, "--steps", "2", "--lr", "1e-3")));
+        cmd.addAll(List.of(":", "-np", "1"));
+        cmd.addAll(java(train(dir.resolve("mismatch"), 2, "--steps", "2", "--lr", "2e-3")));
+        Result r = start(cmd, Map.of()).await(120);
+        assertNotEquals(0, r.code, r.err);
+        assertTrue(r.err.contains("tgpt: 1 of the 2 ranks were started with other options, data or code than rank 0"), r.err);
+        assertTrue(!r.err.contains("\tat ") && !Files.exists(dir.resolve("mismatch/checkpoint")), r.err);
+    }
+
+    @Test
+    void aRankThatDiesOrHangsEndsTheRun() throws Exception {
+        for (String signal : List.of("KILL", "STOP")) {
+            Path out = dir.resolve("fault-" + signal);
+            Started run = start(mpirunCommand(2, train(out, 2, "--steps", "100000", "--checkpoint-every", "2", "--eval-every", "1000")),
+                    Map.of("TGPT_RANK_TIMEOUT", "5"));
+            Path metrics = out.resolve("metrics.jsonl");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while ((!Files.exists(metrics) || Files.readAllLines(metrics).size() < 3) && System.nanoTime() < deadline && run.process.isAlive()) {
+                Thread.sleep(200);
+            }
+            assertTrue(run.process.isAlive(), "the run ended before a rank was stopped");
+            long rank1 = rankPid(out, 1);
+            new ProcessBuilder("kill", "-" + signal, String.valueOf(rank1)).start().waitFor();
+            long t0 = System.nanoTime();
+            Result r = run.await(90);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            assertNotEquals(0, r.code, signal + ": " + r.err);
+            assertTrue(seconds < 60, signal + ": the run took " + seconds + " s to end");
+            if (signal.equals("STOP")) {
+                assertTrue(r.err.contains("no answer from the other ranks for 5 s"), r.err);
+            }
+            // the last checkpoint is whole: a model loads from it
+            TgptTest.Run sample = TgptTest.run("sample", "--device", "jvm", "--model", out.resolve("checkpoint").toString(), "--tokens", "3");
+            assertEquals(0, sample.code(), signal + ": " + sample.err());
+        }
+    }
+
+    /** The pid of the java process of rank {@code rank} whose command line names {@code out}. */
+    static long rankPid(Path out, int rank) throws Exception {
+        for (ProcessHandle h : ProcessHandle.allProcesses().toList()) {
+            String cmd = h.info().commandLine().orElse("");
+            if (cmd.contains(out.toString()) && cmd.contains("dev.tgpt.app.Tgpt")) {
+                String env = Files.readString(Path.of("/proc/" + h.pid() + "/environ")).replace('\0', '\n');
+                if (env.lines().anyMatch(l -> l.equals("OMPI_COMM_WORLD_RANK=" + rank))) {
+                    return h.pid();
+                }
+            }
+        }
+        throw new AssertionError("no process of rank " + rank + " for " + out);
+    }
+
+    static String[] args(String[] job, String... more) {
+        List<String> a = new ArrayList<>(List.of(job));
+        a.addAll(List.of(more));
+        return a.toArray(String[]::new);
+    }
+
+    /** The same losses (every figure of metrics.jsonl but times) and the same final weights. */
+    static void assertSameRun(Path one, Path two, int steps) throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        List<String> a = Files.readAllLines(one.resolve("metrics.jsonl"));
+        List<String> b = Files.readAllLines(two.resolve("metrics.jsonl"));
+        assertEquals(a.size(), b.size(), "metrics lines");
+        assertEquals(steps, json.readTree(a.getLast()).path(json.readTree(a.getLast()).has("step") ? "step" : "iteration").asInt());
+        for (int i = 0; i < a.size(); i++) {
+            JsonNode x = json.readTree(a.get(i));
+            JsonNode y = json.readTree(b.get(i));
+            for (var names = x.fieldNames(); names.hasNext();) {
+                String f = names.next();
+                if (f.equals("tokens_per_s") || f.endsWith("_s")) {
+                    continue;
+                }
+                double u = x.get(f).asDouble();
+                double v = y.path(f).asDouble(Double.NaN);
+                assertTrue(Math.abs(u - v) <= LOSS_TOLERANCE * Math.max(1, Math.abs(u)), one + " line " + (i + 1) + " " + f + ": " + u + " vs " + v);
+            }
+        }
+        try (Safetensors x = Safetensors.open(one.resolve("checkpoint/model.safetensors"));
+                Safetensors y = Safetensors.open(two.resolve("checkpoint/model.safetensors"))) {
+            double worst = 0;
+            for (String name : x.tensors().keySet()) {
+                FloatArray p = x.floats(name);
+                FloatArray q = y.floats(name);
+                for (int i = 0; i < p.getSize(); i++) {
+                    worst = Math.max(worst, Math.abs(p.get(i) - q.get(i)));
+                }
+            }
+            assertTrue(worst <= WEIGHT_TOLERANCE, one + ": weights differ by up to " + worst);
+        }
+    }
+
+    record Result(int code, String out, String err) {
+    }
+
+    record Started(Process process, Path out, Path err) {
+        Result await(int seconds) throws Exception {
+            if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
+                process.destroyForcibly();
+                throw new AssertionError("mpirun still running after " + seconds + " s: " + Files.readString(err));
+            }
+            return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
+        }
+    }
+
+    static Result mpirun(int ranks, Map<String, String> env, String... args) throws Exception {
+        return start(mpirunCommand(ranks, args), env).await(600);
+    }
+
+    static List<String> mpirunCommand(int ranks, String... args) {
+        List<String> cmd = new ArrayList<>(List.of("mpirun", "--oversubscribe", "-np", String.valueOf(ranks)));
+        cmd.addAll(java(args));
+        return cmd;
+    }
+
+    /** This test JVM's java, options and class path, running tgpt with these arguments. */
+    static List<String> java(String... args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!a.startsWith("-javaagent") && !a.startsWith("-agentlib")) {
+                cmd.add(a);
+            }
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.tgpt.app.Tgpt"));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    static Started start(List<String> cmd, Map<String, String> env) throws Exception {
+        Path out = Files.createTempFile(dir, "mpirun", ".out");
+        Path err = Files.createTempFile(dir, "mpirun", ".err");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
+        // CI runs as root, which Open MPI refuses unless told
+        pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT", "1");
+        pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+        pb.environment().putAll(env);
+        return new Started(pb.start(), out, err);
+    }
+
+    static boolean onPath(String program) {
+        for (String d : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            if (Files.isExecutable(Path.of(d, program))) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
