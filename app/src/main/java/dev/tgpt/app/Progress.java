@@ -17,9 +17,13 @@ final class Progress {
     private Progress() {
     }
 
+    /** Ranks other than 0 of a data-parallel run draw no bars: rank 0 reports for all. */
+    static boolean quiet;
+
     static ProgressBar bar(String task, long total) {
+        java.io.PrintStream to = quiet ? new java.io.PrintStream(java.io.OutputStream.nullOutputStream()) : System.err;
         return new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500)
-                .setConsumer(new ConsoleProgressBarConsumer(System.err)).showSpeed().build();
+                .setConsumer(new ConsoleProgressBarConsumer(to)).showSpeed().build();
     }
 
     /** A line printed above the bar, which redraws below it. */

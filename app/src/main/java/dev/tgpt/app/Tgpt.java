@@ -14,6 +14,7 @@ import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.DeviceInfo;
 import dev.tgpt.engine.JvmBackend;
 import dev.tgpt.engine.UserError;
+import dev.tgpt.engine.dist.Ranks;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -42,7 +43,15 @@ public final class Tgpt implements Runnable {
     boolean debug;
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        CommandLine cl = commandLine();
+        if (Ranks.launcherRank() > 0) {
+            // rank 0 reports for a data-parallel run; the others print only their errors
+            cl.setOut(new PrintWriter(java.io.OutputStream.nullOutputStream()));
+            Progress.quiet = true;
+        }
+        int code = cl.execute(args);
+        Ranks.end(code);
+        System.exit(code);
     }
 
     /**

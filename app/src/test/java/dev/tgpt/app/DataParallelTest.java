@@ -92,7 +92,7 @@ class DataParallelTest {
     }
 
     @Test
-    void finetuneSftAndRewardModelAsOneProcess() throws Exception {
+    void finetuneSftRewardModelAndPpoAsOneProcess() throws Exception {
         Path labelled = dir.resolve("labelled.jsonl");
         Path demos = dir.resolve("demos.jsonl");
         Path rankings = dir.resolve("rankings.jsonl");
@@ -125,6 +125,16 @@ class DataParallelTest {
             assertEquals(0, parallel.code, name + ": " + parallel.err);
             assertSameRun(one, two, 3);
         }
+        // one PPO iteration from those two: 2 ranks sampling 2 rollouts each, minibatches of 1 a rank, against 4 and 2
+        Path prompts = dir.resolve("prompts.jsonl");
+        Files.writeString(prompts, "{\"prompt\": \"ab\"}\n{\"prompt\": \"cd\"}\n{\"prompt\": \"ef\"}\n");
+        String[] ppo = { "ppo", "--device", "jvm", "--sft", dir.resolve("sft-one/checkpoint").toString(), "--rm", dir.resolve("rm-one").toString(),
+                "--prompts", prompts.toString(), "--iterations", "1", "--epochs", "2", "--max-response", "4", "--lr", "1e-3" };
+        TgptTest.Run single = TgptTest.run(args(ppo, "--rollouts", "4", "--batch", "2", "--out", dir.resolve("ppo-one").toString()));
+        assertEquals(0, single.code(), single.err());
+        Result parallel = mpirun(2, Map.of(), args(ppo, "--rollouts", "2", "--batch", "1", "--out", dir.resolve("ppo-two").toString()));
+        assertEquals(0, parallel.code, parallel.err);
+        assertSameRun(dir.resolve("ppo-one"), dir.resolve("ppo-two"), 1);
     }
 
     @Test
@@ -143,14 +153,14 @@ class DataParallelTest {
     void aRankThatDiesOrHangsEndsTheRun() throws Exception {
         for (String signal : List.of("KILL", "STOP")) {
             Path out = dir.resolve("fault-" + signal);
-            Started run = start(mpirunCommand(2, train(out, 2, "--steps", "100000", "--checkpoint-every", "2", "--eval-every", "1000")),
+            Started run = start(mpirunCommand(2, train(out, 2, "--steps", "100000", "--checkpoint-every", "2")),
                     Map.of("TGPT_RANK_TIMEOUT", "5"));
             Path metrics = out.resolve("metrics.jsonl");
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
             while ((!Files.exists(metrics) || Files.readAllLines(metrics).size() < 3) && System.nanoTime() < deadline && run.process.isAlive()) {
                 Thread.sleep(200);
             }
-            assertTrue(run.process.isAlive(), "the run ended before a rank was stopped");
+            assertTrue(run.process.isAlive(), "the run ended before a rank was stopped: " + Files.readString(run.err));
             long rank1 = rankPid(out, 1);
             new ProcessBuilder("kill", "-" + signal, String.valueOf(rank1)).start().waitFor();
             long t0 = System.nanoTime();

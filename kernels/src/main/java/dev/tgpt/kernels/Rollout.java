@@ -15,7 +15,8 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * sample: t = p + 1, for sequences with promptLengths[b] ≤ t &lt; T:
  *         seq[b, t] = eos                                      if the sequence already ended (a generated eos at t − 1)
  *                   = argmax_v z_v + τ·g_v                     otherwise, z = logits[b], τ = hyper[0] (0: argmax)
- *         g_v = −log(−log(1 − u_v)), u_v uniform in (0, 1) from the hash of (seed[0], stream b·T + t, v)
+ *         g_v = −log(−log(1 − u_v)), u_v uniform in (0, 1) from the hash of (seed[0], stream b·T + t + seed[1], v)
+ *         (seed[1]: the first row's b·T in the whole batch, for a data-parallel rank whose rows come after others')
  * </pre>
  *
  * argmax_v z_v/τ + g_v with independent Gumbel noise g_v is a draw from softmax(z/τ), the full distribution, as PPO
@@ -85,7 +86,7 @@ public final class Rollout {
             boolean ended = t > first & seq.get(b * T + t - 1) == eos;
             int token = eos; // padding after the end
             if (!ended) {
-                token = draw(logits, b * V, seed.get(0), stream(b, t, T), hyper.get(TEMPERATURE), V);
+                token = draw(logits, b * V, seed.get(0), stream(b, t, T) + seed.get(1), hyper.get(TEMPERATURE), V);
             }
             seq.set(b * T + t, token);
         }

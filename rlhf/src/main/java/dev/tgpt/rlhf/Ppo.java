@@ -74,6 +74,9 @@ public final class Ppo implements AutoCloseable {
     private final Trainer value;
     private final Scorer reference;
     private final Scorer reward;
+    private final Collective world;
+    /** Rollouts per iteration over all ranks (each samples {@code s.rollouts()}). */
+    private final int all;
 
     /**
      * @param policyModel the SFT model, trained in place
@@ -109,12 +112,14 @@ public final class Ppo implements AutoCloseable {
         Collections.shuffle(this.prompts, new Random(s.seed()));
         int B = s.batch();
         N = B * T;
-        this.pretrain = pretrain == null ? null : new Batches(pretrain, B, T, s.seed());
-        this.pretrainVal = pretrainVal == null ? null : new Batches(pretrainVal, B, T, s.seed() + 1);
+        world = s.policy().world();
+        all = s.rollouts() * world.size();
+        this.pretrain = pretrain == null ? null : new Batches(pretrain, B, T, s.seed()).shard(world.rank(), world.size());
+        this.pretrainVal = pretrainVal == null ? null : new Batches(pretrainVal, B, T, s.seed() + 1).shard(world.rank(), world.size());
         this.rewardHead = rewardHead.reshaped(B, 1);
         policyHead = new PolicyHead(B, T, s.clip());
         valueHead = new ValueHead(rewardHead, B, T, s.valueClip());
-        rollouts = new Rollouts(policyModel, s.rollouts(), T, eos);
+        rollouts = new Rollouts(policyModel, s.rollouts(), T, eos, world.rank() * s.rollouts());
         policy = new Trainer(policyModel, backend, s.policy().batch(B).context(T), policyHead, rollouts.start, rollouts.step);
         value = new Trainer(valueModel, backend, s.value().batch(B).context(T), valueHead);
         reference = new Scorer(referenceModel, backend, B, T, null);
@@ -177,7 +182,7 @@ public final class Ppo implements AutoCloseable {
                 }
                 last[0] = (double) record.get("reward");
                 last[1] = (double) record.get("kl");
-                s.kl().update(last[1], s.rollouts());
+                s.kl().update(last[1], all);
             }
 
             @Override
@@ -215,15 +220,17 @@ public final class Ppo implements AutoCloseable {
     /** Rollouts, scores, advantages and the updates of iteration {@code it}: its figures into record, each phase's time into nanos. */
     private Batch iterate(int it, Map<String, Object> record, long[] nanos) {
         long t0 = System.nanoTime();
-        Batch batch = rollout(it);
+        Batch mine = rollout(it);
         long t1 = System.nanoTime();
-        score(batch);
+        score(mine);
+        // every rank gets every rank's scored rollouts: advantages, their whitening and the KL use the whole batch
+        Batch batch = gather(mine);
         record.put("iteration", it);
         float beta = s.kl().beta();
-        float[] rewards = Advantages.rewards(batch.logp, batch.refLogp, batch.mask, batch.scores, s.rollouts(), T, beta);
+        float[] rewards = Advantages.rewards(batch.logp, batch.refLogp, batch.mask, batch.scores, all, T, beta);
         batch.advantages = new float[rewards.length];
         batch.returns = new float[rewards.length];
-        Advantages.gae(rewards, batch.values, batch.mask, s.rollouts(), T, s.gamma(), s.lambda(), batch.advantages, batch.returns);
+        Advantages.gae(rewards, batch.values, batch.mask, all, T, s.gamma(), s.lambda(), batch.advantages, batch.returns);
         double explained = Advantages.explainedVariance(batch.values, batch.returns, batch.mask);
         Advantages.whiten(batch.advantages, batch.mask);
         record.put("reward", mean(batch.scores));
@@ -243,7 +250,7 @@ public final class Ppo implements AutoCloseable {
     private Batch rollout(int iteration) {
         List<int[]> chosen = new ArrayList<>();
         for (int b = 0; b < s.rollouts(); b++) {
-            chosen.add(prompts.get((int) (((long) (iteration - 1) * s.rollouts() + b) % prompts.size())));
+            chosen.add(prompts.get((int) (((long) (iteration - 1) * all + world.rank() * s.rollouts() + b) % prompts.size())));
         }
         return new Batch(rollouts.generate(policy, chosen, (int) (s.seed() * 31 + iteration)));
     }
@@ -293,11 +300,13 @@ public final class Ppo implements AutoCloseable {
         int updates = 0;
         Random random = new Random(s.seed() + policy.step());
         for (int epoch = 0; epoch < s.epochs(); epoch++) {
-            int[] order = identity(s.rollouts());
+            // one shuffle of the whole batch, the same on every rank; each minibatch of ranks·B rows is split by rank
+            int[] order = identity(all);
             shuffle(order, random);
-            for (int from = 0; from < s.rollouts(); from += B) {
-                int f = from;
-                double[] stats = new double[3];
+            for (int from = 0; from < all; from += B * world.size()) {
+                int whole = from;
+                int f = from + world.rank() * B;
+                double[] stats = new double[5];
                 List<Trainer.MicroBatch> micro = new ArrayList<>();
                 micro.add(new Trainer.MicroBatch() {
                     @Override
@@ -305,7 +314,7 @@ public final class Ppo implements AutoCloseable {
                         batch.fill(order, f, inputs, targets);
                         copyRows(batch, order, f, batch.logp, policyHead.oldLogp);
                         copyRows(batch, order, f, batch.advantages, policyHead.advantages);
-                        tokenWeights(batch, order, f, policyHead.weights);
+                        tokenWeights(batch, order, whole, f, policyHead.weights);
                         return 0f;
                     }
 
@@ -325,22 +334,24 @@ public final class Ppo implements AutoCloseable {
 
                         @Override
                         public void ran() {
-                            stats[2] = meanLoss(policy.activations().losses);
+                            stats[3] = meanLoss(policy.activations().losses) / world.size();
                         }
                     });
                 }
                 policy.trainStep(micro);
-                ptxLoss += stats[2];
-                clipped += stats[0];
-                approxKl += stats[1];
                 value.trainStep(List.of((inputs, targets) -> {
                     batch.fill(order, f, inputs, targets);
                     copyRows(batch, order, f, batch.values, valueHead.oldValues);
                     copyRows(batch, order, f, batch.returns, valueHead.returns);
-                    tokenWeights(batch, order, f, valueHead.weights);
+                    tokenWeights(batch, order, whole, f, valueHead.weights);
                     return 0f;
                 }));
-                valueLoss += valueHead.loss();
+                stats[4] = valueHead.loss();
+                world.allReduceSum(stats);
+                clipped += stats[2] == 0 ? 0 : stats[0] / stats[2];
+                approxKl += stats[2] == 0 ? 0 : stats[1] / stats[2];
+                ptxLoss += stats[3];
+                valueLoss += stats[4];
                 updates++;
             }
         }
@@ -352,13 +363,72 @@ public final class Ppo implements AutoCloseable {
         }
     }
 
+    /**
+     * Every rank's scored rollouts, in rank order (what one process sampling them all would hold): each row packed as
+     * its mask, log-probabilities, reference log-probabilities, values and entropies (T each), its score, length,
+     * prompt length and tokens (exact in a float: ids are below 2^24), then one all-gather.
+     */
+    private Batch gather(Batch mine) {
+        if (world.size() == 1) {
+            return mine;
+        }
+        int R = s.rollouts();
+        int W = 6 * T + 3;
+        FloatArray packed = new FloatArray(all * W);
+        for (int b = 0; b < R; b++) {
+            int at = (world.rank() * R + b) * W;
+            int k = 0;
+            for (float[] a : List.of(mine.mask, mine.logp, mine.refLogp, mine.values, mine.entropy)) {
+                for (int t = 0; t < T; t++) {
+                    packed.set(at + k++, a[b * T + t]);
+                }
+            }
+            Sequences q = mine.seqs.get(b);
+            packed.set(at + k++, mine.scores[b]);
+            packed.set(at + k++, q.tokens().length);
+            packed.set(at + k++, q.promptLength());
+            for (int t = 0; t < q.tokens().length; t++) {
+                packed.set(at + k + t, q.tokens()[t]);
+            }
+        }
+        long[] starts = new long[world.size() + 1];
+        for (int r = 0; r <= world.size(); r++) {
+            starts[r] = (long) r * R * W;
+        }
+        world.allGather(packed, starts);
+        List<Sequences> seqs = new ArrayList<>();
+        for (int b = 0; b < all; b++) {
+            int at = b * W + 5 * T;
+            int[] tokens = new int[(int) packed.get(at + 1)];
+            for (int t = 0; t < tokens.length; t++) {
+                tokens[t] = (int) packed.get(at + 3 + t);
+            }
+            seqs.add(new Sequences(tokens, (int) packed.get(at + 2)));
+        }
+        Batch whole = new Batch(seqs);
+        for (int b = 0; b < all; b++) {
+            int at = b * W;
+            int k = 0;
+            for (float[] a : List.of(whole.mask, whole.logp, whole.refLogp, whole.values, whole.entropy)) {
+                for (int t = 0; t < T; t++) {
+                    a[b * T + t] = packed.get(at + k++);
+                }
+            }
+            whole.scores[b] = packed.get(at + k);
+        }
+        return whole;
+    }
+
     /** The policy's mean language-modelling loss on held-out pretraining text (PPO-ptx's reason to exist). */
     private double pretrainLoss() {
         policyHead.weights.clear();
         return policy.evaluate(pretrainVal::next, s.evalBatches());
     }
 
-    /** clipfrac (tokens with |ρ − 1| > ε) and approx_kl (½·mean (log π − log π_old)², as TRL logs it) of one minibatch. */
+    /**
+     * For clipfrac (tokens with |ρ − 1| > ε) and approx_kl (½·mean (log π − log π_old)², as TRL logs it) of one
+     * minibatch: this rank's clipped tokens, ½·Σ (log π − log π_old)² and tokens, into stats[0..2] (summed over ranks later).
+     */
     private void ratioStats(FloatArray losses, double[] stats) {
         double clipped = 0;
         double kl = 0;
@@ -371,8 +441,9 @@ public final class Ppo implements AutoCloseable {
                 count++;
             }
         }
-        stats[0] = count == 0 ? 0 : clipped / count;
-        stats[1] = count == 0 ? 0 : kl / count;
+        stats[0] = clipped;
+        stats[1] = kl;
+        stats[2] = count;
     }
 
     /** The mean loss over the positions with a target (a pretraining batch has one everywhere). */
@@ -393,12 +464,17 @@ public final class Ppo implements AutoCloseable {
         }
     }
 
-    /** Each response token's weight in the minibatch's mean: mask / (response tokens in the minibatch). */
-    private void tokenWeights(Batch batch, int[] order, int from, FloatArray dst) {
+    /**
+     * Each response token's weight in the minibatch's mean: mask / (response tokens in the whole minibatch, rows
+     * order[whole..whole + ranks·B)), for this rank's rows order[from..from+B).
+     */
+    private void tokenWeights(Batch batch, int[] order, int whole, int from, FloatArray dst) {
         copyRows(batch, order, from, batch.mask, dst);
         double count = 0;
-        for (int n = 0; n < N; n++) {
-            count += dst.get(n);
+        for (int i = whole; i < whole + s.batch() * world.size(); i++) {
+            for (int t = 0; t < T; t++) {
+                count += batch.mask[order[i] * T + t];
+            }
         }
         for (int n = 0; n < N; n++) {
             dst.set(n, count == 0 ? 0f : (float) (dst.get(n) / count));
@@ -411,7 +487,7 @@ public final class Ppo implements AutoCloseable {
         for (int i = 0; i < batch.mask.length; i++) {
             sum += batch.mask[i] * (batch.logp[i] - batch.refLogp[i]);
         }
-        return sum / s.rollouts();
+        return sum / all;
     }
 
     private double responseLength(Batch batch) {
@@ -419,7 +495,7 @@ public final class Ppo implements AutoCloseable {
         for (float m : batch.mask) {
             sum += m;
         }
-        return sum / s.rollouts();
+        return sum / all;
     }
 
     private static double mean(float[] x) {

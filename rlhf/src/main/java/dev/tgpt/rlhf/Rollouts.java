@@ -25,14 +25,15 @@ final class Rollouts {
     final int eos;
     private final IntArray prompts;
     private final IntArray promptLengths;
-    private final IntArray seed = new IntArray(1);
+    /** The run's seed, and the stream of this batch's first row in the whole batch (a data-parallel rank's rows come later). */
+    private final IntArray seed = new IntArray(2);
     private final FloatArray temperature = new FloatArray(1);
     private final IntArray seq;
     final Program start;
     final Program step;
 
-    /** B sequences of at most T tokens from the policy (its parameters; dropout off). */
-    Rollouts(Gpt policy, int B, int T, int eos) {
+    /** B sequences of at most T tokens from the policy (its parameters; dropout off); this batch's row 0 is row {@code firstRow} of the whole. */
+    Rollouts(Gpt policy, int B, int T, int eos, int firstRow) {
         this.B = B;
         this.T = T;
         this.eos = eos;
@@ -42,6 +43,7 @@ final class Rollouts {
         promptLengths = new IntArray(B);
         seq = new IntArray(B * T);
         temperature.set(0, 1f);
+        seed.set(1, firstRow * T);
         List<Object> state = new ArrayList<>();
         policy.params.tensors().forEach(t -> state.add(t.data()));
         state.addAll(dec.buffers());

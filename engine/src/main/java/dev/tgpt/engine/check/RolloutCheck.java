@@ -144,7 +144,7 @@ public final class RolloutCheck implements OpCheck {
             IntArray pos = new IntArray(1);
             IntArray promptArray = IntArray.fromArray(prompts);
             IntArray promptLengths = IntArray.fromArray(lengths);
-            IntArray seedArray = IntArray.fromArray(new int[] { seed });
+            IntArray seedArray = IntArray.fromArray(new int[] { seed, 0 });
             FloatArray hyper = new FloatArray(Rollout.HYPER_SIZE);
             hyper.set(Rollout.TEMPERATURE, temperature);
             tokens = new IntArray(B);

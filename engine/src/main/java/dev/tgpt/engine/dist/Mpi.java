@@ -84,6 +84,8 @@ public final class Mpi implements Collective {
     /** "rank R of N", from the environment until MPI has said. */
     private volatile String who;
     private volatile boolean closed;
+    /** Set when this rank ends the run itself (a timeout, a failure): it has said why already. */
+    private volatile boolean ending;
 
     private Mpi() {
         timeout = configuredTimeout();
@@ -128,6 +130,14 @@ public final class Mpi implements Collective {
         scratch = arena.allocate(4L * bucket, 64);
         counts = arena.allocate(JAVA_INT, size);
         displs = arena.allocate(JAVA_INT, size);
+        // When another rank dies, mpirun stops this one with SIGTERM: say why in one line, as a failure here would.
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
+            if (!closed && !ending) {
+                System.err.println("\ntgpt: " + who + ": stopped by the launcher: another rank failed or was killed (the launcher "
+                        + "says which); the last checkpoint saved is intact");
+                System.err.flush();
+            }
+        }));
     }
 
     /**
@@ -251,6 +261,23 @@ public final class Mpi implements Collective {
         arena.close();
     }
 
+    /**
+     * Ends the whole run now (MPI_Abort: the launcher stops every rank), as a rank that failed must: the others would
+     * wait for it in their next call. Halts this process in any case.
+     */
+    public void abort(int code) {
+        ending = true;
+        Thread.ofPlatform().daemon().start(() -> {
+            try {
+                abort.invoke(h.world(), code);
+            } catch (Throwable _) {
+                // halted below
+            }
+        });
+        sleep(ABORT_GRACE_MS);
+        Runtime.getRuntime().halt(code);
+    }
+
     /** {@code a[from..from+count)}, bounds-checked; element 0 of a FloatArray's segment is at offset 0. */
     private static MemorySegment floats(FloatArray a, long from, long count) {
         return a.getSegment().asSlice(4 * from, 4 * count);
@@ -309,6 +336,7 @@ public final class Mpi implements Collective {
     }
 
     private void endRun(String op) {
+        ending = true;
         String seconds = timeout == Math.rint(timeout) ? String.valueOf((long) timeout) : String.valueOf(timeout);
         System.err.println("tgpt: " + who + ": no answer from the other ranks for " + seconds + " s in " + op
                 + " (a rank died or hangs); ending the run");

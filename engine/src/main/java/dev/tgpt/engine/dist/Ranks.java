@@ -31,6 +31,20 @@ public final class Ranks {
         return instance;
     }
 
+    /**
+     * The end of this process's run: MPI_Finalize after a success; after a failure MPI_Abort, so that the other ranks,
+     * waiting for this one, end too (it does not return then). Nothing when MPI was never started.
+     */
+    public static synchronized void end(int exitCode) {
+        if (instance instanceof Mpi mpi) {
+            if (exitCode == 0) {
+                mpi.close();
+            } else {
+                mpi.abort(exitCode);
+            }
+        }
+    }
+
     static int envSize() {
         String size = first("OMPI_COMM_WORLD_SIZE", "PMI_SIZE");
         if (size == null && System.getenv("PMIX_RANK") != null) {
@@ -39,7 +53,11 @@ public final class Ranks {
         return size == null ? 1 : Integer.parseInt(size.trim());
     }
 
-    /** This rank as the launcher numbered it (MPI says the same once started). */
+    /** This rank as the launcher numbered it (MPI says the same once started); 0 when not started by one. */
+    public static int launcherRank() {
+        return envRank();
+    }
+
     static int envRank() {
         String rank = first("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID");
         return rank == null ? 0 : Integer.parseInt(rank.trim());
