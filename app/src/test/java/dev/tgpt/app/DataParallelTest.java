@@ -58,9 +58,14 @@ class DataParallelTest {
     }
 
     static String[] train(Path out, int batch, String... more) {
-        List<String> a = new ArrayList<>(List.of("train", "--device", "jvm", "--data", text.toString(), "--model", "tiny", "--batch",
-                String.valueOf(batch), "--eval-every", "3", "--eval-batches", "2", "--sample-tokens", "4", "--warmup", "1", "--out", out.toString()));
+        List<String> a = new ArrayList<>(List.of("train", "--data", text.toString(), "--model", "tiny", "--batch", String.valueOf(batch),
+                "--eval-every", "3", "--eval-batches", "2", "--warmup", "1", "--out", out.toString()));
         a.addAll(List.of(more));
+        for (String[] option : List.of(new String[] { "--device", "jvm" }, new String[] { "--sample-tokens", "4" })) {
+            if (!a.contains(option[0])) {
+                a.addAll(List.of(option));
+            }
+        }
         return a.toArray(String[]::new);
     }
 
@@ -89,6 +94,33 @@ class DataParallelTest {
         TgptTest.Run straight = TgptTest.run(train(dir.resolve("one-z"), 4, "--steps", "7", "--resume"));
         assertEquals(0, straight.code(), straight.err());
         assertSameRun(dir.resolve("one-z"), dir.resolve("two-z"), 7);
+    }
+
+    /**
+     * The same on a TornadoVM device (tornado-jvm's emulated 0:0 in CI, the real device in SDK mode; both ranks on one
+     * device): gradients come to the host and go back as an input of the update, ZeRO's gathered parameters through a
+     * program of their own. Fewer steps: the emulator is ~1000× slower than the JVM backend.
+     */
+    @Test
+    void twoRanksOnADeviceWithZeroAsOneProcess() throws Exception {
+        String device = System.getProperty("tgpt.device", "0:0");
+        Path one = dir.resolve("dev-one");
+        String previous = System.setProperty("tgpt.allowEmulator", "true");
+        TgptTest.Run single;
+        try {
+            single = TgptTest.run(train(one, 4, "--steps", "3", "--device", device, "--sample-tokens", "2"));
+        } finally {
+            if (previous == null) {
+                System.clearProperty("tgpt.allowEmulator");
+            } else {
+                System.setProperty("tgpt.allowEmulator", previous);
+            }
+        }
+        assertEquals(0, single.code(), single.err());
+        Result two = mpirun(2, Map.of(DeviceOption.ALLOW_EMULATOR, "1"), train(dir.resolve("dev-two"), 2, "--steps", "3", "--device", device,
+                "--sample-tokens", "2", "--zero", "1"));
+        assertEquals(0, two.code, two.err);
+        assertSameRun(one, dir.resolve("dev-two"), 3);
     }
 
     @Test

@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import dev.tgpt.engine.dist.Ranks;
+
 import uk.ac.manchester.tornado.api.TornadoBackend;
 import uk.ac.manchester.tornado.api.TornadoRuntime;
 import uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider;
@@ -28,7 +30,7 @@ public final class Devices {
 
     /**
      * The backend for a {@code --device} value: "jvm"; "N:M", TornadoVM's backend N, device M; or "auto", the first
-     * TornadoVM GPU, else the JVM backend.
+     * TornadoVM GPU (started by mpirun or srun: the GPU of this process's local rank), else the JVM backend.
      */
     public static Backend select(String spec) {
         String s = spec == null ? "auto" : spec.trim().toLowerCase();
@@ -36,12 +38,9 @@ public final class Devices {
             return new JvmBackend();
         }
         if (s.equals("auto")) {
-            for (TornadoVmBackend t : tornadoDevices()) {
-                if (t.info().type().equals("GPU")) {
-                    return t;
-                }
-            }
-            return new JvmBackend();
+            // several ranks on one machine (mpirun -np N): local rank r takes GPU r (mod the GPUs there are)
+            List<TornadoVmBackend> gpus = tornadoDevices().stream().filter(t -> t.info().type().equals("GPU")).toList();
+            return gpus.isEmpty() ? new JvmBackend() : gpus.get(Ranks.launcherLocalRank() % gpus.size());
         }
         Matcher m = INDEX.matcher(s);
         if (!m.matches()) {

@@ -261,6 +261,7 @@ public final class Trainer implements AutoCloseable {
     private long dropoutCounter;
     private long compileNanos;
     private long kernelNanos;
+    private long commNanos;
 
     /**
      * ZeRO-1's part of this rank: elements [lo, hi) of the parameter slab, and AdamW's moments for them (from element
@@ -471,9 +472,12 @@ public final class Trainer implements AutoCloseable {
         step++;
         AdamWOps.hyperparameters(hyperDecay, lr, options.beta1(), options.beta2(), options.eps(), options.weightDecay(), step);
         AdamWOps.hyperparameters(hyperNoDecay, lr, options.beta1(), options.beta2(), options.eps(), 0f, step);
+        long t0 = System.nanoTime();
         if (shard != null) {
             reduceScatterGradients();
+            commNanos += System.nanoTime() - t0;
             run(update);
+            t0 = System.nanoTime();
             session.read(model.params.all());
             world.allGather(model.params.all(), shard.starts);
             run(gather);
@@ -483,8 +487,11 @@ public final class Trainer implements AutoCloseable {
                 world.allReduceSum(grads.all(), 0, grads.all().getSize());
                 headGrads.forEach(g -> world.allReduceSum(g, 0, g.getSize()));
             }
+            commNanos += System.nanoTime() - t0;
             run(update);
+            t0 = System.nanoTime();
         }
+        commNanos += System.nanoTime() - t0;
         if (world.size() > 1 && step % options.checksumEvery() == 0) {
             checkSameWeights();
         }
@@ -582,6 +589,14 @@ public final class Trainer implements AutoCloseable {
      */
     public double kernelSeconds() {
         return kernelNanos / 1e9;
+    }
+
+    /**
+     * Seconds spent exchanging gradients and parameters with the other ranks (copies between device and host
+     * included) in the optimizer steps so far; 0 with one process and no ZeRO.
+     */
+    public double commSeconds() {
+        return commNanos / 1e9;
     }
 
     private int countTargets() {

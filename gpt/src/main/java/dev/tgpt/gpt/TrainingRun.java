@@ -88,15 +88,22 @@ public final class TrainingRun {
                 @Override
                 public void step(int step, Map<String, Object> record) {
                     double kernels0 = trainer.kernelSeconds();
+                    double comm0 = trainer.commSeconds();
                     long t0 = System.nanoTime();
                     last[0] = trainer.trainStep(train::next);
+                    double seconds = (System.nanoTime() - t0) / 1e9;
                     record.put("loss", last[0]);
                     record.put("lr", o.learningRate(step - 1));
                     record.put("grad_norm", trainer.lastGradNorm());
+                    if (world.size() > 1 || o.zero() == 1) {
+                        // the step's time in exchanges with the other ranks (all-reduce, or reduce-scatter and all-gather)
+                        record.put("step_s", seconds);
+                        record.put("comm_s", trainer.commSeconds() - comm0);
+                    }
                     if (trainer.compileSeconds() > 0) {
                         record.put("compile_s", trainer.compileSeconds());
                         // the step's time in kernels on the device, by TornadoVM's profiler; the rest of step_s is the host's
-                        record.put("step_s", (System.nanoTime() - t0) / 1e9);
+                        record.put("step_s", seconds);
                         record.put("kernel_s", trainer.kernelSeconds() - kernels0);
                     }
                 }

@@ -58,6 +58,11 @@ public final class Ranks {
         return envRank();
     }
 
+    /** This process's rank among those of its machine, as the launcher numbered it; 0 when not started by one. */
+    public static int launcherLocalRank() {
+        return envLocalRank();
+    }
+
     static int envRank() {
         String rank = first("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID");
         return rank == null ? 0 : Integer.parseInt(rank.trim());
