@@ -47,14 +47,11 @@ final class ParallelOption {
 
     /** Every rank must run the same command on the same data with the same code: rank 0's fingerprint is the reference. */
     static void sameEverywhere(Collective world, byte[] mine) {
-        byte[] reference = mine.clone();
-        world.broadcast(reference, 0);
-        double[] differ = { java.util.Arrays.equals(mine, reference) ? 0 : 1 };
-        world.allReduceSum(differ);
-        if (differ[0] > 0) {
-            throw new UserError(String.format("%d of the %d ranks were started with other options, data or code than rank 0 "
-                    + "(rank %d's fingerprint %s, rank 0's %s): start every rank with the same command, files and tgpt build", (int) differ[0],
-                    world.size(), world.rank(), HexFormat.of().formatHex(mine, 0, 6), HexFormat.of().formatHex(reference, 0, 6)));
+        int differ = world.differingFromRankZero(mine);
+        if (differ > 0) {
+            throw new UserError(String.format("%d of the %d ranks were started with other options, data or code than rank 0 (this rank's "
+                    + "fingerprint %s): start every rank with the same command, files and tgpt build", differ, world.size(),
+                    HexFormat.of().formatHex(mine, 0, 6)));
         }
     }
 

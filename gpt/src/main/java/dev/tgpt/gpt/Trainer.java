@@ -542,14 +542,10 @@ public final class Trainer implements AutoCloseable {
         for (int i = 0; i < w.getSize(); i++) {
             hash = 31 * hash + Float.floatToRawIntBits(w.get(i));
         }
-        byte[] mine = java.nio.ByteBuffer.allocate(8).putLong(hash).array();
-        byte[] first = mine.clone();
-        world.broadcast(first, 0);
-        double[] differ = { java.util.Arrays.equals(mine, first) ? 0 : 1 };
-        world.allReduceSum(differ);
-        if (differ[0] > 0) {
+        int differ = world.differingFromRankZero(java.nio.ByteBuffer.allocate(8).putLong(hash).array());
+        if (differ > 0) {
             throw new UserError(String.format("after step %d the weights of %d of the %d ranks differ from rank 0's (checksums compared every "
-                    + "%d steps): the ranks diverged; the last checkpoint holds rank 0's weights", step, (int) differ[0], world.size(),
+                    + "%d steps): the ranks diverged; the last checkpoint holds rank 0's weights", step, differ, world.size(),
                     options.checksumEvery()));
         }
     }

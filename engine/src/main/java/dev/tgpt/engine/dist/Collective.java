@@ -55,6 +55,15 @@ public interface Collective extends AutoCloseable {
         return starts;
     }
 
+    /** How many ranks hold other bytes than rank 0's (the same length on every rank); every rank learns it. */
+    default int differingFromRankZero(byte[] mine) {
+        byte[] reference = mine.clone();
+        broadcast(reference, 0);
+        double[] differ = { java.util.Arrays.equals(mine, reference) ? 0 : 1 };
+        allReduceSum(differ);
+        return (int) differ[0];
+    }
+
     /** One process: nothing to exchange. */
     static Collective single() {
         return Single.INSTANCE;

@@ -221,32 +221,28 @@ public final class Mpi implements Collective {
 
     @Override
     public synchronized void reduceScatterSum(FloatArray a, long[] starts) {
-        checkShards(starts);
-        long lo = starts[0];
-        MemorySegment s = floats(a, lo, starts[size] - lo);
-        for (long b0 = lo; b0 < starts[size]; b0 += bucket) {
-            long b1 = Math.min(starts[size], b0 + bucket);
-            intersect(starts, b0, b1);
-            MemorySegment send = s.asSlice(4 * (b0 - lo), 4 * (b1 - b0));
-            call("reduceScatterSum", () -> (int) reduceScatter.invokeExact(send, scratch, counts, h.floatType(),
-                    h.sum(), h.world()));
+        shardBuckets(a, starts, send -> {
+            call("reduceScatterSum", () -> (int) reduceScatter.invokeExact(send, scratch, counts, h.floatType(), h.sum(), h.world()));
             // the result is this rank's part of the bucket, at the start of the receive buffer
-            MemorySegment.copy(scratch, 0, send, 4L * displs.getAtIndex(JAVA_INT, rank),
-                    4L * counts.getAtIndex(JAVA_INT, rank));
-        }
+            MemorySegment.copy(scratch, 0, send, 4L * displs.getAtIndex(JAVA_INT, rank), 4L * counts.getAtIndex(JAVA_INT, rank));
+        });
     }
 
     @Override
     public synchronized void allGather(FloatArray a, long[] starts) {
+        shardBuckets(a, starts, p -> call("allGather", () -> (int) allgatherv.invokeExact(Handles.IN_PLACE, 0, h.floatType(), p, counts, displs,
+                h.floatType(), h.world())));
+    }
+
+    /** Runs op on each bucket of {@code a[starts[0]..starts[size])}, with counts and displs the shards' parts of it. */
+    private void shardBuckets(FloatArray a, long[] starts, java.util.function.Consumer<MemorySegment> op) {
         checkShards(starts);
         long lo = starts[0];
         MemorySegment s = floats(a, lo, starts[size] - lo);
         for (long b0 = lo; b0 < starts[size]; b0 += bucket) {
             long b1 = Math.min(starts[size], b0 + bucket);
             intersect(starts, b0, b1);
-            MemorySegment p = s.asSlice(4 * (b0 - lo), 4 * (b1 - b0));
-            call("allGather", () -> (int) allgatherv.invokeExact(Handles.IN_PLACE, 0, h.floatType(), p, counts,
-                    displs, h.floatType(), h.world()));
+            op.accept(s.asSlice(4 * (b0 - lo), 4 * (b1 - b0)));
         }
     }
 
