@@ -80,7 +80,7 @@ public final class TrainingRun {
             report.message(String.format("model: %,d parameters, %s; %d steps of %d×%d tokens×%d%s on %s%s", model.params.count(),
                     describe(model.config), o.steps(), o.batch(), o.context(), o.accumulation(),
                     world.size() > 1 ? "×" + world.size() + " ranks" : "", backend.info().id(), o.zero() == 1
-                            ? String.format("; ZeRO-1: AdamW's moments %,d MB a rank", trainer.optimizerBytes() >> 20) : ""));
+                            ? String.format("; ZeRO-1: AdamW's moments %,d MiB a rank", trainer.optimizerBytes() >> 20) : ""));
             float[] last = { Float.NaN, Float.NaN };
             String[] sample = { null };
             int first = resume == null ? 1 : (int) resume.step() + 1;
