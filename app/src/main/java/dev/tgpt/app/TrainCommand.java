@@ -7,9 +7,11 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import dev.tgpt.engine.Backend;
+import dev.tgpt.engine.JvmBackend;
 import dev.tgpt.engine.UserError;
 import dev.tgpt.gpt.Gpt;
 import dev.tgpt.gpt.GptConfig;
+import dev.tgpt.gpt.MemoryPlan;
 import dev.tgpt.gpt.Parameters;
 import dev.tgpt.gpt.Trainer;
 import dev.tgpt.gpt.TrainingRun;
@@ -134,6 +136,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--max-time", paramLabel = "DURATION", description = "Stop cleanly after this long, e.g. 9m30s or 600s.")
     String maxTime;
 
+    @Option(names = "--dry-run", description = "Print the run's memory plan (weights, gradients, AdamW's moments, activations) and exit.")
+    boolean dryRun;
+
     @Override
     public Integer call() throws Exception {
         if (steps < 1 || batch < 1 || accumulation < 1 || evalEvery < 1 || evalBatches < 1 || checkpointEvery < 1) {
@@ -163,6 +168,22 @@ final class TrainCommand implements Callable<Integer> {
         if (T > config.context()) {
             throw new UserError("--context " + T + " exceeds the model's context of " + config.context());
         }
+        Trainer.Options options = parallel.options().batch(batch).context(T).steps(steps).accumulation(accumulation).lr(lr).minLr(minLr)
+                .warmup(warmup).weightDecay(weightDecay).beta1(beta1).beta2(beta2).eps(1e-8f).gradClip(clip).seed(seed);
+        long loaded = start == null ? 0 : 4 * Parameters.slabFloats(config) * (start.training() == null ? 1 : 3);
+        MemoryPlan plan = MemoryPlan.training(config, options, true, loaded);
+        var err = spec.commandLine().getErr();
+        if (dryRun) {
+            spec.commandLine().getOut().println("memory plan on " + backend.info().id() + ": " + plan.describe() + "; it may use "
+                    + MemoryPlan.size(Math.min(JvmBackend.maxTensorMemory(), backend.info().memoryBytes())));
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+        plan.check(backend, "use a smaller --batch or --context (--accumulation keeps the tokens per step), a smaller model, or --zero 1 "
+                + "with more ranks");
+        if (options.world().rank() == 0) {
+            err.println("memory: " + plan.describe());
+        }
         Parameters params;
         if (start != null) {
             params = new Parameters(config);
@@ -175,11 +196,9 @@ final class TrainCommand implements Callable<Integer> {
             throw new UserError(out + " already holds a run; use --resume to continue it, or another --out");
         }
         Files.createDirectories(out);
-        Trainer.Options options = parallel.options().batch(batch).context(T).steps(steps).accumulation(accumulation).lr(lr).minLr(minLr).warmup(warmup).weightDecay(weightDecay).beta1(beta1).beta2(beta2).eps(1e-8f).gradClip(clip).seed(seed);
         TrainingRun.Settings settings = new TrainingRun.Settings(options, evalEvery, evalBatches, sampleEvery, sampleTokens, checkpointEvery,
                 maxTime == null ? null : duration(maxTime), out);
         TrainingState state = resume ? start.training() : null;
-        var err = spec.commandLine().getErr();
         TrainingRun.Result result;
         try (ProgressBar bar = Progress.bar("train", steps)) {
             bar.stepTo(state == null ? 0 : state.step());

@@ -7,7 +7,7 @@ package dev.tgpt.engine;
  * @param backend      "jvm", or the TornadoVM backend (OpenCL, PTX, ...)
  * @param name         the device's name
  * @param type         CPU, GPU, ...
- * @param memoryBytes  global memory (the JVM: its maximum heap; off-heap arrays are not counted there)
+ * @param memoryBytes  global memory (the JVM: what its off-heap tensors may take, -XX:MaxDirectMemorySize)
  * @param computeUnits cores or compute units
  * @param simdFloats   floats per SIMD register on the JVM backend, 0 elsewhere
  */

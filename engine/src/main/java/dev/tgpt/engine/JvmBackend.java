@@ -35,8 +35,18 @@ public final class JvmBackend implements Backend {
     @Override
     public DeviceInfo info() {
         return new DeviceInfo("jvm", "jvm", "JVM backend (" + System.getProperty("java.vm.name") + " " + Runtime.version() + ", "
-                + System.getProperty("os.arch") + ")", "CPU", Runtime.getRuntime().maxMemory(), threads(),
+                + System.getProperty("os.arch") + ")", "CPU", maxTensorMemory(), threads(),
                 FloatVector.SPECIES_PREFERRED.length());
+    }
+
+    /**
+     * What the tensors may take: they live off the heap, in memory the JVM caps at -XX:MaxDirectMemorySize (./tgpt sets
+     * it from the machine's RAM; the JVM's default is the heap's maximum).
+     */
+    public static long maxTensorMemory() {
+        var vm = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+        long direct = Long.parseLong(vm.getVMOption("MaxDirectMemorySize").getValue());
+        return direct > 0 ? direct : Runtime.getRuntime().maxMemory();
     }
 
     @Override

@@ -41,6 +41,21 @@ public final class Slab {
     public Slab(int... sizes) {
         this.sizes = sizes.clone();
         this.offsets = new int[sizes.length];
+        base = new FloatArray(Math.toIntExact(layout(sizes, offsets)));
+        base.clear();
+        views = new FloatArray[sizes.length];
+        for (int i = 0; i < sizes.length; i++) {
+            views[i] = view(offsets[i], sizes[i]);
+        }
+    }
+
+    /** The floats a slab of views of these sizes holds, gaps included (what a memory plan counts). */
+    public static long floats(int... sizes) {
+        return layout(sizes, new int[sizes.length]);
+    }
+
+    /** Each view's offset into offsets; returns the slab's length. */
+    private static long layout(int[] sizes, int[] offsets) {
         long end = 0;
         for (int i = 0; i < sizes.length; i++) {
             if (sizes[i] < 0) {
@@ -49,12 +64,7 @@ public final class Slab {
             offsets[i] = Math.toIntExact(end + ALIGN);
             end = (offsets[i] + (long) sizes[i] + ALIGN - 1) / ALIGN * ALIGN;
         }
-        base = new FloatArray(Math.toIntExact(end));
-        base.clear();
-        views = new FloatArray[sizes.length];
-        for (int i = 0; i < sizes.length; i++) {
-            views[i] = view(offsets[i], sizes[i]);
-        }
+        return end;
     }
 
     /** The one array that holds every view: the device buffer. */

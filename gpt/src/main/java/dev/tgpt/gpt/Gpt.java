@@ -57,6 +57,9 @@ public final class Gpt {
         final FloatArray[] vcache;
         final FloatArray scores;
         private final List<FloatArray> buffers = new ArrayList<>();
+        /** Planning only: buffers are counted here, not allocated (they are all one placeholder). */
+        private final boolean plan;
+        private long planned;
         /** Token ids [B·T] and next-token targets [B·T] (negative: ignored). */
         public final IntArray tokens;
         public final IntArray targets;
@@ -90,7 +93,8 @@ public final class Gpt {
         final FloatArray dfch;
         final FloatArray dfchg;
 
-        Activations(int B, int T, boolean decode) {
+        Activations(int B, int T, boolean decode, boolean plan) {
+            this.plan = plan;
             if (T > config.context()) {
                 throw new IllegalArgumentException("T = " + T + " exceeds the context " + config.context());
             }
@@ -111,6 +115,7 @@ public final class Gpt {
             tokens = new IntArray(N);
             targets = new IntArray(N);
             dlosses = new FloatArray(N);
+            planned += 3L * N;
             encoded = buffer(N * C);
             encodedDrop = dropout() ? buffer(N * C) : encoded;
             blocks = new Block[config.layers()];
@@ -122,6 +127,7 @@ public final class Gpt {
             lnfRstd = buffer(N);
             logits = buffer(N * V);
             losses = new FloatArray(N);
+            planned += N;
             logSumExp = buffer(N);
             dresidual = buffer(N * C);
             dlnf = buffer(N * C);
@@ -140,9 +146,18 @@ public final class Gpt {
         }
 
         private FloatArray buffer(int n) {
+            planned += n;
+            if (plan) {
+                return PLACEHOLDER;
+            }
             FloatArray a = new FloatArray(n);
             buffers.add(a);
             return a;
+        }
+
+        /** Bytes of every array these activations hold (the buffers, tokens, targets and losses). */
+        public long bytes() {
+            return 4 * planned;
         }
 
         /** Every activation and activation-gradient buffer: device state that no host code reads. */
@@ -202,12 +217,25 @@ public final class Gpt {
     }
 
     public Activations activations(int B, int T) {
-        return new Activations(B, T, false);
+        return new Activations(B, T, false, false);
     }
+
+    /** Bytes of a model's training activations for B sequences of T tokens, counted without allocating them. */
+    public static long activationBytes(GptConfig config, int B, int T) {
+        return new Gpt(config, null).new Activations(B, T, false, true).bytes();
+    }
+
+    /** Bytes of a model's decoding activations for B sequences (the KV cache of the whole context among them), counted. */
+    public static long decoderBytes(GptConfig config, int B) {
+        return new Gpt(config, null).new Activations(B, 1, true, true).bytes();
+    }
+
+    /** What a planning Activations hands out for every buffer. */
+    private static final FloatArray PLACEHOLDER = new FloatArray(1);
 
     /** Activations for decoding B sequences one position at a time, with a KV cache of the whole context. */
     public Activations decoder(int B) {
-        return new Activations(B, 1, true);
+        return new Activations(B, 1, true, false);
     }
 
     private boolean dropout() {

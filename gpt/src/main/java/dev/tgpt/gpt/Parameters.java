@@ -59,8 +59,8 @@ public final class Parameters {
         }
     }
 
-    public Parameters(GptConfig c) {
-        this.config = c;
+    /** The tensors of a model of this shape, in Hugging Face's order. */
+    private static List<Spec> specs(GptConfig c) {
         int C = c.channels();
         List<Spec> specs = new ArrayList<>();
         specs.add(new Spec("transformer.wte.weight", false, true, false, c.vocabSize(), C));
@@ -85,6 +85,17 @@ public final class Parameters {
             specs.add(new Spec("transformer.ln_f.weight", false, false, false, C));
             specs.add(new Spec("transformer.ln_f.bias", false, false, false, C));
         }
+        return specs;
+    }
+
+    /** Floats in each of a model's slabs (parameters, gradients, each moment), gaps included: a memory plan's unit. */
+    public static long slabFloats(GptConfig c) {
+        return Slab.floats(specs(c).stream().mapToInt(Spec::size).toArray());
+    }
+
+    public Parameters(GptConfig c) {
+        this.config = c;
+        List<Spec> specs = specs(c);
         List<Spec> layout = new ArrayList<>(specs.stream().filter(Spec::decay).toList());
         int decaying = layout.size();
         layout.addAll(specs.stream().filter(t -> !t.decay()).toList());
@@ -105,6 +116,7 @@ public final class Parameters {
             layers[l] = new Layer(data[next++], data[next++], data[next++], data[next++], data[next++], data[next++], data[next++], data[next++],
                     data[next++], data[next++], data[next++], data[next++]);
         }
+        boolean finalNorm = c.style() != GptConfig.Style.GPT1;
         lnfw = finalNorm ? data[next++] : null;
         lnfb = finalNorm ? data[next++] : null;
     }

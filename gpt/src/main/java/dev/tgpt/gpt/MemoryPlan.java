@@ -1,0 +1,75 @@
+package dev.tgpt.gpt;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import dev.tgpt.engine.Backend;
+import dev.tgpt.engine.JvmBackend;
+import dev.tgpt.engine.UserError;
+
+/**
+ * What a run will allocate, computed before anything is: weights, gradients, AdamW's moments (this rank's ZeRO-1
+ * shard of them), activations for the batch and context, a sampler's decoding state, and a checkpoint being loaded.
+ * Tensors live off the JVM's heap whatever the backend (a TornadoVM device holds copies), so a plan is checked against
+ * what the JVM may hold and, on a TornadoVM device, against the device's memory.
+ *
+ * @param parts bytes by what they hold, in the order shown
+ */
+public record MemoryPlan(Map<String, Long> parts) {
+
+    /**
+     * A training run's plan: {@code sampling} when it samples as it goes (a batch-1 decoder), {@code loaded} the bytes of a
+     * checkpoint read to start from (weights, and AdamW's moments when resuming), held while they are copied in.
+     */
+    public static MemoryPlan training(GptConfig c, Trainer.Options o, boolean sampling, long loaded) {
+        long slab = 4 * Parameters.slabFloats(c);
+        int ranks = o.world().size();
+        long moments = o.zero() == 1 ? 2 * 4 * ((Parameters.slabFloats(c) + ranks - 1) / ranks) : 2 * slab;
+        Map<String, Long> parts = new LinkedHashMap<>();
+        parts.put("weights", slab);
+        parts.put("gradients", slab);
+        parts.put(o.zero() == 1 ? "AdamW's moments (this rank's 1/" + ranks + ")" : "AdamW's moments", moments);
+        parts.put("activations", Gpt.activationBytes(c, o.batch(), o.context()));
+        if (sampling) {
+            parts.put("sampling", Gpt.decoderBytes(c, 1));
+        }
+        if (loaded > 0) {
+            parts.put("the checkpoint read", loaded);
+        }
+        return new MemoryPlan(parts);
+    }
+
+    public long total() {
+        return parts.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** e.g. "weights 475 MiB + gradients 475 MiB + ... = 2.1 GiB". */
+    public String describe() {
+        return parts.entrySet().stream().map(e -> e.getKey() + " " + size(e.getValue())).collect(Collectors.joining(" + ")) + " = "
+                + size(total());
+    }
+
+    /**
+     * Refuses, before anything is allocated, a plan the JVM or the device cannot hold: one line naming what is needed,
+     * what there is, and {@code advice} (what would make it fit).
+     */
+    public void check(Backend backend, String advice) {
+        long host = JvmBackend.maxTensorMemory();
+        if (total() > host) {
+            throw new UserError("this run needs " + size(total()) + " of memory (" + describe() + ") and the JVM may hold " + size(host)
+                    + " of tensors: " + advice + ", or give the JVM more with TGPT_MEMORY (./tgpt sets it from this machine's RAM)");
+        }
+        long device = backend.info().memoryBytes();
+        if (!(backend instanceof JvmBackend) && device > 0 && total() > device) {
+            throw new UserError("this run needs " + size(total()) + " of device memory (" + describe() + ") and device " + backend.info().id()
+                    + " has " + size(device) + ": " + advice);
+        }
+    }
+
+    public static String size(long bytes) {
+        return bytes >= 1L << 30 ? String.format(Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30))
+                : String.format(Locale.ROOT, "%,d MiB", (bytes + (1 << 19)) >> 20);
+    }
+}

@@ -1,0 +1,61 @@
+package dev.tgpt.gpt;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
+
+import org.junit.jupiter.api.Test;
+
+import dev.tgpt.engine.JvmBackend;
+import dev.tgpt.engine.UserError;
+
+/**
+ * The memory plan against what a training run really allocates: the JVM's direct-memory pool (where every tensor's
+ * off-heap memory is reserved) before and after opening a trainer and a decoder. Within 5%, as the issue asks; the
+ * plan leaves out only small things (GradNorm's partials, AdamW's hyperparameters, a head).
+ */
+class MemoryPlanTest {
+
+    static long direct() {
+        return ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream().filter(b -> b.getName().equals("direct"))
+                .mapToLong(BufferPoolMXBean::getMemoryUsed).sum();
+    }
+
+    void planMatchesWhatIsAllocated(GptConfig c, Trainer.Options o) {
+        MemoryPlan plan = MemoryPlan.training(c, o, true, 0);
+        long before = direct();
+        Parameters p = new Parameters(c);
+        Gpt model = new Gpt(c, p);
+        try (Trainer t = new Trainer(model, new JvmBackend(1), o)) {
+            Gpt.Activations decoder = model.decoder(1);
+            long used = direct() - before;
+            double error = Math.abs(used - plan.total()) / (double) used;
+            assertTrue(error < 0.05, "planned " + plan.describe() + ", allocated " + used + " bytes: " + error);
+            assertTrue(decoder.bytes() > 0 && t.step() == 0);
+        }
+    }
+
+    @Test
+    void gpt2ShapedAndGpt3Banded() {
+        planMatchesWhatIsAllocated(new GptConfig(GptConfig.Style.GPT2, 65, 64, 4, 4, 128, 0.1f, 0),
+                Trainer.Options.defaults().batch(8).context(64));
+        planMatchesWhatIsAllocated(new GptConfig(GptConfig.Style.GPT3, 500, 128, 3, 4, 64, 0f, 16),
+                Trainer.Options.defaults().batch(2).context(128).zero(1));
+    }
+
+    @Test
+    void gpt2Xl15bDoesNotFitTwentyGiB() {
+        // weights, gradients and AdamW's moments alone: 4 × 4 bytes × 1.56 billion parameters ≈ 23 GiB
+        MemoryPlan plan = MemoryPlan.training(GptConfig.preset("gpt2-1.5b").withVocabSize(50257), Trainer.Options.defaults().batch(1).context(64),
+                false, 0);
+        assertTrue(plan.total() > 23L << 30, plan.describe());
+        assertEquals("weights", plan.parts().keySet().iterator().next());
+        if (JvmBackend.maxTensorMemory() < plan.total()) {
+            UserError e = assertThrows(UserError.class, () -> plan.check(new JvmBackend(1), "use a smaller model"));
+            assertTrue(e.getMessage().startsWith("this run needs ") && e.getMessage().contains("use a smaller model"), e.getMessage());
+        }
+    }
+}
