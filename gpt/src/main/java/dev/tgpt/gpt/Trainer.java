@@ -13,6 +13,7 @@ import dev.tgpt.engine.ops.AdamWOps;
 import dev.tgpt.engine.ops.FillOps;
 import dev.tgpt.engine.ops.GradNormOps;
 import dev.tgpt.gpt.io.TrainingState;
+import dev.tgpt.kernels.GradNormVector;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
@@ -506,10 +507,10 @@ public final class Trainer implements AutoCloseable {
         readGradients();
         world.reduceScatterSum(grads.all(), shard.starts);
         headGrads.forEach(g -> world.allReduceSum(g, 0, g.getSize()));
-        double[] squares = { sumOfSquares(grads.all(), shard.lo, shard.hi) };
+        double[] squares = { GradNormVector.sumOfSquares(grads.all(), shard.lo, shard.hi) };
         if (world.rank() == 0) {
             for (FloatArray g : headGrads) {
-                squares[0] += sumOfSquares(g, 0, g.getSize());
+                squares[0] += GradNormVector.sumOfSquares(g, 0, g.getSize());
             }
         }
         world.allReduceSum(squares);
@@ -523,15 +524,6 @@ public final class Trainer implements AutoCloseable {
         List<Object> all = new ArrayList<>(headGrads);
         all.add(grads.all());
         session.read(all.toArray());
-    }
-
-    private static double sumOfSquares(FloatArray a, int from, int to) {
-        double sum = 0;
-        for (int i = from; i < to; i++) {
-            double x = a.get(i);
-            sum += x * x;
-        }
-        return sum;
     }
 
     /** Every rank must hold the same weights after the same steps: a rank that drifted is an error, not a silent fork. */

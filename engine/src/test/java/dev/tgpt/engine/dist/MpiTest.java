@@ -36,19 +36,21 @@ class MpiTest {
         }
     }
 
-    @Test
-    void everyCallIsExactAcrossBuckets() throws Exception {
+    /** On 2 ranks (where a reduce-scatter runs as an all-reduce) and 3 (MPI's own reduce-scatter). */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = { 2, 3 })
+    void everyCallIsExactAcrossBuckets(int ranks) throws Exception {
         // buckets of 100,000 floats: every size in the probe spans several, with shard ends inside buckets
-        Run run = mpirun("check", 120, "-Dtgpt.mpiBucketFloats=100000");
+        Run run = mpirun(ranks, "check", 120, "-Dtgpt.mpiBucketFloats=100000");
         assertEquals(0, run.exit(), run::toString);
-        for (int rank = 0; rank < 2; rank++) {
+        for (int rank = 0; rank < ranks; rank++) {
             assertTrue(run.out().contains("rank " + rank + ": OK close, twice"), run::toString);
         }
     }
 
     @Test
     void aRankThatNeverArrivesEndsTheRun() throws Exception {
-        Run run = mpirun("hang", 3);
+        Run run = mpirun(2, "hang", 3);
         assertNotEquals(0, run.exit(), run::toString);
         assertTrue(run.seconds() < 30, run::toString);
         String line = "tgpt: rank 0 of 2: no answer from the other ranks for 3 s in allReduceSum (a rank died or"
@@ -70,12 +72,12 @@ class MpiTest {
     }
 
     /**
-     * Runs the probe on two ranks, in JVMs with this one's options and class path (surefire puts the test class path
+     * Runs the probe on {@code np} ranks, in JVMs with this one's options and class path (surefire puts the test class path
      * there, not its booter jar), and ends whatever is left of it after 60 s.
      */
-    private Run mpirun(String mode, int rankTimeout, String... options) throws Exception {
+    private Run mpirun(int np, String mode, int rankTimeout, String... options) throws Exception {
         Assumptions.assumeTrue(onPath("mpirun"), "mpirun is not on PATH: install Open MPI (openmpi-bin) to test Mpi");
-        List<String> command = new ArrayList<>(List.of("mpirun", "-np", "2", "--oversubscribe",
+        List<String> command = new ArrayList<>(List.of("mpirun", "-np", String.valueOf(np), "--oversubscribe",
                 Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
         command.addAll(List.of(options));
