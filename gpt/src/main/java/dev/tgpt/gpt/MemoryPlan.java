@@ -41,6 +41,16 @@ public record MemoryPlan(Map<String, Long> parts) {
         return new MemoryPlan(parts);
     }
 
+    /**
+     * What a {@link Trainer} adds to the weights it is given: gradients, AdamW's moments and activations; every
+     * trainer (fine-tuning, SFT, the reward model, PPO's) checks it against the JVM's free memory when it opens.
+     */
+    public static MemoryPlan trainer(GptConfig c, Trainer.Options o) {
+        Map<String, Long> parts = new LinkedHashMap<>(training(c, o, false, 0).parts());
+        parts.remove("weights");
+        return new MemoryPlan(parts);
+    }
+
     public long total() {
         return parts.values().stream().mapToLong(Long::longValue).sum();
     }
@@ -66,6 +76,24 @@ public record MemoryPlan(Map<String, Long> parts) {
             throw new UserError("this run needs " + size(total()) + " of device memory (" + describe() + ") and device " + backend.info().id()
                     + " has " + size(device) + ": " + advice);
         }
+    }
+
+    /**
+     * Refuses a plan larger than what the JVM may still allocate for tensors (its limit less what it holds now: the
+     * weights, other models), before any of it is allocated.
+     */
+    public void checkFree(String advice) {
+        long free = JvmBackend.maxTensorMemory() - held();
+        if (total() > free) {
+            throw new UserError("training needs " + size(total()) + " more memory (" + describe() + ") and the JVM has " + size(Math.max(0, free))
+                    + " left for tensors: " + advice + ", or give the JVM more with TGPT_MEMORY (./tgpt sets it from this machine's RAM)");
+        }
+    }
+
+    /** Bytes of off-heap memory the JVM holds now (every tensor's memory is reserved there). */
+    static long held() {
+        return java.lang.management.ManagementFactory.getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class).stream()
+                .filter(b -> b.getName().equals("direct")).mapToLong(java.lang.management.BufferPoolMXBean::getMemoryUsed).sum();
     }
 
     public static String size(long bytes) {

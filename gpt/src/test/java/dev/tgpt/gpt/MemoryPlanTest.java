@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.management.BufferPoolMXBean;
-import java.lang.management.ManagementFactory;
-
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import dev.tgpt.engine.JvmBackend;
@@ -19,19 +17,14 @@ import dev.tgpt.engine.UserError;
  */
 class MemoryPlanTest {
 
-    static long direct() {
-        return ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream().filter(b -> b.getName().equals("direct"))
-                .mapToLong(BufferPoolMXBean::getMemoryUsed).sum();
-    }
-
     void planMatchesWhatIsAllocated(GptConfig c, Trainer.Options o) {
         MemoryPlan plan = MemoryPlan.training(c, o, true, 0);
-        long before = direct();
+        long before = MemoryPlan.held();
         Parameters p = new Parameters(c);
         Gpt model = new Gpt(c, p);
         try (Trainer t = new Trainer(model, new JvmBackend(1), o)) {
             Gpt.Activations decoder = model.decoder(1);
-            long used = direct() - before;
+            long used = MemoryPlan.held() - before;
             double error = Math.abs(used - plan.total()) / (double) used;
             assertTrue(error < 0.05, "planned " + plan.describe() + ", allocated " + used + " bytes: " + error);
             assertTrue(decoder.bytes() > 0 && t.step() == 0);
@@ -57,5 +50,20 @@ class MemoryPlanTest {
             UserError e = assertThrows(UserError.class, () -> plan.check(new JvmBackend(1), "use a smaller model"));
             assertTrue(e.getMessage().startsWith("this run needs ") && e.getMessage().contains("use a smaller model"), e.getMessage());
         }
+    }
+
+    @Test
+    void aTrainerThatWouldNotFitIsRefusedBeforeItAllocates() {
+        GptConfig c = new GptConfig(GptConfig.Style.GPT2, 50257, 1024, 1, 12, 768, 0f, 0);
+        Parameters p = new Parameters(c);
+        long free = JvmBackend.maxTensorMemory() - MemoryPlan.held();
+        // a sequence's logits and their gradient alone take 2 × 4 × 1024 × 50257 bytes; 40 keeps B·T·V an int
+        int batch = (int) Math.min(40, free / (8L * 1024 * 50257) + 1);
+        Trainer.Options o = Trainer.Options.defaults().batch(batch).context(1024);
+        Assumptions.assumeTrue(MemoryPlan.trainer(c, o).total() > free, "this JVM may hold more than batch 40 needs");
+        long before = MemoryPlan.held();
+        UserError e = assertThrows(UserError.class, () -> new Trainer(new Gpt(c, p), new JvmBackend(1), o));
+        assertTrue(e.getMessage().startsWith("training needs ") && e.getMessage().contains("left for tensors"), e.getMessage());
+        assertTrue(MemoryPlan.held() - before < 1 << 20, "allocated before refusing: " + (MemoryPlan.held() - before));
     }
 }
