@@ -44,11 +44,17 @@ public record MemoryPlan(Map<String, Long> parts) {
     /**
      * What a {@link Trainer} adds to the weights it is given: gradients, AdamW's moments and activations; every
      * trainer (fine-tuning, SFT, the reward model, PPO's) checks it against the JVM's free memory when it opens.
+     * {@link #decoding} is a sampler's.
      */
     public static MemoryPlan trainer(GptConfig c, Trainer.Options o) {
         Map<String, Long> parts = new LinkedHashMap<>(training(c, o, false, 0).parts());
         parts.remove("weights");
         return new MemoryPlan(parts);
+    }
+
+    /** What a {@link Sampler} of B sequences adds to the weights: the decoder's state, KV caches of the whole context. */
+    public static MemoryPlan decoding(GptConfig c, int B) {
+        return new MemoryPlan(Map.of("decoding state (KV caches of " + c.context() + " positions)", Gpt.decoderBytes(c, B)));
     }
 
     public long total() {
@@ -82,10 +88,10 @@ public record MemoryPlan(Map<String, Long> parts) {
      * Refuses a plan larger than what the JVM may still allocate for tensors (its limit less what it holds now: the
      * weights, other models), before any of it is allocated.
      */
-    public void checkFree(String advice) {
+    public void checkFree(String what, String advice) {
         long free = JvmBackend.maxTensorMemory() - held();
         if (total() > free) {
-            throw new UserError("training needs " + size(total()) + " more memory (" + describe() + ") and the JVM has " + size(Math.max(0, free))
+            throw new UserError(what + " needs " + size(total()) + " more memory (" + describe() + ") and the JVM has " + size(Math.max(0, free))
                     + " left for tensors: " + advice + ", or give the JVM more with TGPT_MEMORY (./tgpt sets it from this machine's RAM)");
         }
     }

@@ -51,6 +51,7 @@ public final class Sampler implements AutoCloseable {
 
     public Sampler(Gpt model, Backend backend, int batch) {
         this.model = model;
+        MemoryPlan.decoding(model.config, batch).checkFree("sampling", "sample fewer sequences at once");
         this.act = model.decoder(batch);
         List<Object> state = new ArrayList<>();
         model.params.tensors().forEach(t -> state.add(t.data()));

@@ -289,7 +289,7 @@ public final class Trainer implements AutoCloseable {
         this.world = options.world();
         boolean parallel = world.size() > 1;
         boolean zero = options.zero() == 1;
-        MemoryPlan.trainer(model.config, options).checkFree("use a smaller batch or context, or --zero 1 with more ranks");
+        MemoryPlan.trainer(model.config, options).checkFree("training", "use a smaller batch or context, or --zero 1 with more ranks");
         this.grads = new Parameters(model.config);
         this.act = model.activations(options.batch(), options.context());
         act.seed.set(1, world.rank() * act.N * model.config.channels());
