@@ -77,11 +77,34 @@ public record MemoryPlan(Map<String, Long> parts) {
             throw new UserError("this run needs " + size(total()) + " of memory (" + describe() + ") and the JVM may hold " + size(host)
                     + " of tensors: " + advice + ", or give the JVM more with TGPT_MEMORY (./tgpt sets it from this machine's RAM)");
         }
+        if (backend instanceof JvmBackend) {
+            return;
+        }
         long device = backend.info().memoryBytes();
-        if (!(backend instanceof JvmBackend) && device > 0 && total() > device) {
+        if (device > 0 && total() > device) {
             throw new UserError("this run needs " + size(total()) + " of device memory (" + describe() + ") and device " + backend.info().id()
                     + " has " + size(device) + ": " + advice);
         }
+        // TornadoVM lets one execution plan (a training session) use -Dtornado.device.memory of a device: 4GB unless told
+        String cap = System.getProperty(TORNADO_CAP, "4GB");
+        if (total() > bytes(cap)) {
+            throw new UserError("this run needs " + size(total()) + " of device memory (" + describe() + ") and TornadoVM lets a program use " + cap
+                    + " of device " + backend.info().id() + (device > 0 ? " (it has " + size(device) + ")" : "") + ": raise that with TGPT_JAVA_OPTS=-D"
+                    + TORNADO_CAP + "=<N>GB, or " + advice);
+        }
+    }
+
+    static final String TORNADO_CAP = "tornado.device.memory";
+
+    /** "4GB", "512MB", "1024KB" or a number of bytes, as TornadoVM reads its memory option. */
+    static long bytes(String size) {
+        String s = size.trim().toUpperCase(Locale.ROOT);
+        for (String[] unit : new String[][] { { "GB", "30" }, { "MB", "20" }, { "KB", "10" } }) {
+            if (s.endsWith(unit[0])) {
+                return Long.parseLong(s.substring(0, s.length() - 2).trim()) << Integer.parseInt(unit[1]);
+            }
+        }
+        return Long.parseLong(s);
     }
 
     /**

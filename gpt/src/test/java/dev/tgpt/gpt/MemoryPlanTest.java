@@ -66,4 +66,26 @@ class MemoryPlanTest {
         assertTrue(e.getMessage().startsWith("training needs ") && e.getMessage().contains("left for tensors"), e.getMessage());
         assertTrue(MemoryPlan.held() - before < 1 << 20, "allocated before refusing: " + (MemoryPlan.held() - before));
     }
+
+    /** On a TornadoVM device (the emulated 0:0 in JVM mode) a plan over TornadoVM's per-program cap is refused, naming it. */
+    @Test
+    void tornadoVmsCapOnAProgramsDeviceMemory() {
+        assertEquals(4L << 30, MemoryPlan.bytes("4GB"));
+        assertEquals(512L << 20, MemoryPlan.bytes("512MB"));
+        var device = dev.tgpt.engine.Devices.select(System.getProperty("tgpt.device", "0:0"));
+        MemoryPlan plan = new MemoryPlan(java.util.Map.of("activations", 3L << 20));
+        String previous = System.setProperty(MemoryPlan.TORNADO_CAP, "2MB");
+        try {
+            UserError e = assertThrows(UserError.class, () -> plan.check(device, "use a smaller --batch"));
+            assertTrue(e.getMessage().contains("TornadoVM lets a program use 2MB of device ") && e.getMessage().contains("-Dtornado.device.memory="),
+                    e.getMessage());
+        } finally {
+            if (previous == null) {
+                System.clearProperty(MemoryPlan.TORNADO_CAP);
+            } else {
+                System.setProperty(MemoryPlan.TORNADO_CAP, previous);
+            }
+        }
+        plan.check(device, "use a smaller --batch"); // 3 MiB under the default 4GB
+    }
 }
