@@ -95,11 +95,6 @@ class DataParallelTrainerTest {
         }
 
         @Override
-        public int localRank() {
-            return 1;
-        }
-
-        @Override
         public void allReduceSum(FloatArray a, long from, long count) {
             for (long i = from; i < from + count; i++) {
                 a.set((int) i, a.get((int) i) * size);
@@ -130,11 +125,6 @@ class DataParallelTrainerTest {
 
         @Override
         public void allGather(FloatArray a, long[] starts) {
-        }
-
-        @Override
-        public double timeoutSeconds() {
-            return 0;
         }
 
         @Override

@@ -8,16 +8,13 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * C library through the FFM API. Float ranges are given as (array, first element, count); arrays may be slab views.
  *
  * <p>Every call blocks until all ranks have made it. A rank that never arrives (dead or hung) must not hang the others:
- * an implementation ends the whole run with a one-line error after {@link #timeoutSeconds()}.
+ * an implementation ends the whole run with a one-line error after a time limit ({@link Mpi}: TGPT_RANK_TIMEOUT).
  */
 public interface Collective extends AutoCloseable {
 
     int rank();
 
     int size();
-
-    /** The rank among the processes of this machine (which device a rank takes). */
-    int localRank();
 
     /** Sums {@code a[from..from+count)} over the ranks, in place on every rank. */
     void allReduceSum(FloatArray a, long from, long count);
@@ -39,9 +36,6 @@ public interface Collective extends AutoCloseable {
 
     /** All-gather over shards: afterwards every rank holds every rank r's {@code a[starts[r]..starts[r+1])}. */
     void allGather(FloatArray a, long[] starts);
-
-    /** Seconds a rank waits in one call for the others before it ends the run; 0 or less: forever. */
-    double timeoutSeconds();
 
     @Override
     void close();
@@ -87,11 +81,6 @@ public interface Collective extends AutoCloseable {
         }
 
         @Override
-        public int localRank() {
-            return 0;
-        }
-
-        @Override
         public void allReduceSum(FloatArray a, long from, long count) {
         }
 
@@ -113,11 +102,6 @@ public interface Collective extends AutoCloseable {
 
         @Override
         public void allGather(FloatArray a, long[] starts) {
-        }
-
-        @Override
-        public double timeoutSeconds() {
-            return 0;
         }
 
         @Override

@@ -21,7 +21,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * {@link Collective} on Open MPI's C library (libmpi.so.40) through the FFM API. Every float operation goes in
  * buckets of {@link #DEFAULT_BUCKET_FLOATS} (system property {@code tgpt.mpiBucketFloats}), which also keeps each
  * count within a C int. Calls from several threads are serialised; a watchdog ends the whole run when one call waits
- * longer than {@link #timeoutSeconds()} for the other ranks.
+ * longer than TGPT_RANK_TIMEOUT seconds (default 600) for the other ranks.
  */
 public final class Mpi implements Collective {
 
@@ -73,7 +73,6 @@ public final class Mpi implements Collective {
     private final double timeout;
     private final int rank;
     private final int size;
-    private final int localRank;
     private final boolean threadMultiple;
     private final Arena arena = Arena.ofShared();
     /** One bucket of floats: reduce-scatter's results and the staging of Java arrays. */
@@ -125,7 +124,6 @@ public final class Mpi implements Collective {
         threadMultiple = out.getAtIndex(JAVA_INT, 0) >= THREAD_MULTIPLE;
         rank = out.getAtIndex(JAVA_INT, 1);
         size = out.getAtIndex(JAVA_INT, 2);
-        localRank = Ranks.envLocalRank();
         who = "rank " + rank + " of " + size;
         scratch = arena.allocate(4L * bucket, 64);
         counts = arena.allocate(JAVA_INT, size);
@@ -148,11 +146,6 @@ public final class Mpi implements Collective {
         return new Mpi();
     }
 
-    /** Whether MPI gave MPI_THREAD_MULTIPLE (then the watchdog ends a hung run with MPI_Abort, else by halting). */
-    public boolean threadMultiple() {
-        return threadMultiple;
-    }
-
     @Override
     public int rank() {
         return rank;
@@ -161,16 +154,6 @@ public final class Mpi implements Collective {
     @Override
     public int size() {
         return size;
-    }
-
-    @Override
-    public int localRank() {
-        return localRank;
-    }
-
-    @Override
-    public double timeoutSeconds() {
-        return timeout;
     }
 
     @Override
@@ -222,7 +205,7 @@ public final class Mpi implements Collective {
     /**
      * With 2 ranks, an all-reduce of the range (the rest of a is allowed to hold anything, so the sums may): here Open
      * MPI 4.1.4's MPI_Reduce_scatter of GPT-2's 498 MB of gradients took ~1.5× its all-reduce over shared memory, and
-     * ZeRO-1 trained GPT-2 124M at 162 tokens/s with it against 212 with the all-reduce (bench/README.md). With more
+     * ZeRO-1 trained GPT-2 124M at 162 tokens/s with it against 212 with the all-reduce (one A/B run). With more
      * ranks a reduce-scatter sends half an all-reduce's bytes, which a network pays for: MPI's own.
      */
     @Override
