@@ -77,6 +77,8 @@ public final class Ppo implements AutoCloseable {
     private final Collective world;
     /** Rollouts per iteration over all ranks (each samples {@code s.rollouts()}). */
     private final int all;
+    /** Every rank's scored rollouts, a row each, for {@link #gather} (several ranks only). */
+    private final FloatArray packed;
 
     /**
      * @param policyModel the SFT model, trained in place
@@ -120,6 +122,7 @@ public final class Ppo implements AutoCloseable {
         policyHead = new PolicyHead(B, T, s.clip());
         valueHead = new ValueHead(rewardHead, B, T, s.valueClip());
         rollouts = new Rollouts(policyModel, s.rollouts(), T, eos, world.rank() * s.rollouts());
+        packed = world.size() > 1 ? new FloatArray(all * (6 * T + 3)) : null;
         policy = new Trainer(policyModel, backend, s.policy().batch(B).context(T), policyHead, rollouts.start, rollouts.step);
         value = new Trainer(valueModel, backend, s.value().batch(B).context(T), valueHead);
         reference = new Scorer(referenceModel, backend, B, T, null);
@@ -374,7 +377,6 @@ public final class Ppo implements AutoCloseable {
         }
         int R = s.rollouts();
         int W = 6 * T + 3;
-        FloatArray packed = new FloatArray(all * W);
         for (int b = 0; b < R; b++) {
             int at = (world.rank() * R + b) * W;
             int k = 0;
