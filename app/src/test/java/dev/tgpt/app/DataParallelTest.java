@@ -192,11 +192,18 @@ class DataParallelTest {
             while ((!Files.exists(metrics) || Files.readAllLines(metrics).size() < 3) && System.nanoTime() < deadline && run.process.isAlive()) {
                 Thread.sleep(200);
             }
-            assertTrue(run.process.isAlive(), "the run ended before a rank was stopped: " + Files.readString(run.err));
-            long rank1 = rankPid(out, 1);
-            new ProcessBuilder("kill", "-" + signal, String.valueOf(rank1)).start().waitFor();
-            long t0 = System.nanoTime();
-            Result r = run.await(90);
+            Result r;
+            long t0;
+            try {
+                assertTrue(run.process.isAlive(), "the run ended before a rank was stopped: " + Files.readString(run.err));
+                long rank1 = rankPid(run.process, 1);
+                new ProcessBuilder("kill", "-" + signal, String.valueOf(rank1)).start().waitFor();
+                t0 = System.nanoTime();
+                r = run.await(90);
+            } finally {
+                run.process.descendants().forEach(ProcessHandle::destroyForcibly);
+                run.process.destroyForcibly();
+            }
             double seconds = (System.nanoTime() - t0) / 1e9;
             assertNotEquals(0, r.code, signal + ": " + r.err);
             assertTrue(seconds < 60, signal + ": the run took " + seconds + " s to end");
@@ -209,18 +216,19 @@ class DataParallelTest {
         }
     }
 
-    /** The pid of the java process of rank {@code rank} whose command line names {@code out}. */
-    static long rankPid(Path out, int rank) throws Exception {
-        for (ProcessHandle h : ProcessHandle.allProcesses().toList()) {
-            String cmd = h.info().commandLine().orElse("");
-            if (cmd.contains(out.toString()) && cmd.contains("dev.tgpt.app.Tgpt")) {
-                String env = Files.readString(Path.of("/proc/" + h.pid() + "/environ")).replace('\0', '\n');
-                if (env.lines().anyMatch(l -> l.equals("OMPI_COMM_WORLD_RANK=" + rank))) {
-                    return h.pid();
-                }
+    /**
+     * The pid of mpirun's child of rank {@code rank}, by its environment (ProcessHandle's command line is cut short on
+     * Linux: in SDK mode the class path alone is longer, and a search by command line found nothing).
+     */
+    static long rankPid(Process mpirun, int rank) throws Exception {
+        for (ProcessHandle h : mpirun.descendants().toList()) {
+            Path environ = Path.of("/proc/" + h.pid() + "/environ");
+            if (Files.isReadable(environ) && new String(Files.readAllBytes(environ), java.nio.charset.StandardCharsets.ISO_8859_1).replace('\0', '\n').lines()
+                    .anyMatch(l -> l.equals("OMPI_COMM_WORLD_RANK=" + rank))) {
+                return h.pid();
             }
         }
-        throw new AssertionError("no process of rank " + rank + " for " + out);
+        throw new AssertionError("no process of rank " + rank + " under mpirun");
     }
 
     static String[] args(String[] job, String... more) {
