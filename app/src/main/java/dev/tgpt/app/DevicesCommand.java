@@ -24,12 +24,12 @@ final class DevicesCommand implements Runnable {
     public void run() {
         PrintWriter out = spec.commandLine().getOut();
         List<Backend> all = Devices.all();
-        String fmt = "%-5s %-8s %-5s %10s %6s  %s%n";
-        out.printf(fmt, "ID", "BACKEND", "TYPE", "MEMORY", "UNITS", "NAME");
+        String fmt = "%-5s %-8s %-5s %10s %10s %6s  %s%n";
+        out.printf(fmt, "ID", "BACKEND", "TYPE", "MEMORY", "MAX BUFFER", "UNITS", "NAME");
         for (Backend b : all) {
             DeviceInfo d = b.info();
             String name = d.simdFloats() > 0 ? d.name() + ", SIMD " + d.simdFloats() + " floats (" + d.simdFloats() * 32 + "-bit)" : d.name();
-            out.printf(fmt, d.id(), d.backend(), d.type(), gib(d.memoryBytes()), d.computeUnits(), name);
+            out.printf(fmt, d.id(), d.backend(), d.type(), gib(d.memoryBytes()), gib(d.maxAllocationBytes()), d.computeUnits(), name);
         }
         out.println(BuildMode.describe());
         out.println("auto -> " + Devices.select("auto").info().id());

@@ -89,7 +89,7 @@ final class Failure {
                 String more = what.contains("direct buffer memory")
                         ? "TGPT_JAVA_OPTS=-XX:MaxDirectMemorySize=<size> (tgpt's arrays live off the heap; that limit defaults to -Xmx's)"
                         : "TGPT_JAVA_OPTS=-Xmx<size> (the heap may grow to " + size(Runtime.getRuntime().maxMemory()) + " here)";
-                return new Verdict(Kind.HOST_MEMORY, "out of memory on the host (" + what + "): try a smaller --batch or --context, or a smaller model, "
+                return new Verdict(Kind.HOST_MEMORY, "out of memory on the host (" + what + "): try a smaller --batch or --context, --recompute, or a smaller model, "
                         + "or give Java more with " + more);
             }
         }
@@ -159,7 +159,7 @@ final class Failure {
         boolean capped = chain.stream().anyMatch(c -> c.getMessage() != null && c.getMessage().contains(CAP));
         if (capped) {
             return ": TornadoVM lets a program use " + System.getProperty(CAP, "4GB") + " of it (-D" + CAP + (has == null ? "" : "; the device has " + has)
-                    + "); raise that with TGPT_JAVA_OPTS=-D" + CAP + "=<X>GB, or try a smaller --batch or --context, or a smaller model";
+                    + "); raise that with TGPT_JAVA_OPTS=-D" + CAP + "=<X>GB, or try a smaller --batch or --context, --recompute, or a smaller model";
         }
         return (has == null ? "" : " (it has " + has + ")") + ": the model and its working memory do not fit; try a smaller --batch or --context, "
                 + "or a smaller model";

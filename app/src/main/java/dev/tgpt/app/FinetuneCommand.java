@@ -8,6 +8,8 @@ import java.util.concurrent.Callable;
 import dev.tgpt.engine.UserError;
 import dev.tgpt.gpt.FineTuning;
 import dev.tgpt.gpt.Gpt;
+import dev.tgpt.gpt.GptConfig;
+import dev.tgpt.gpt.MemoryPlan;
 import dev.tgpt.gpt.Trainer;
 import dev.tgpt.gpt.TrainingRun;
 import dev.tgpt.gpt.data.Labelled;
@@ -33,7 +35,10 @@ final class FinetuneCommand implements Callable<Integer> {
     DeviceOption device;
 
     @Mixin
-    ParallelOption parallel;
+    TrainingOptions training;
+
+    @Mixin
+    PlanOption plan;
 
     @Option(names = "--init", paramLabel = "DIR", required = true, description = "The pretrained model (a checkpoint or a Hugging Face GPT-2 directory).")
     Path init;
@@ -85,17 +90,22 @@ final class FinetuneCommand implements Callable<Integer> {
         if (Files.exists(TrainingRun.checkpointDir(out))) {
             throw new UserError(out + " already holds a run; choose another --out");
         }
+        GptConfig config = Checkpoint.header(init).config();
+        int T = context != null ? context : config.context();
+        if (T > config.context()) {
+            throw new UserError("--context " + T + " exceeds the model's context of " + config.context());
+        }
+        Trainer.Options o = training.options().batch(batch).context(T).steps(steps).accumulation(1).lr(lr).minLr(0f).warmup(warmup).weightDecay(weightDecay).beta1(0.9f).beta2(0.999f).eps(1e-8f).gradClip(clip).seed(seed);
+        plan.show("", MemoryPlan.training(config, o, false, 0), device.backend(), MemoryPlan.advice(o));
+        if (plan.dryRun()) {
+            return 0;
+        }
         Checkpoint start = Checkpoint.load(init);
         if (start.tokenizer() == null) {
             throw new UserError(init + " names no tokenizer, so its texts cannot be encoded");
         }
-        int T = context != null ? context : start.config().context();
-        if (T > start.config().context()) {
-            throw new UserError("--context " + T + " exceeds the model's context of " + start.config().context());
-        }
         Labelled trainSet = Labelled.read(train, start.tokenizer(), null, T);
         Labelled valSet = Labelled.read(val, start.tokenizer(), trainSet.labels(), T);
-        Trainer.Options o = parallel.options().batch(batch).context(T).steps(steps).accumulation(1).lr(lr).minLr(0f).warmup(warmup).weightDecay(weightDecay).beta1(0.9f).beta2(0.999f).eps(1e-8f).gradClip(clip).seed(seed);
         var err = spec.commandLine().getErr();
         FineTuning.Result r;
         try (ProgressBar bar = Progress.bar("finetune", steps)) {

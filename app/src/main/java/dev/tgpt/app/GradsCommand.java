@@ -7,7 +7,9 @@ import java.util.concurrent.Callable;
 
 import dev.tgpt.engine.UserError;
 import dev.tgpt.engine.io.Safetensors;
+import dev.tgpt.gpt.GptConfig;
 import dev.tgpt.gpt.Gradients;
+import dev.tgpt.gpt.MemoryPlan;
 import dev.tgpt.gpt.io.Checkpoint;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import picocli.CommandLine.Command;
@@ -28,6 +30,9 @@ final class GradsCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
+    @Mixin
+    PlanOption plan;
+
     @Option(names = "--model", paramLabel = "DIR", required = true, description = "A Hugging Face GPT-2 directory (or a tgpt checkpoint).")
     Path model;
 
@@ -39,7 +44,6 @@ final class GradsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Checkpoint ckpt = Checkpoint.load(model);
         int B;
         int T;
         int[] inputs;
@@ -54,6 +58,16 @@ final class GradsCommand implements Callable<Integer> {
             inputs = in.ints("input_ids").toHeapArray();
             targets = in.ints("targets").toHeapArray();
         }
+        GptConfig config = Checkpoint.header(model).config();
+        if (T > config.context()) {
+            throw new UserError(batch + ": its " + T + " positions exceed the model's context of " + config.context());
+        }
+        plan.show("", MemoryPlan.gradients(config, B, T), device.backend(), "use a smaller batch (fewer or shorter rows in " + batch
+                + "), or a smaller model");
+        if (plan.dryRun()) {
+            return 0;
+        }
+        Checkpoint ckpt = Checkpoint.load(model);
         Gradients.Result r = Gradients.compute(ckpt.config(), ckpt.parameters(), device.backend(), inputs, targets, B, T);
         Map<String, Safetensors.Entry> tensors = new LinkedHashMap<>();
         tensors.put("logits", new Safetensors.Entry(new long[] { B, T, ckpt.config().vocabSize() }, r.logits()));

@@ -5,9 +5,12 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 import dev.tgpt.engine.UserError;
+import dev.tgpt.gpt.TrainingRun;
+import dev.tgpt.gpt.io.Checkpoint;
 import dev.tgpt.rlhf.Pipeline;
 import dev.tgpt.rlhf.Ppo;
 import dev.tgpt.rlhf.RlhfConfig;
+import dev.tgpt.rlhf.data.RlhfData;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -28,7 +31,10 @@ final class PpoCommand implements Callable<Integer> {
     DeviceOption device;
 
     @Mixin
-    ParallelOption parallel;
+    TrainingOptions training;
+
+    @Mixin
+    PlanOption plan;
 
     @Option(names = "--sft", paramLabel = "DIR", required = true, description = "The SFT checkpoint: the starting policy and the frozen reference.")
     Path sft;
@@ -105,9 +111,15 @@ final class PpoCommand implements Callable<Integer> {
         c.horizon = horizon;
         c.ptx = ptx;
         c.seed = seed;
+        Checkpoint.Header policy = Checkpoint.header(sft);
+        plan.show("", Pipeline.ppoPlan(policy.config().withDropout(0f), Checkpoint.header(TrainingRun.checkpointDir(rm)).config().withDropout(0f),
+                policy.tokenizer(), RlhfData.prompts(prompts), c, training.options()), device.backend(), Pipeline.advice(training.options()));
+        if (plan.dryRun()) {
+            return 0;
+        }
         Ppo.Result r;
         try (Progress.Stages progress = new Progress.Stages("ppo", spec.commandLine().getErr())) {
-            r = Pipeline.ppo(sft, rm, c, pretrainData, out, device.backend(), parallel.options(), progress, null);
+            r = Pipeline.ppo(sft, rm, c, pretrainData, out, device.backend(), training.options(), progress, null);
         }
         spec.commandLine().getOut().printf("reward %.3f, KL %.3f%npolicy: %s%n", r.reward(), r.kl(), r.checkpoint());
         spec.commandLine().getOut().flush();

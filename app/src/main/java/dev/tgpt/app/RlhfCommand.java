@@ -42,7 +42,10 @@ final class RlhfCommand implements Callable<Integer> {
     DeviceOption device;
 
     @Mixin
-    ParallelOption parallel;
+    TrainingOptions training;
+
+    @Mixin
+    PlanOption plan;
 
     @Option(names = "--config", paramLabel = "FILE", description = "The three steps' settings (JSON).")
     Path config;
@@ -67,6 +70,16 @@ final class RlhfCommand implements Callable<Integer> {
         if (Files.exists(out.resolve("sft"))) {
             throw new UserError(out + " already holds a run; choose another --out");
         }
+        if (demo != null && plan.dryRun()) {
+            throw new UserError("--dry-run plans a --config run; the demos' models are small (a 2-layer character model, or --init's)");
+        }
+        RlhfConfig settings = demo == null ? read(config) : null;
+        if (settings != null) {
+            Pipeline.plans(settings, training.options()).forEach((stage, p) -> plan.show(stage, p, device.backend(), Pipeline.advice(training.options())));
+            if (plan.dryRun()) {
+                return 0;
+            }
+        }
         try (Progress.Stages progress = new Progress.Stages("rlhf", spec.commandLine().getErr())) {
             if (demo != null) {
                 Path model = demo.equals("shakespeare") ? (init != null ? init : Path.of("runs/shakespeare/checkpoint")) : init;
@@ -75,15 +88,12 @@ final class RlhfCommand implements Callable<Integer> {
                 progress.close();
                 spec.commandLine().getOut().println(JSON.writeValueAsString(report));
             } else {
-                RlhfConfig c = read(config);
-                if (c.model == null) {
-                    throw new UserError(config + ": \"model\" (the pretrained model) is missing");
-                }
+                RlhfConfig c = settings;
                 var backend = device.backend();
-                Path sft = Pipeline.sft(Checkpoint.load(Path.of(c.model)), c.sft, out.resolve("sft"), backend, parallel.options(), progress);
-                RewardModel.Result rm = Pipeline.rm(Checkpoint.load(sft), c.rm, RlhfData.demonstrations(Path.of(c.sft.data)), out.resolve("rm"), backend, parallel.options(),
+                Path sft = Pipeline.sft(Checkpoint.load(Path.of(c.model)), c.sft, out.resolve("sft"), backend, training.options(), progress);
+                RewardModel.Result rm = Pipeline.rm(Checkpoint.load(sft), c.rm, RlhfData.demonstrations(Path.of(c.sft.data)), out.resolve("rm"), backend, training.options(),
                         progress);
-                var ppo = Pipeline.ppo(sft, rm.dir(), c.ppo, c.pretrainData == null ? null : Path.of(c.pretrainData), out.resolve("ppo"), backend, parallel.options(), progress,
+                var ppo = Pipeline.ppo(sft, rm.dir(), c.ppo, c.pretrainData == null ? null : Path.of(c.pretrainData), out.resolve("ppo"), backend, training.options(), progress,
                         null);
                 progress.close();
                 spec.commandLine().getOut().printf("reward model: held-out accuracy %.3f%nPPO: reward %.3f, KL %.3f%npolicy: %s%n", rm.valAccuracy(),

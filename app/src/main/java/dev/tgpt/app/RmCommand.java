@@ -31,7 +31,10 @@ final class RmCommand implements Callable<Integer> {
     DeviceOption device;
 
     @Mixin
-    ParallelOption parallel;
+    TrainingOptions training;
+
+    @Mixin
+    PlanOption plan;
 
     @Option(names = "--init", paramLabel = "DIR", required = true, description = "The model to start from (usually the SFT checkpoint).")
     Path init;
@@ -71,10 +74,15 @@ final class RmCommand implements Callable<Integer> {
         c.prompts = prompts;
         c.lr = lr;
         c.seed = seed;
+        plan.show("", Pipeline.rmPlan(Checkpoint.header(init).config().withDropout(0f), c, Pipeline.responses(data), training.options()),
+                device.backend(), Pipeline.advice(training.options()));
+        if (plan.dryRun()) {
+            return 0;
+        }
         RewardModel.Result r;
         try (Progress.Stages progress = new Progress.Stages("rm", spec.commandLine().getErr())) {
             r = Pipeline.rm(Checkpoint.load(init), c, demonstrations == null ? List.of() : RlhfData.demonstrations(demonstrations), out,
-                    device.backend(), parallel.options(), progress);
+                    device.backend(), training.options(), progress);
         }
         spec.commandLine().getOut().printf("held-out pairwise accuracy %.3f%nreward model: %s%n", r.valAccuracy(), r.dir());
         spec.commandLine().getOut().flush();

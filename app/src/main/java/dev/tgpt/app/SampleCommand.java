@@ -15,6 +15,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tgpt.engine.UserError;
 import dev.tgpt.gpt.FewShot;
 import dev.tgpt.gpt.Gpt;
+import dev.tgpt.gpt.GptConfig;
+import dev.tgpt.gpt.MemoryPlan;
 import dev.tgpt.gpt.Sampler;
 import dev.tgpt.gpt.io.Checkpoint;
 import picocli.CommandLine.Command;
@@ -34,6 +36,9 @@ final class SampleCommand implements Callable<Integer> {
 
     @Mixin
     DeviceOption device;
+
+    @Mixin
+    PlanOption plan;
 
     @Option(names = "--model", paramLabel = "DIR", required = true, description = "A checkpoint directory (e.g. runs/shakespeare/checkpoint), "
             + "a Hugging Face GPT-2 directory, or llm.c's gpt2_124M.bin.")
@@ -87,14 +92,20 @@ final class SampleCommand implements Callable<Integer> {
             throw new UserError("--samples must be at least 1");
         }
         List<String> prompts = prompts();
-        Checkpoint ckpt = Checkpoint.load(model);
-        Gpt gpt = new Gpt(ckpt.config().withDropout(0f), ckpt.parameters());
         List<String> batch = new ArrayList<>();
         for (String p : prompts) {
             for (int s = 0; s < samples; s++) {
                 batch.add(p);
             }
         }
+        GptConfig config = Checkpoint.header(model).config();
+        plan.show("", MemoryPlan.weights(config).plus(MemoryPlan.decoding(config, batch.size())), device.backend(),
+                "use fewer prompts or --samples (each sequence keeps a KV cache of the whole context), or a smaller model");
+        if (plan.dryRun()) {
+            return 0;
+        }
+        Checkpoint ckpt = Checkpoint.load(model);
+        Gpt gpt = new Gpt(ckpt.config().withDropout(0f), ckpt.parameters());
         var out = spec.commandLine().getOut();
         try (Sampler sampler = new Sampler(gpt, device.backend(), batch.size())) {
             List<String> texts = sampler.generate(batch, ckpt.tokenizer(), new Sampler.Options(tokens, temperature, topK, topP, stop, seed));

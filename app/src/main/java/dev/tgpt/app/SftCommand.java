@@ -26,7 +26,10 @@ final class SftCommand implements Callable<Integer> {
     DeviceOption device;
 
     @Mixin
-    ParallelOption parallel;
+    TrainingOptions training;
+
+    @Mixin
+    PlanOption plan;
 
     @Option(names = "--init", paramLabel = "DIR", required = true, description = "The pretrained model (a checkpoint or a Hugging Face GPT-2 directory).")
     Path init;
@@ -63,9 +66,14 @@ final class SftCommand implements Callable<Integer> {
         c.batch = batch;
         c.lr = lr;
         c.seed = seed;
+        plan.show("", Pipeline.sftPlan(Checkpoint.header(init).config().withDropout(0f), c, training.options()), device.backend(),
+                Pipeline.advice(training.options()));
+        if (plan.dryRun()) {
+            return 0;
+        }
         Path ckpt;
         try (Progress.Stages progress = new Progress.Stages("sft", spec.commandLine().getErr())) {
-            ckpt = Pipeline.sft(Checkpoint.load(init), c, out, device.backend(), parallel.options(), progress);
+            ckpt = Pipeline.sft(Checkpoint.load(init), c, out, device.backend(), training.options(), progress);
         }
         spec.commandLine().getOut().println("checkpoint: " + ckpt);
         spec.commandLine().getOut().flush();

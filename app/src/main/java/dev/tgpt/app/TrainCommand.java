@@ -7,7 +7,6 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import dev.tgpt.engine.Backend;
-import dev.tgpt.engine.JvmBackend;
 import dev.tgpt.engine.UserError;
 import dev.tgpt.gpt.Gpt;
 import dev.tgpt.gpt.GptConfig;
@@ -44,7 +43,7 @@ final class TrainCommand implements Callable<Integer> {
     DeviceOption device;
 
     @Mixin
-    ParallelOption parallel;
+    TrainingOptions training;
 
     @Option(names = "--data", paramLabel = "FILE", defaultValue = "data/tinyshakespeare.txt",
             description = "A text file (split 90/10), or an llm.c token file for training (with --val). Default: ${DEFAULT-VALUE}.")
@@ -136,8 +135,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--max-time", paramLabel = "DURATION", description = "Stop cleanly after this long, e.g. 9m30s or 600s.")
     String maxTime;
 
-    @Option(names = "--dry-run", description = "Print the run's memory plan (weights, gradients, AdamW's moments, activations) and exit.")
-    boolean dryRun;
+    @Mixin
+    PlanOption plan;
 
     @Override
     public Integer call() throws Exception {
@@ -168,22 +167,14 @@ final class TrainCommand implements Callable<Integer> {
         if (T > config.context()) {
             throw new UserError("--context " + T + " exceeds the model's context of " + config.context());
         }
-        Trainer.Options options = parallel.options().batch(batch).context(T).steps(steps).accumulation(accumulation).lr(lr).minLr(minLr)
+        Trainer.Options options = training.options().batch(batch).context(T).steps(steps).accumulation(accumulation).lr(lr).minLr(minLr)
                 .warmup(warmup).weightDecay(weightDecay).beta1(beta1).beta2(beta2).eps(1e-8f).gradClip(clip).seed(seed);
         long loaded = start == null ? 0 : 4 * Parameters.slabFloats(config) * (start.training() == null ? 1 : 3);
-        MemoryPlan plan = MemoryPlan.training(config, options, true, loaded);
-        var err = spec.commandLine().getErr();
-        if (dryRun) {
-            spec.commandLine().getOut().println("memory plan on " + backend.info().id() + ": " + plan.describe() + "; it may use "
-                    + MemoryPlan.size(Math.min(JvmBackend.maxTensorMemory(), backend.info().memoryBytes())));
-            spec.commandLine().getOut().flush();
+        plan.show("", MemoryPlan.training(config, options, true, loaded), backend, MemoryPlan.advice(options));
+        if (plan.dryRun()) {
             return 0;
         }
-        plan.check(backend, "use a smaller --batch or --context (--accumulation keeps the tokens per step), a smaller model, or --zero 1 "
-                + "with more ranks");
-        if (options.world().rank() == 0) {
-            err.println("memory: " + plan.describe());
-        }
+        var err = spec.commandLine().getErr();
         Parameters params;
         if (start != null) {
             params = new Parameters(config);

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Random;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -149,5 +151,64 @@ class CommandsTest {
         userError("truncated", "sample", "--device", "jvm", "--model", truncated.toString());
         userError("training stopped: the loss is", "train", "--device", "jvm", "--data", text.toString(), "--model", "tiny", "--steps", "30",
                 "--batch", "2", "--lr", "1e30", "--warmup", "0", "--clip", "0", "--out", dir.resolve("nan").toString());
+    }
+
+    /**
+     * Every command that allocates plans its memory before it does: --dry-run prints the plan and exits 0 having
+     * written nothing (MemoryPlanTest compares plans with what is really allocated).
+     */
+    @Test
+    void dryRunPrintsEachCommandsPlanAndWritesNothing() throws Exception {
+        Path plans = dir.resolve("plans");
+        Files.createDirectories(plans);
+        String ckpt = run.resolve("checkpoint").toString();
+        Files.writeString(plans.resolve("demos.jsonl"), "{\"prompt\": \"ab\", \"completion\": \"cd\"}\n".repeat(4));
+        Files.writeString(plans.resolve("ranks.jsonl"), "{\"prompt\": \"ab\", \"ranking\": [\"cd\", \"ef\", \"gh\"]}\n".repeat(4));
+        Files.writeString(plans.resolve("prompts.jsonl"), "{\"prompt\": \"abc\"}\n".repeat(4));
+        Files.writeString(plans.resolve("labels.jsonl"), "{\"text\": \"ab\", \"label\": \"0\"}\n{\"text\": \"cd\", \"label\": \"1\"}\n");
+        Files.writeString(plans.resolve("rlhf.json"), String.format("{\"model\": \"%s\", \"sft\": {\"data\": \"%s\"}, \"rm\": {\"data\": \"%s\"}, "
+                + "\"ppo\": {\"prompts\": \"%s\", \"max_response\": 8}}", ckpt, plans.resolve("demos.jsonl"), plans.resolve("ranks.jsonl"),
+                plans.resolve("prompts.jsonl")));
+        Path fixture = Path.of("../gpt/src/test/resources/gpt2-parity");
+        Path out = plans.resolve("out");
+        Map<String, String[]> commands = new LinkedHashMap<>();
+        commands.put("train", new String[] { "--data", text.toString(), "--model", "tiny", "--recompute", "--out", out.toString() });
+        commands.put("finetune", new String[] { "--init", ckpt, "--train", plans.resolve("labels.jsonl").toString(), "--val",
+                plans.resolve("labels.jsonl").toString(), "--out", out.toString() });
+        commands.put("sample", new String[] { "--model", ckpt, "--samples", "3" });
+        commands.put("grads", new String[] { "--model", fixture.resolve("model").toString(), "--batch", fixture.resolve("batch.safetensors").toString(),
+                "--out", out.toString() });
+        commands.put("sft", new String[] { "--init", ckpt, "--data", plans.resolve("demos.jsonl").toString(), "--out", out.toString() });
+        commands.put("rm", new String[] { "--init", ckpt, "--data", plans.resolve("ranks.jsonl").toString(), "--out", out.toString() });
+        commands.put("ppo", new String[] { "--sft", ckpt, "--rm", run.toString(), "--prompts", plans.resolve("prompts.jsonl").toString(), "--max-response", "8",
+                "--out", out.toString() });
+        commands.put("rlhf", new String[] { "--config", plans.resolve("rlhf.json").toString(), "--out", out.toString() });
+        Map<String, String> expected = Map.of("train", "activations (recomputed in part)", "sample", "decoding state", "grads", "gradients", "rm",
+                "AdamW's moments", "ppo", "weights (policy, reference)");
+        for (Map.Entry<String, String[]> c : commands.entrySet()) {
+            String[] args = new String[c.getValue().length + 4];
+            args[0] = c.getKey();
+            System.arraycopy(c.getValue(), 0, args, 1, c.getValue().length);
+            System.arraycopy(new String[] { "--device", "jvm", "--dry-run" }, 0, args, c.getValue().length + 1, 3);
+            TgptTest.Run r = TgptTest.run(args);
+            assertEquals(0, r.code(), c.getKey() + ": " + r.err());
+            String plan = r.out().lines().filter(l -> l.contains("memory plan on jvm: weights ")).findFirst().orElse("");
+            assertTrue(plan.contains(" = ") && plan.contains("; it may use "), c.getKey() + ": " + r.out());
+            assertTrue(plan.contains(expected.getOrDefault(c.getKey(), "weights")), c.getKey() + ": " + plan);
+            assertFalse(Files.exists(out), c.getKey() + " wrote " + out);
+        }
+        TgptTest.Run rlhf = TgptTest.run("rlhf", "--config", plans.resolve("rlhf.json").toString(), "--out", out.toString(), "--device", "jvm", "--dry-run");
+        assertEquals(3, rlhf.out().lines().filter(l -> l.matches("(sft|rm|ppo): memory plan on jvm: .*")).count(), rlhf.out());
+    }
+
+    /** A plan over what the JVM may hold is one line naming the need and what would fit, before the checkpoint is read. */
+    @Test
+    void aPlanThatDoesNotFitIsOneLineBeforeAnythingIsRead() {
+        String ckpt = run.resolve("checkpoint").toString();
+        // each sample keeps a KV cache of the whole context: ten million of them are far over any machine here
+        userError("this run needs ", "sample", "--device", "jvm", "--model", ckpt, "--samples", "10000000");
+        userError("--recompute", "train", "--device", "jvm", "--data", text.toString(), "--model", "tiny", "--batch",
+                "2000000", "--out", dir.resolve("big").toString());
+        assertFalse(Files.exists(dir.resolve("big")));
     }
 }

@@ -154,7 +154,7 @@ class FailuresTest {
         assertEquals(2, r.code(), r.err());
         String line = r.err().strip();
         assertEquals(1, line.lines().count(), line);
-        assertTrue(line.startsWith("tgpt: out of memory on the host (Java heap space): try a smaller --batch or --context, or a smaller model, or "
+        assertTrue(line.startsWith("tgpt: out of memory on the host (Java heap space): try a smaller --batch or --context, --recompute, or a smaller model, or "
                 + "give Java more with TGPT_JAVA_OPTS=-Xmx<size> (the heap may grow to "), line);
         // tgpt's arrays, off the heap
         r = fail(() -> new OutOfMemoryError("Cannot reserve 7078000 bytes of direct buffer memory (allocated: 60057664, limit: 67108864)"), "fail",

@@ -8,8 +8,10 @@ package dev.tgpt.engine;
  * @param name         the device's name
  * @param type         CPU, GPU, ...
  * @param memoryBytes  global memory (the JVM: what its off-heap tensors may take, -XX:MaxDirectMemorySize)
+ * @param maxAllocationBytes the largest one buffer may be (OpenCL's CL_DEVICE_MAX_MEM_ALLOC_SIZE; the JVM: one array
+ *                     of 2³¹−1 floats)
  * @param computeUnits cores or compute units
  * @param simdFloats   floats per SIMD register on the JVM backend, 0 elsewhere
  */
-public record DeviceInfo(String id, String backend, String name, String type, long memoryBytes, int computeUnits, int simdFloats) {
+public record DeviceInfo(String id, String backend, String name, String type, long memoryBytes, long maxAllocationBytes, int computeUnits, int simdFloats) {
 }

@@ -35,7 +35,7 @@ public final class JvmBackend implements Backend {
     @Override
     public DeviceInfo info() {
         return new DeviceInfo("jvm", "jvm", "JVM backend (" + System.getProperty("java.vm.name") + " " + Runtime.version() + ", "
-                + System.getProperty("os.arch") + ")", "CPU", maxTensorMemory(), threads(),
+                + System.getProperty("os.arch") + ")", "CPU", maxTensorMemory(), 4L * Integer.MAX_VALUE, threads(),
                 FloatVector.SPECIES_PREFERRED.length());
     }
 

@@ -31,7 +31,7 @@ public final class TornadoVmBackend implements Backend {
         this.deviceIndex = deviceIndex;
         String name = device.getPhysicalDevice().getDeviceName() + " (" + device.getPlatformName().trim() + ")";
         this.info = new DeviceInfo(backendIndex + ":" + deviceIndex, backendName, name, device.getDeviceType().name(),
-                device.getMaxGlobalMemory(), device.getPhysicalDevice().getDeviceMaxComputeUnits(), 0);
+                device.getMaxGlobalMemory(), device.getMaxAllocMemory(), device.getPhysicalDevice().getDeviceMaxComputeUnits(), 0);
     }
 
     @Override

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.tgpt.engine.Launch;
+import dev.tgpt.engine.UserError;
 import dev.tgpt.engine.ops.AttentionOps;
 import dev.tgpt.engine.ops.CrossEntropyOps;
 import dev.tgpt.engine.ops.DecodeOps;
@@ -59,7 +60,15 @@ public final class Gpt {
         private final List<FloatArray> buffers = new ArrayList<>();
         /** Planning only: buffers are counted here, not allocated (they are all one placeholder). */
         private final boolean plan;
+        /**
+         * Recomputation (llm.c's -r): one GELU output and one attention-probability buffer serve every layer, and
+         * backward recomputes a layer's from what it keeps (GELU's input; q and k) just before it needs them.
+         */
+        public final boolean recompute;
+        private final FloatArray sharedFchg;
+        private final FloatArray sharedAtt;
         private long planned;
+        private long largest;
         /** Token ids [B·T] and next-token targets [B·T] (negative: ignored). */
         public final IntArray tokens;
         public final IntArray targets;
@@ -93,8 +102,9 @@ public final class Gpt {
         final FloatArray dfch;
         final FloatArray dfchg;
 
-        Activations(int B, int T, boolean decode, boolean plan) {
+        Activations(int B, int T, boolean decode, boolean plan, boolean recompute) {
             this.plan = plan;
+            this.recompute = recompute;
             if (T > config.context()) {
                 throw new IllegalArgumentException("T = " + T + " exceeds the context " + config.context());
             }
@@ -104,60 +114,80 @@ public final class Gpt {
             this.decode = decode;
             int C = config.channels();
             int V = config.vocabSize();
-            int cache = decode ? B * C * config.context() : 0;
+            long cache = decode ? (long) B * C * config.context() : 0;
             kcache = new FloatArray[decode ? config.layers() : 0];
             vcache = new FloatArray[kcache.length];
             for (int l = 0; l < kcache.length; l++) {
                 kcache[l] = buffer(cache);
                 vcache[l] = buffer(cache);
             }
-            scores = decode ? buffer(B * config.heads() * config.context()) : null;
-            tokens = new IntArray(N);
-            targets = new IntArray(N);
-            dlosses = new FloatArray(N);
-            planned += 3L * N;
-            encoded = buffer(N * C);
-            encodedDrop = dropout() ? buffer(N * C) : encoded;
+            scores = decode ? buffer((long) B * config.heads() * config.context()) : null;
+            tokens = ints(N);
+            targets = ints(N);
+            dlosses = io(N);
+            encoded = buffer((long) N * C);
+            encodedDrop = dropout() ? buffer((long) N * C) : encoded;
+            long maxAtt = 0;
+            for (int l = 0; l < config.layers(); l++) {
+                maxAtt = Math.max(maxAtt, attentionSize(l));
+            }
+            sharedFchg = recompute ? buffer((long) N * 4 * C) : null;
+            sharedAtt = recompute ? buffer(maxAtt) : null;
             blocks = new Block[config.layers()];
             for (int l = 0; l < blocks.length; l++) {
                 blocks[l] = new Block(attentionSize(l));
             }
-            lnf = buffer(N * C);
+            lnf = buffer((long) N * C);
             lnfMean = buffer(N);
             lnfRstd = buffer(N);
-            logits = buffer(N * V);
-            losses = new FloatArray(N);
-            planned += N;
+            logits = buffer((long) N * V);
+            losses = io(N);
             logSumExp = buffer(N);
-            dresidual = buffer(N * C);
-            dlnf = buffer(N * C);
-            dlogits = buffer(N * V);
-            dln = buffer(N * C);
-            dqkv = buffer(N * 3 * C);
-            int maxAtt = 0;
-            for (int l = 0; l < blocks.length; l++) {
-                maxAtt = Math.max(maxAtt, attentionSize(l));
-            }
+            dresidual = buffer((long) N * C);
+            dlnf = buffer((long) N * C);
+            dlogits = buffer((long) N * V);
+            dln = buffer((long) N * C);
+            dqkv = buffer((long) N * 3 * C);
             datt = buffer(maxAtt);
-            datty = buffer(N * C);
-            dbranch = buffer(N * C);
-            dfch = buffer(N * 4 * C);
-            dfchg = buffer(N * 4 * C);
+            datty = buffer((long) N * C);
+            dbranch = buffer((long) N * C);
+            dfch = buffer((long) N * 4 * C);
+            dfchg = buffer((long) N * 4 * C);
         }
 
-        private FloatArray buffer(int n) {
+        private FloatArray buffer(long n) {
             planned += n;
+            largest = Math.max(largest, n);
             if (plan) {
                 return PLACEHOLDER;
             }
-            FloatArray a = new FloatArray(n);
+            if (n > Integer.MAX_VALUE) {
+                throw new UserError(String.format("B = %d, T = %d needs an activation of %,d floats, over the %,d one array may hold: use a smaller "
+                        + "batch or context", B, T, n, Integer.MAX_VALUE));
+            }
+            FloatArray a = new FloatArray((int) n);
             buffers.add(a);
             return a;
+        }
+
+        /** A host-visible array (an input or output of the programs, not in {@link #buffers}), counted. */
+        private FloatArray io(int n) {
+            planned += n;
+            return plan ? PLACEHOLDER : new FloatArray(n);
+        }
+
+        private IntArray ints(int n) {
+            planned += n;
+            return new IntArray(plan ? 1 : n);
         }
 
         /** Bytes of every array these activations hold (the buffers, tokens, targets and losses). */
         public long bytes() {
             return 4 * planned;
+        }
+
+        Footprint footprint() {
+            return new Footprint(bytes(), 4 * largest);
         }
 
         /** Every activation and activation-gradient buffer: device state that no host code reads. */
@@ -166,33 +196,33 @@ public final class Gpt {
         }
 
         /** Attention probabilities kept per layer: [B, NH, T, T], or [B, NH, T, K] for a banded layer. */
-        private int attentionSize(int l) {
+        private long attentionSize(int l) {
             int keys = config.banded(l) ? band().maxKeys(T) : T;
-            return B * config.heads() * T * keys;
+            return (long) B * config.heads() * T * keys;
         }
 
         /** One block's saved activations. */
         final class Block {
-            final FloatArray ln1 = buffer(N * config.channels());
+            final FloatArray ln1 = buffer((long) N * config.channels());
             final FloatArray ln1Mean = buffer(N);
             final FloatArray ln1Rstd = buffer(N);
-            final FloatArray qkv = buffer(N * 3 * config.channels());
+            final FloatArray qkv = buffer((long) N * 3 * config.channels());
             final FloatArray att;
-            final FloatArray atty = buffer(N * config.channels());
-            final FloatArray attproj = buffer(N * config.channels());
-            final FloatArray attprojDrop = dropout() ? buffer(N * config.channels()) : attproj;
-            final FloatArray res2 = buffer(N * config.channels());
-            final FloatArray ln2 = buffer(N * config.channels());
+            final FloatArray atty = buffer((long) N * config.channels());
+            final FloatArray attproj = buffer((long) N * config.channels());
+            final FloatArray attprojDrop = dropout() ? buffer((long) N * config.channels()) : attproj;
+            final FloatArray res2 = buffer((long) N * config.channels());
+            final FloatArray ln2 = buffer((long) N * config.channels());
             final FloatArray ln2Mean = buffer(N);
             final FloatArray ln2Rstd = buffer(N);
-            final FloatArray fch = buffer(N * 4 * config.channels());
-            final FloatArray fchg = buffer(N * 4 * config.channels());
-            final FloatArray fcproj = buffer(N * config.channels());
-            final FloatArray fcprojDrop = dropout() ? buffer(N * config.channels()) : fcproj;
-            final FloatArray res3 = buffer(N * config.channels());
+            final FloatArray fch = buffer((long) N * 4 * config.channels());
+            final FloatArray fchg = recompute ? sharedFchg : buffer((long) N * 4 * config.channels());
+            final FloatArray fcproj = buffer((long) N * config.channels());
+            final FloatArray fcprojDrop = dropout() ? buffer((long) N * config.channels()) : fcproj;
+            final FloatArray res3 = buffer((long) N * config.channels());
 
-            Block(int attSize) {
-                att = buffer(attSize);
+            Block(long attSize) {
+                att = recompute ? sharedAtt : buffer(attSize);
             }
         }
 
@@ -217,17 +247,26 @@ public final class Gpt {
     }
 
     public Activations activations(int B, int T) {
-        return new Activations(B, T, false, false);
+        return activations(B, T, false);
     }
 
-    /** Bytes of a model's training activations for B sequences of T tokens, counted without allocating them. */
-    public static long activationBytes(GptConfig config, int B, int T) {
-        return new Gpt(config, null).new Activations(B, T, false, true).bytes();
+    /** Training activations, with {@code recompute}: fewer kept, the rest recomputed in backward (same results). */
+    public Activations activations(int B, int T, boolean recompute) {
+        return new Activations(B, T, false, false, recompute);
     }
 
-    /** Bytes of a model's decoding activations for B sequences (the KV cache of the whole context among them), counted. */
-    public static long decoderBytes(GptConfig config, int B) {
-        return new Gpt(config, null).new Activations(B, 1, true, true).bytes();
+    /** What a set of activations takes: bytes in all, and the bytes of its largest array (one device buffer). */
+    public record Footprint(long bytes, long largest) {
+    }
+
+    /** A model's training activations for B sequences of T tokens, counted without allocating them. */
+    public static Footprint activationFootprint(GptConfig config, int B, int T, boolean recompute) {
+        return new Gpt(config, null).new Activations(B, T, false, true, recompute).footprint();
+    }
+
+    /** A model's decoding activations for B sequences (the KV cache of the whole context among them), counted. */
+    public static Footprint decoderFootprint(GptConfig config, int B) {
+        return new Gpt(config, null).new Activations(B, 1, true, true, false).footprint();
     }
 
     /** What a planning Activations hands out for every buffer. */
@@ -235,7 +274,7 @@ public final class Gpt {
 
     /** Activations for decoding B sequences one position at a time, with a KV cache of the whole context. */
     public Activations decoder(int B) {
-        return new Activations(B, 1, true, false);
+        return new Activations(B, 1, true, false, false);
     }
 
     private boolean dropout() {
@@ -274,8 +313,7 @@ public final class Gpt {
                 out.add(DecodeOps.attention(k.atty, a.scores, k.qkv, a.kcache[l], a.vcache[l], a.pos, B, C, NH, config.context(),
                         config.banded(l) ? config.band() : 0));
             } else {
-                out.add(config.banded(l) ? SparseAttentionOps.forward(k.atty, k.att, k.qkv, B, T, C, NH, band())
-                        : AttentionOps.forward(k.atty, k.att, k.qkv, B, T, C, NH));
+                out.add(attention(k, B, T, l));
             }
             out.add(MatmulOps.forward(k.attproj, k.atty, p.attprojw(), p.attprojb(), N, C, C));
             if (drop) {
@@ -350,6 +388,9 @@ public final class Gpt {
                 dres3 = a.dln;
             }
             FloatArray dfcproj = dropoutBackward(out, drop, a, dres3, 2 + 2 * l, N * C);
+            if (a.recompute) {
+                out.add(GeluOps.forward(k.fchg, k.fch, N * 4 * C));
+            }
             out.add(FillOps.fill(a.dfchg, 0f));
             out.addAll(MatmulOps.backward(a.dfchg, g.fcprojw(), g.fcprojb(), dfcproj, k.fchg, p.fcprojw(), N, 4 * C, C));
             out.add(FillOps.fill(a.dfch, 0f));
@@ -368,6 +409,10 @@ public final class Gpt {
             FloatArray dattproj = dropoutBackward(out, drop, a, d, 1 + 2 * l, N * C);
             out.add(FillOps.fill(a.datty, 0f));
             out.addAll(MatmulOps.backward(a.datty, g.attprojw(), g.attprojb(), dattproj, k.atty, p.attprojw(), N, C, C));
+            if (a.recompute) {
+                // the forward again, for this layer's probabilities: it rewrites atty with the same values
+                out.add(attention(k, B, T, l));
+            }
             out.add(FillOps.fill(a.dqkv, 0f));
             out.addAll(config.banded(l) ? SparseAttentionOps.backward(a.dqkv, a.datt, a.datty, k.qkv, k.att, B, T, C, NH, band())
                     : AttentionOps.backward(a.dqkv, a.datt, a.datty, k.qkv, k.att, B, T, C, NH));
@@ -382,6 +427,13 @@ public final class Gpt {
         FloatArray dencoded = dropoutBackward(out, drop, a, d, 0, N * C);
         out.addAll(EmbeddingOps.backward(grads.wte, grads.wpe, dencoded, a.tokens, B, T, C, V));
         return out;
+    }
+
+    /** Layer l's causal attention, dense or banded: atty and the probabilities att from qkv. */
+    private Launch attention(Activations.Block k, int B, int T, int l) {
+        int C = config.channels(), NH = config.heads();
+        return config.banded(l) ? SparseAttentionOps.forward(k.atty, k.att, k.qkv, B, T, C, NH, band())
+                : AttentionOps.forward(k.atty, k.att, k.qkv, B, T, C, NH);
     }
 
     /** d(branch before dropout) from d(branch after dropout): a.dbranch, or the same buffer without dropout. */

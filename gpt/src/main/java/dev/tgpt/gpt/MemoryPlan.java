@@ -15,46 +15,96 @@ import dev.tgpt.engine.UserError;
  * Tensors live off the JVM's heap whatever the backend (a TornadoVM device holds copies), so a plan is checked against
  * what the JVM may hold and, on a TornadoVM device, against the device's memory.
  *
- * @param parts bytes by what they hold, in the order shown
+ * @param parts   bytes by what they hold, in the order shown
+ * @param largest the largest single array and its bytes (a device allocates each as one buffer), or null
  */
-public record MemoryPlan(Map<String, Long> parts) {
+public record MemoryPlan(Map<String, Long> parts, Map.Entry<String, Long> largest) {
+
+    public MemoryPlan(Map<String, Long> parts) {
+        this(parts, null);
+    }
 
     /**
      * A training run's plan: {@code sampling} when it samples as it goes (a batch-1 decoder), {@code loaded} the bytes of a
      * checkpoint read to start from (weights, and AdamW's moments when resuming), held while they are copied in.
      */
     public static MemoryPlan training(GptConfig c, Trainer.Options o, boolean sampling, long loaded) {
-        long slab = 4 * Parameters.slabFloats(c);
-        int ranks = o.world().size();
-        long moments = o.zero() == 1 ? 2 * 4 * ((Parameters.slabFloats(c) + ranks - 1) / ranks) : 2 * slab;
-        Map<String, Long> parts = new LinkedHashMap<>();
-        parts.put("weights", slab);
-        parts.put("gradients", slab);
-        parts.put(o.zero() == 1 ? "AdamW's moments (this rank's 1/" + ranks + ")" : "AdamW's moments", moments);
-        parts.put("activations", Gpt.activationBytes(c, o.batch(), o.context()));
+        MemoryPlan plan = weights(c).plus(trainer(c, o));
         if (sampling) {
-            parts.put("sampling", Gpt.decoderBytes(c, 1));
+            plan = plan.with("sampling", Gpt.decoderFootprint(c, 1), "the sampler's");
         }
-        if (loaded > 0) {
-            parts.put("the checkpoint read", loaded);
-        }
-        return new MemoryPlan(parts);
+        return loaded > 0 ? plan.with("the checkpoint read", loaded) : plan;
+    }
+
+    /** One model's weights. */
+    public static MemoryPlan weights(GptConfig c) {
+        long slab = 4 * Parameters.slabFloats(c);
+        return new MemoryPlan(Map.of()).with("weights", slab).array("the weights' slab", slab);
     }
 
     /**
-     * What a {@link Trainer} adds to the weights it is given: gradients, AdamW's moments and activations; every
-     * trainer (fine-tuning, SFT, the reward model, PPO's) checks it against the JVM's free memory when it opens.
-     * {@link #decoding} is a sampler's.
+     * What a {@link Trainer} adds to the weights it is given: gradients, AdamW's moments (this rank's ZeRO-1 shard of
+     * them) and activations; every trainer (fine-tuning, SFT, the reward model, PPO's) checks it against the JVM's free
+     * memory when it opens.
      */
     public static MemoryPlan trainer(GptConfig c, Trainer.Options o) {
-        Map<String, Long> parts = new LinkedHashMap<>(training(c, o, false, 0).parts());
-        parts.remove("weights");
-        return new MemoryPlan(parts);
+        long slab = Parameters.slabFloats(c);
+        int ranks = o.world().size();
+        long moment = 4 * (o.zero() == 1 ? (slab + ranks - 1) / ranks : slab);
+        return new MemoryPlan(Map.of()).with("gradients", 4 * slab).array("the gradients' slab", 4 * slab)
+                .with(o.zero() == 1 ? "AdamW's moments (this rank's 1/" + ranks + ")" : "AdamW's moments", 2 * moment)
+                .with(o.recompute() ? "activations (recomputed in part)" : "activations", Gpt.activationFootprint(c, o.batch(), o.context(), o.recompute()),
+                        "the activations'");
     }
 
     /** What a {@link Sampler} of B sequences adds to the weights: the decoder's state, KV caches of the whole context. */
     public static MemoryPlan decoding(GptConfig c, int B) {
-        return new MemoryPlan(Map.of("decoding state (KV caches of " + c.context() + " positions)", Gpt.decoderBytes(c, B)));
+        return new MemoryPlan(Map.of()).with("decoding state (KV caches of " + c.context() + " positions)", Gpt.decoderFootprint(c, B), "the decoder's");
+    }
+
+    /** What {@link Gradients#compute} allocates: weights, gradients and activations of one batch. */
+    public static MemoryPlan gradients(GptConfig c, int B, int T) {
+        long slab = 4 * Parameters.slabFloats(c);
+        return weights(c).with("gradients", slab).with("activations", Gpt.activationFootprint(c, B, T, false), "the activations'");
+    }
+
+    /** This plan with {@code bytes} more for {@code part} (added to a part of that name). */
+    public MemoryPlan with(String part, long bytes) {
+        Map<String, Long> more = new LinkedHashMap<>(parts);
+        more.merge(part, bytes, Long::sum);
+        return new MemoryPlan(more, largest);
+    }
+
+    /** This plan with a set of activations as {@code part}, its largest array named after {@code whose}. */
+    public MemoryPlan with(String part, Gpt.Footprint f, String whose) {
+        return with(part, f.bytes()).array("the largest of " + whose + " arrays", f.largest());
+    }
+
+    /** This plan, noting one array of {@code bytes} (kept if it is the largest yet). */
+    public MemoryPlan array(String name, long bytes) {
+        return largest != null && largest.getValue() >= bytes ? this : new MemoryPlan(parts, Map.entry(name, bytes));
+    }
+
+    /** This plan and another's parts, e.g. a model's weights and what its trainer adds. */
+    public MemoryPlan plus(MemoryPlan other) {
+        MemoryPlan sum = this;
+        for (Map.Entry<String, Long> e : other.parts.entrySet()) {
+            sum = sum.with(e.getKey(), e.getValue());
+        }
+        return other.largest == null ? sum : sum.array(other.largest.getKey(), other.largest.getValue());
+    }
+
+    /** This plan n times over, its parts renamed "part (what)", e.g. the weights of 4 models in PPO. */
+    public MemoryPlan times(int n, String what) {
+        Map<String, Long> many = new LinkedHashMap<>();
+        parts.forEach((k, v) -> many.put(k + " (" + what + ")", n * v));
+        return new MemoryPlan(many, largest);
+    }
+
+    /** What would make a training plan fit, in the options' own terms (one clause, for {@link #check}'s line). */
+    public static String advice(Trainer.Options o) {
+        return "use a smaller --batch or --context (--accumulation keeps the tokens per step)" + (o.recompute() ? "" : ", --recompute")
+                + ", a smaller model, or --zero 1 with more ranks";
     }
 
     public long total() {
@@ -72,6 +122,11 @@ public record MemoryPlan(Map<String, Long> parts) {
      * what there is, and {@code advice} (what would make it fit).
      */
     public void check(Backend backend, String advice) {
+        long most = backend.info().maxAllocationBytes();
+        if (largest != null && most > 0 && largest.getValue() > most) {
+            throw new UserError("this run needs one array of " + size(largest.getValue()) + " (" + largest.getKey() + ") and device "
+                    + backend.info().id() + " allocates at most " + size(most) + " at once: " + advice);
+        }
         long host = JvmBackend.maxTensorMemory();
         if (total() > host) {
             throw new UserError("this run needs " + size(total()) + " of memory (" + describe() + ") and the JVM may hold " + size(host)

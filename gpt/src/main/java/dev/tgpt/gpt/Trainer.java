@@ -46,6 +46,7 @@ public final class Trainer implements AutoCloseable {
         private Collective world = Collective.single();
         private int zero;
         private int checksumEvery = 100;
+        private boolean recompute;
 
         private Options() {
         }
@@ -204,6 +205,15 @@ public final class Trainer implements AutoCloseable {
             return with(o -> o.checksumEvery = v);
         }
 
+        /** Keep fewer activations and recompute the rest in backward (--recompute): less memory, the same results. */
+        public boolean recompute() {
+            return recompute;
+        }
+
+        public Options recompute(boolean v) {
+            return with(o -> o.recompute = v);
+        }
+
         /** The learning rate of optimizer step {@code step} (0-based): nanoGPT's warmup and cosine schedule. */
         public float learningRate(int step) {
             if (step < warmup) {
@@ -289,9 +299,9 @@ public final class Trainer implements AutoCloseable {
         this.world = options.world();
         boolean parallel = world.size() > 1;
         boolean zero = options.zero() == 1;
-        MemoryPlan.trainer(model.config, options).checkFree("training", "use a smaller batch or context, or --zero 1 with more ranks");
+        MemoryPlan.trainer(model.config, options).checkFree("training", MemoryPlan.advice(options));
         this.grads = new Parameters(model.config);
-        this.act = model.activations(options.batch(), options.context());
+        this.act = model.activations(options.batch(), options.context(), options.recompute());
         act.seed.set(1, world.rank() * act.N * model.config.channels());
         Parameters p = model.params;
         if (parallel) {

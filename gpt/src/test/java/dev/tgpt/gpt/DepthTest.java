@@ -41,11 +41,20 @@ class DepthTest {
 
     /** Trains three steps on each backend from the same weights and batches; returns nothing, asserts agreement. */
     static void trainsAlike(GptConfig c, int B, int T) {
-        Trainer.Options o = Trainer.Options.defaults().batch(B).context(T).steps(3).accumulation(1).lr(1e-3f).minLr(1e-4f).warmup(1).weightDecay(0.1f).beta1(0.9f).beta2(0.95f).eps(1e-8f).gradClip(1f).seed(11);
+        trainsAlike(c, options(B, T), options(B, T));
+    }
+
+    /** Three steps at lr 1e-3 with a one-step warmup and clipping. */
+    static Trainer.Options options(int B, int T) {
+        return Trainer.Options.defaults().batch(B).context(T).steps(3).lr(1e-3f).minLr(1e-4f).warmup(1).weightDecay(0.1f).beta2(0.95f).seed(11);
+    }
+
+    /** As above, the JVM backend trained with {@code jvm}'s options and the device with {@code device}'s. */
+    static void trainsAlike(GptConfig c, Trainer.Options jvm, Trainer.Options device) {
         Gpt onJvm = model(c, 3);
         Gpt onDevice = model(c, 3);
-        float[] jvmLosses = train(onJvm, new JvmBackend(), o);
-        float[] deviceLosses = train(onDevice, TestBackends.device(), o);
+        float[] jvmLosses = train(onJvm, new JvmBackend(), jvm);
+        float[] deviceLosses = train(onDevice, TestBackends.device(), device);
         for (int s = 0; s < jvmLosses.length; s++) {
             assertEquals(jvmLosses[s], deviceLosses[s], 1e-5 * Math.abs(jvmLosses[s]), c + ": loss at step " + s);
         }

@@ -40,6 +40,12 @@ class MemoryPlanTest {
     }
 
     @Test
+    void withRecomputation() {
+        planMatchesWhatIsAllocated(new GptConfig(GptConfig.Style.GPT3, 65, 128, 4, 4, 64, 0.1f, 16),
+                Trainer.Options.defaults().batch(4).context(128).recompute(true));
+    }
+
+    @Test
     void gpt2Xl15bDoesNotFitTwentyGiB() {
         // weights, gradients and AdamW's moments alone: 4 × 4 bytes × 1.56 billion parameters ≈ 23 GiB
         MemoryPlan plan = MemoryPlan.training(GptConfig.preset("gpt2-1.5b").withVocabSize(50257), Trainer.Options.defaults().batch(1).context(64),
@@ -65,6 +71,18 @@ class MemoryPlanTest {
         UserError e = assertThrows(UserError.class, () -> new Trainer(new Gpt(c, p), new JvmBackend(1), o));
         assertTrue(e.getMessage().startsWith("training needs ") && e.getMessage().contains("left for tensors"), e.getMessage());
         assertTrue(MemoryPlan.held() - before < 1 << 20, "allocated before refusing: " + (MemoryPlan.held() - before));
+    }
+
+    /** One array over what a device allocates at once (the JVM backend: 2³¹−1 floats) is refused, naming it. */
+    @Test
+    void anArrayOverTheDevicesLargestBuffer() {
+        MemoryPlan plan = new MemoryPlan(java.util.Map.of()).with("activations", 9L << 30).array("the largest of the activations' arrays", 9L << 30);
+        UserError e = assertThrows(UserError.class, () -> plan.check(new JvmBackend(1), "use a smaller --batch"));
+        assertEquals("this run needs one array of 9.0 GiB (the largest of the activations' arrays) and device jvm allocates at most 8.0 GiB at once: "
+                + "use a smaller --batch", e.getMessage());
+        // GPT-2 124M at B = 8, T = 1024: the logits, 8·1024·50257 floats, are the largest array
+        MemoryPlan gpt2 = MemoryPlan.training(GptConfig.preset("gpt2-124m").withVocabSize(50257), Trainer.Options.defaults().batch(8).context(1024), false, 0);
+        assertEquals(4L * 8 * 1024 * 50257, gpt2.largest().getValue(), gpt2.largest().getKey());
     }
 
     /** On a TornadoVM device (the emulated 0:0 in JVM mode) a plan over TornadoVM's per-program cap is refused, naming it. */

@@ -6,6 +6,8 @@ import java.util.List;
 import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.UserError;
 import dev.tgpt.gpt.Gpt;
+import dev.tgpt.gpt.GptConfig;
+import dev.tgpt.gpt.MemoryPlan;
 import dev.tgpt.gpt.Trainer;
 import dev.tgpt.gpt.TrainingRun;
 import dev.tgpt.gpt.data.Dataset;
@@ -80,6 +82,68 @@ public final class Pipeline {
         try (ppo) {
             return ppo.run(judge, listener);
         }
+    }
+
+    /** SFT's memory: the model's weights and what its trainer adds (SFT trains as pretraining does). */
+    public static MemoryPlan sftPlan(GptConfig model, RlhfConfig.Sft c, Trainer.Options base) {
+        return MemoryPlan.training(model, options(base, c.batch, model.context(), c.steps, c.lr, c.warmup, c.seed), false, 0);
+    }
+
+    /** The reward model's: each batch holds {@code c.prompts} prompts with K responses each (K: the longest ranking). */
+    public static MemoryPlan rmPlan(GptConfig model, RlhfConfig.Rm c, int K, Trainer.Options base) {
+        return MemoryPlan.training(model, options(base, c.prompts * K, model.context(), c.steps, c.lr, c.warmup, c.seed), false, 0);
+    }
+
+    /**
+     * PPO's: the policy and its frozen reference (SFT's shape), the reward model and the value model trained from it
+     * (the reward model's), the policy's and value model's trainers, the forward passes of the reference and the
+     * reward model, and the decoder that samples the rollouts; every batch is as long as the longest prompt and a whole
+     * response.
+     */
+    public static MemoryPlan ppoPlan(GptConfig policy, GptConfig reward, Tokenizer tokenizer, List<String> prompts, RlhfConfig.Ppo c,
+            Trainer.Options base) {
+        if (tokenizer == null) {
+            throw new UserError("the model names no tokenizer, so texts cannot be encoded for it");
+        }
+        int T = Ppo.length(Ppo.encode(prompts, tokenizer), c.maxResponse, policy.context());
+        int B = c.batch;
+        Trainer.Options po = options(base, B, T, Integer.MAX_VALUE, c.lr, 0, c.seed);
+        Trainer.Options vo = options(base, B, T, Integer.MAX_VALUE, c.valueLr, 0, c.seed);
+        return MemoryPlan.weights(policy).times(2, "policy, reference").plus(MemoryPlan.weights(reward).times(2, "reward, value"))
+                .plus(MemoryPlan.trainer(policy, po).times(1, "policy")).plus(MemoryPlan.trainer(reward, vo).times(1, "value"))
+                .with("reference's and reward model's activations", Gpt.activationFootprint(policy, B, T, false), "the reference's")
+                .with("reference's and reward model's activations", Gpt.activationFootprint(reward, B, T, false), "the reward model's")
+                .with("rollouts' decoding state", Gpt.decoderFootprint(policy, c.rollouts), "the rollouts' decoder's");
+    }
+
+    /**
+     * The three steps' plans from a config, before any of them runs (they run one after another, so each must fit on its
+     * own): the reward and value models share SFT's shape, which is the pretrained model's. Checks the config's
+     * data files are named, as the steps would.
+     */
+    public static java.util.Map<String, MemoryPlan> plans(RlhfConfig c, Trainer.Options base) {
+        require(c.model, "\"model\" (the pretrained model) is missing");
+        require(c.sft.data, "SFT needs demonstrations (sft.data, or --data)");
+        require(c.rm.data, "the reward model needs rankings (rm.data, or --data)");
+        require(c.ppo.prompts, "PPO needs prompts (ppo.prompts, or --prompts)");
+        Checkpoint.Header pretrained = Checkpoint.header(Path.of(c.model));
+        GptConfig model = pretrained.config().withDropout(0f);
+        java.util.Map<String, MemoryPlan> plans = new java.util.LinkedHashMap<>();
+        plans.put("sft", sftPlan(model, c.sft, base));
+        plans.put("rm", rmPlan(model, c.rm, responses(Path.of(c.rm.data)), base));
+        plans.put("ppo", ppoPlan(model, model, pretrained.tokenizer(), RlhfData.prompts(Path.of(c.ppo.prompts)), c.ppo, base));
+        return plans;
+    }
+
+    /** K of the reward model's batches: the most responses any ranking in {@code rankings} holds. */
+    public static int responses(Path rankings) {
+        return Math.max(2, RlhfData.comparisons(rankings).stream().mapToInt(r -> r.ranking().size()).max().orElse(2));
+    }
+
+    /** What {@link #rm}, {@link #ppo} and the commands advise when a plan does not fit. */
+    public static String advice(Trainer.Options base) {
+        return "use a smaller batch (--batch, --prompts, --rollouts)" + (base.recompute() ? "" : ", --recompute") + ", a smaller model, or --zero 1 "
+                + "with more ranks";
     }
 
     static Gpt model(Checkpoint c) {

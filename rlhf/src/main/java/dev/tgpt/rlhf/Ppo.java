@@ -80,6 +80,31 @@ public final class Ppo implements AutoCloseable {
     /** Every rank's scored rollouts, a row each, for {@link #gather} (several ranks only). */
     private final FloatArray packed;
 
+    /** The prompts as tokens; an empty prompt or none at all is refused. */
+    static List<int[]> encode(List<String> prompts, Tokenizer tokenizer) {
+        List<int[]> encoded = new ArrayList<>();
+        for (String p : prompts) {
+            int[] t = tokenizer.encode(p);
+            if (t.length == 0) {
+                throw new UserError("an empty prompt: every PPO prompt needs at least one token");
+            }
+            encoded.add(t);
+        }
+        if (encoded.isEmpty()) {
+            throw new UserError("PPO needs at least one prompt");
+        }
+        return encoded;
+    }
+
+    /** T of every PPO batch: the longest prompt and a whole response, which must fit the model's context. */
+    static int length(List<int[]> prompts, int maxResponse, int context) {
+        int longest = prompts.stream().mapToInt(p -> p.length).max().orElse(0);
+        if (longest + maxResponse > context) {
+            throw new UserError("the longest prompt (" + longest + " tokens) and " + maxResponse + " response tokens exceed the context of " + context);
+        }
+        return longest + maxResponse;
+    }
+
     /**
      * @param policyModel the SFT model, trained in place
      * @param referenceModel a frozen copy of it
@@ -93,24 +118,8 @@ public final class Ppo implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.policyModel = policyModel;
         int eos = Sequences.eos(tokenizer);
-        int longest = 0;
-        this.prompts = new ArrayList<>();
-        for (String p : prompts) {
-            int[] t = tokenizer.encode(p);
-            if (t.length == 0) {
-                throw new UserError("an empty prompt: every PPO prompt needs at least one token");
-            }
-            longest = Math.max(longest, t.length);
-            this.prompts.add(t);
-        }
-        if (this.prompts.isEmpty()) {
-            throw new UserError("PPO needs at least one prompt");
-        }
-        T = longest + s.maxResponse();
-        if (T > policyModel.config.context()) {
-            throw new UserError("the longest prompt (" + longest + " tokens) and " + s.maxResponse() + " response tokens exceed the context of "
-                    + policyModel.config.context());
-        }
+        this.prompts = encode(prompts, tokenizer);
+        T = length(this.prompts, s.maxResponse(), policyModel.config.context());
         Collections.shuffle(this.prompts, new Random(s.seed()));
         int B = s.batch();
         N = B * T;

@@ -137,9 +137,10 @@ public final class SparseAttentionOps {
             throw new IllegalArgumentException("C = " + C + " is not a multiple of NH = " + NH);
         }
         int K = p.maxKeys(T);
-        if (qkv.getSize() != B * T * 3 * C || att.getSize() != B * NH * T * K) {
+        // att may be larger: a buffer shared with dense layers (recomputation) uses its first B·NH·T·K floats
+        if (qkv.getSize() != B * T * 3 * C || att.getSize() < B * NH * T * K) {
             throw new IllegalArgumentException("qkv must hold B·T·3C = " + B * T * 3 * C + " floats (has " + qkv.getSize()
-                    + ") and att B·NH·T·K = " + B * NH * T * K + " (has " + att.getSize() + ") for " + p + " at T = " + T);
+                    + ") and att at least B·NH·T·K = " + B * NH * T * K + " (has " + att.getSize() + ") for " + p + " at T = " + T);
         }
         return K;
     }

@@ -144,14 +144,7 @@ public record Checkpoint(GptConfig config, Tokenizer tokenizer, Parameters param
         if (Files.isRegularFile(path)) {
             return LlmcCheckpoint.read(path);
         }
-        Path dir = path;
-        if (!Files.isDirectory(dir)) {
-            Path old = sibling(path.toAbsolutePath().normalize(), ".old");
-            if (!Files.isRegularFile(old.resolve(CONFIG))) {
-                throw new UserError(path + ": no such checkpoint directory or llm.c model file");
-            }
-            dir = old;
-        }
+        Path dir = directory(path);
         Path configFile = dir.resolve(CONFIG);
         JsonNode json = readJson(configFile);
         GptConfig config = readConfig(configFile, json);
@@ -164,6 +157,41 @@ public record Checkpoint(GptConfig config, Tokenizer tokenizer, Parameters param
         Parameters parameters = new Parameters(config);
         readModel(modelFile, parameters);
         return new Checkpoint(config, tokenizer, parameters, readTraining(dir, config));
+    }
+
+    /**
+     * The model's configuration alone, as {@link #load} would read it, with no weights read: what a memory plan needs;
+     * its tokenizer, and whether a training state (AdamW's moments) comes with it.
+     */
+    public static Header header(Path path) {
+        if (Files.isRegularFile(path)) {
+            return new Header(LlmcCheckpoint.config(path), new Gpt2Tokenizer(), false);
+        }
+        Path dir = directory(path);
+        Path configFile = dir.resolve(CONFIG);
+        JsonNode json = readJson(configFile);
+        GptConfig config = readConfig(configFile, json);
+        return new Header(config, readTokenizer(configFile, json, config), Files.exists(dir.resolve(OPTIMIZER)));
+    }
+
+    /** A checkpoint's configuration and tokenizer (null: none named), and whether it holds a training state. */
+    public record Header(GptConfig config, Tokenizer tokenizer, boolean training) {
+        /** Bytes the checkpoint's tensors take once read: weights, and AdamW's two moments with a training state. */
+        public long bytes() {
+            return 4 * Parameters.slabFloats(config) * (training ? 3 : 1);
+        }
+    }
+
+    /** The directory a checkpoint is read from: path, or the {@code .old} an interrupted save left. */
+    private static Path directory(Path path) {
+        if (Files.isDirectory(path)) {
+            return path;
+        }
+        Path old = sibling(path.toAbsolutePath().normalize(), ".old");
+        if (!Files.isRegularFile(old.resolve(CONFIG))) {
+            throw new UserError(path + ": no such checkpoint directory or llm.c model file");
+        }
+        return old;
     }
 
     private static ObjectNode configJson(GptConfig c, Tokenizer tokenizer) {

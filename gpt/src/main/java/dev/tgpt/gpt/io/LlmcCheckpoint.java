@@ -49,33 +49,54 @@ public final class LlmcCheckpoint {
     private LlmcCheckpoint() {
     }
 
+    /** The model's configuration from the file's header alone (what a memory plan needs before the weights are read). */
+    public static GptConfig config(Path file) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate(8 * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            while (head.hasRemaining() && ch.read(head) > 0) {
+            }
+            int[] h = new int[8];
+            head.flip().asIntBuffer().get(h, 0, head.remaining() / 4);
+            return config(file, ch.size(), h);
+        } catch (NoSuchFileException e) {
+            throw new UserError(file + ": no such file");
+        } catch (IOException e) {
+            throw new UserError("cannot read " + file + " (" + e + ")", e);
+        }
+    }
+
+    /** The header's first 8 ints checked: llm.c's magic, a version read here, GPT-2's vocabulary, a valid shape. */
+    private static GptConfig config(Path file, long size, int[] h) {
+        String notOurs = " is not a checkpoint directory nor llm.c's model file (like gpt2_124M.bin)";
+        if (size < HEADER_BYTES) {
+            throw new UserError(file + notOurs + ": it is " + size + " bytes, shorter than llm.c's header");
+        }
+        if (h[0] != MAGIC) {
+            throw new UserError(file + notOurs + ": its magic number is " + h[0] + ", not " + MAGIC);
+        }
+        if (h[1] != FP32 && h[1] != BF16) {
+            throw new UserError(file + ": llm.c model version " + h[1] + " is not supported (3: fp32, 5: bf16)");
+        }
+        int maxT = h[2], vocab = h[3], layers = h[4], heads = h[5], channels = h[6], padded = h[7];
+        if (vocab != Gpt2Tokenizer.VOCAB_SIZE || padded < vocab) {
+            throw new UserError(file + ": vocabulary " + vocab + " padded to " + padded + "; llm.c's GPT-2 models have GPT-2's "
+                    + Gpt2Tokenizer.VOCAB_SIZE + " tokens, padded to at least that");
+        }
+        try {
+            return new GptConfig(GptConfig.Style.GPT2, vocab, maxT, layers, heads, channels, 0f, 0);
+        } catch (UserError e) {
+            throw new UserError(file + ": " + e.getMessage());
+        }
+    }
+
     /** A GPT-2 model with GPT-2's tokenizer (llm.c's models all use it), no training state, no dropout. */
     public static Checkpoint read(Path file) {
+        GptConfig config = config(file);
         try (Arena arena = Arena.ofConfined(); FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
-            String notOurs = " is not a checkpoint directory nor llm.c's model file (like gpt2_124M.bin)";
-            if (size < HEADER_BYTES) {
-                throw new UserError(file + notOurs + ": it is " + size + " bytes, shorter than llm.c's header");
-            }
             MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             int[] h = all.asSlice(0, 8 * 4).toArray(I32);
-            if (h[0] != MAGIC) {
-                throw new UserError(file + notOurs + ": its magic number is " + h[0] + ", not " + MAGIC);
-            }
-            if (h[1] != FP32 && h[1] != BF16) {
-                throw new UserError(file + ": llm.c model version " + h[1] + " is not supported (3: fp32, 5: bf16)");
-            }
-            int maxT = h[2], vocab = h[3], layers = h[4], heads = h[5], channels = h[6], padded = h[7];
-            if (vocab != Gpt2Tokenizer.VOCAB_SIZE || padded < vocab) {
-                throw new UserError(file + ": vocabulary " + vocab + " padded to " + padded + "; llm.c's GPT-2 models have GPT-2's "
-                        + Gpt2Tokenizer.VOCAB_SIZE + " tokens, padded to at least that");
-            }
-            GptConfig config;
-            try {
-                config = new GptConfig(GptConfig.Style.GPT2, vocab, maxT, layers, heads, channels, 0f, 0);
-            } catch (UserError e) {
-                throw new UserError(file + ": " + e.getMessage());
-            }
+            int channels = h[6], padded = h[7], vocab = h[3];
             Parameters p = new Parameters(config);
             int bytes = h[1] == FP32 ? 4 : 2;
             long padding = (long) (padded - vocab) * channels;

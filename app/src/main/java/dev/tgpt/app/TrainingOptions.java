@@ -18,11 +18,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * Data parallelism, shared by every command that trains: the ranks come from the environment ({@code mpirun -np N
- * ./tgpt train ...}, or Slurm's srun), --zero picks ZeRO's stage. Ranks started with different options, data or code
- * are refused at the start.
+ * What every command that trains shares: data parallelism (the ranks come from the environment, {@code mpirun -np N
+ * ./tgpt train ...} or Slurm's srun; --zero picks ZeRO's stage; ranks started with different options, data or code
+ * are refused at the start) and activation recomputation.
  */
-final class ParallelOption {
+final class TrainingOptions {
 
     @Spec(Spec.Target.MIXEE)
     CommandSpec spec;
@@ -31,16 +31,20 @@ final class ParallelOption {
             description = "ZeRO stage under mpirun: 0 (each rank keeps all of AdamW's moments) or 1 (each keeps 1/ranks of them). Default: ${DEFAULT-VALUE}.")
     int zero;
 
+    @Option(names = "--recompute", description = "Keep fewer activations (GELU's output, attention's probabilities) and recompute them "
+            + "in the backward pass: less memory, a slower step, the same results.")
+    boolean recompute;
+
     private Trainer.Options options;
 
-    /** Trainer options with this run's ranks and ZeRO stage (the rest at their defaults, for the command to set). */
+    /** Trainer options with this run's ranks, ZeRO stage and recomputation (the rest at their defaults, for the command to set). */
     Trainer.Options options() {
         if (options == null) {
             Collective world = Ranks.fromEnvironment();
             if (world.size() > 1) {
                 sameEverywhere(world, fingerprint(spec.commandLine().getParseResult().originalArgs()));
             }
-            options = Trainer.Options.defaults().world(world).zero(zero);
+            options = Trainer.Options.defaults().world(world).zero(zero).recompute(recompute);
         }
         return options;
     }
@@ -66,7 +70,7 @@ final class ParallelOption {
                     file(d, part);
                 }
             }
-            var source = ParallelOption.class.getProtectionDomain().getCodeSource();
+            var source = TrainingOptions.class.getProtectionDomain().getCodeSource();
             if (source != null) {
                 file(d, Path.of(source.getLocation().toURI()).toString());
             }
