@@ -70,20 +70,17 @@ final class RlhfCommand implements Callable<Integer> {
         if (Files.exists(out.resolve("sft"))) {
             throw new UserError(out + " already holds a run; choose another --out");
         }
-        if (demo != null && plan.dryRun()) {
-            throw new UserError("--dry-run plans a --config run; the demos' models are small (a 2-layer character model, or --init's)");
-        }
         RlhfConfig settings = demo == null ? read(config) : null;
-        if (settings != null) {
-            Pipeline.plans(settings, training.options()).forEach((stage, p) -> plan.show(stage, p, device.backend(), Pipeline.advice(training.options())));
-            if (plan.dryRun()) {
-                return 0;
-            }
+        Path demoModel = "shakespeare".equals(demo) ? (init != null ? init : Path.of("runs/shakespeare/checkpoint")) : init;
+        // every step's plan before the first runs: they run one after another, so each must fit on its own
+        var plans = settings != null ? Pipeline.plans(settings, training.options()) : Demo.plans(demo, demoModel, corpus);
+        plans.forEach((stage, p) -> plan.show(stage, p, device.backend(), Pipeline.advice(training.options())));
+        if (plan.dryRun()) {
+            return 0;
         }
         try (Progress.Stages progress = new Progress.Stages("rlhf", spec.commandLine().getErr())) {
             if (demo != null) {
-                Path model = demo.equals("shakespeare") ? (init != null ? init : Path.of("runs/shakespeare/checkpoint")) : init;
-                Map<String, Object> report = Demo.run(demo, model, corpus, out, device.backend(), progress);
+                Map<String, Object> report = Demo.run(demo, demoModel, corpus, out, device.backend(), progress);
                 write(out.resolve("report.json"), report);
                 progress.close();
                 spec.commandLine().getOut().println(JSON.writeValueAsString(report));

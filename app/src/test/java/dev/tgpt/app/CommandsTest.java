@@ -183,7 +183,8 @@ class CommandsTest {
         commands.put("ppo", new String[] { "--sft", ckpt, "--rm", run.toString(), "--prompts", plans.resolve("prompts.jsonl").toString(), "--max-response", "8",
                 "--out", out.toString() });
         commands.put("rlhf", new String[] { "--config", plans.resolve("rlhf.json").toString(), "--out", out.toString() });
-        Map<String, String> expected = Map.of("train", "activations (recomputed in part)", "sample", "decoding state", "grads", "gradients", "rm",
+        commands.put("serve", new String[] { "--model", ckpt, "--max-batch", "4" });
+        Map<String, String> expected = Map.of("train", "activations (recomputed in part)", "sample", "decoding state", "serve", "decoding state", "grads", "gradients", "rm",
                 "AdamW's moments", "ppo", "weights (policy, reference)");
         for (Map.Entry<String, String[]> c : commands.entrySet()) {
             String[] args = new String[c.getValue().length + 4];
@@ -199,6 +200,10 @@ class CommandsTest {
         }
         TgptTest.Run rlhf = TgptTest.run("rlhf", "--config", plans.resolve("rlhf.json").toString(), "--out", out.toString(), "--device", "jvm", "--dry-run");
         assertEquals(3, rlhf.out().lines().filter(l -> l.matches("(sft|rm|ppo): memory plan on jvm: .*")).count(), rlhf.out());
+        TgptTest.Run demo = TgptTest.run("rlhf", "--demo", "tiny", "--corpus", "../data/tinyshakespeare.txt", "--out", out.toString(), "--device", "jvm",
+                "--dry-run");
+        assertEquals(4, demo.out().lines().filter(l -> l.matches("(pretrain|sft|rm|ppo): memory plan on jvm: .*")).count(), demo.out() + demo.err());
+        assertFalse(Files.exists(out));
     }
 
     /** A plan over what the JVM may hold is one line naming the need and what would fit, before the checkpoint is read. */

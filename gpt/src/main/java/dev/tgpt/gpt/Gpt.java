@@ -51,9 +51,9 @@ public final class Gpt {
         public final int B;
         public final int T;
         final int N;
-        /** Decoding: one position per sequence, held on the device in {@link #pos}; keys and values in the caches. */
+        /** Decoding: one position per sequence, each sequence's in {@link #pos} (a device input); keys and values in the caches. */
         public final boolean decode;
-        public final IntArray pos = new IntArray(1);
+        public final IntArray pos;
         final FloatArray[] kcache;
         final FloatArray[] vcache;
         final FloatArray scores;
@@ -112,6 +112,7 @@ public final class Gpt {
             this.T = T;
             this.N = B * T;
             this.decode = decode;
+            pos = new IntArray(decode ? B : 1);
             int C = config.channels();
             int V = config.vocabSize();
             long cache = decode ? (long) B * C * config.context() : 0;

@@ -175,7 +175,7 @@ public record MemoryPlan(Map<String, Long> parts, Map.Entry<String, Long> larges
     }
 
     /** Bytes of off-heap memory the JVM holds now (every tensor's memory is reserved there). */
-    static long held() {
+    public static long held() {
         return java.lang.management.ManagementFactory.getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class).stream()
                 .filter(b -> b.getName().equals("direct")).mapToLong(java.lang.management.BufferPoolMXBean::getMemoryUsed).sum();
     }

@@ -12,10 +12,12 @@ import dev.tgpt.engine.UserError;
 import dev.tgpt.gpt.data.Tokenizer;
 
 /**
- * Generates text with a KV cache: each step runs one decoding program (one position of B sequences) on the device,
- * and samples the next tokens from the logits it returns. The prompt goes through the same program a token at a
- * time, so a generation compiles each kernel once, whatever the prompt's length. Past the context, the cache is
- * rebuilt from the latest half of the context and generation goes on (positions are learned, so they restart at 0).
+ * Generates text with a KV cache: each step runs one decoding program (one position of each of B sequences, each at
+ * its own position) on the device, and samples the next tokens from the logits it returns. The prompt goes through
+ * the same program a token at a time, so a generation compiles each kernel once, whatever the prompt's length.
+ * Sequences start and end between steps in any slot (continuous batching: a server's requests share each step);
+ * a sequence's tokens do not depend on the others in the batch. Past the context, a sequence's cache is rebuilt
+ * from the latest half of the context and generation goes on (positions are learned, so they restart at 0).
  */
 public final class Sampler implements AutoCloseable {
 
@@ -48,128 +50,203 @@ public final class Sampler implements AutoCloseable {
     private final Gpt.Activations act;
     private final Program decode;
     private final Session session;
+    /** The sequence in each slot of the batch, or null: a free slot. */
+    private final Sequence[] slots;
+    private final float[] row;
 
-    public Sampler(Gpt model, Backend backend, int batch) {
+    /** A sampler of {@code slots} sequences at once (the decoder's batch; each slot keeps a KV cache of the whole context). */
+    public Sampler(Gpt model, Backend backend, int slots) {
         this.model = model;
-        MemoryPlan.decoding(model.config, batch).checkFree("sampling", "sample fewer sequences at once");
-        this.act = model.decoder(batch);
+        MemoryPlan.decoding(model.config, slots).checkFree("sampling", "sample fewer sequences at once");
+        this.act = model.decoder(slots);
         List<Object> state = new ArrayList<>();
         model.params.tensors().forEach(t -> state.add(t.data()));
         state.addAll(act.buffers());
         decode = new Program("decode").state(state.toArray()).inputs(act.tokens, act.pos).outputs(act.logits);
         model.forward(act, false).forEach(decode::add);
         session = backend.open(decode);
+        this.slots = new Sequence[slots];
+        this.row = new float[model.config.vocabSize()];
     }
 
-    /** Continues each prompt (at most the sampler's batch of them); returns the texts generated after the prompts. */
+    /** Continues each prompt (at most the sampler's slots of them); returns the texts generated after the prompts. */
     public List<String> generate(List<String> prompts, Tokenizer tokenizer, Options o) {
-        int B = act.B;
-        if (prompts.isEmpty() || prompts.size() > B) {
-            throw new IllegalArgumentException("between 1 and " + B + " prompts, not " + prompts.size());
+        if (prompts.isEmpty() || prompts.size() > free()) {
+            throw new IllegalArgumentException("between 1 and " + free() + " prompts, not " + prompts.size());
         }
+        List<Sequence> sequences = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            sequences.add(start(prompts.get(i), tokenizer, o, o.seed() + i, i + 1));
+        }
+        while (step()) {
+            // every sequence generates until it ends
+        }
+        return sequences.stream().map(Sequence::text).toList();
+    }
+
+    /** Free slots: how many more sequences {@link #start} takes now. */
+    public int free() {
+        int n = 0;
+        for (Sequence q : slots) {
+            n += q == null ? 1 : 0;
+        }
+        return n;
+    }
+
+    /**
+     * Starts a sequence in a free slot; it generates as {@link #step} runs, alongside the others whatever their
+     * positions (continuous batching). A bad prompt (empty, too long, outside the vocabulary) is a UserError naming
+     * prompt {@code number}.
+     */
+    public Sequence start(String prompt, Tokenizer tokenizer, Options o, long seed, int number) {
+        int[] tokens = tokenizer.encode(prompt);
         int V = model.config.vocabSize();
         int context = model.config.context();
-        int[][] prompt = new int[B][];
-        for (int b = 0; b < B; b++) {
-            prompt[b] = b < prompts.size() ? tokenizer.encode(prompts.get(b)) : prompt[0];
-            if (prompt[b].length == 0) {
-                throw new UserError("prompt " + (b + 1) + " is empty: give at least one token of text");
+        if (tokens.length == 0) {
+            throw new UserError("prompt " + number + " is empty: give at least one token of text");
+        }
+        if (tokens.length >= context) {
+            throw new UserError("prompt " + number + " has " + tokens.length + " tokens; the model's context is " + context
+                    + ", so a prompt may have at most " + (context - 1));
+        }
+        for (int t : tokens) {
+            if (t < 0 || t >= V) {
+                throw new UserError("prompt " + number + " has token id " + t + ", outside the model's vocabulary of " + V);
             }
-            if (prompt[b].length >= context) {
-                throw new UserError("prompt " + (b + 1) + " has " + prompt[b].length + " tokens; the model's context is " + context
-                        + ", so a prompt may have at most " + (context - 1));
-            }
-            for (int t : prompt[b]) {
-                if (t < 0 || t >= V) {
-                    throw new UserError("prompt " + (b + 1) + " has token id " + t + ", outside the model's vocabulary of " + V);
+        }
+        for (int b = 0; b < slots.length; b++) {
+            if (slots[b] == null) {
+                Sequence q = new Sequence(tokens, tokenizer, o, seed);
+                if (o.maxTokens() > 0) {
+                    slots[b] = q;
+                } else {
+                    q.finish = "length";
                 }
+                return q;
             }
         }
-        SplittableRandom random = new SplittableRandom(o.seed());
-        List<List<Integer>> generated = new ArrayList<>();
-        boolean[] done = new boolean[B];
-        for (int b = 0; b < B; b++) {
-            generated.add(new ArrayList<>());
-            done[b] = b >= prompts.size();
-        }
-        int[] next = new int[B];
-        float[] row = new float[V];
-        // history[b]: every token of sequence b so far; the cache holds the last `filled` of them at positions 0..filled-1
-        List<List<Integer>> history = new ArrayList<>();
-        int longest = 0;
-        for (int b = 0; b < B; b++) {
-            List<Integer> h = new ArrayList<>();
-            for (int t : prompt[b]) {
-                h.add(t);
+        throw new IllegalStateException("no free slot: " + slots.length + " sequences are generating");
+    }
+
+    /** Ends a sequence before it is done (its client left): its slot is free for the next. */
+    public void cancel(Sequence q) {
+        for (int b = 0; b < slots.length; b++) {
+            if (slots[b] == q) {
+                slots[b] = null;
+                q.finish = "cancelled";
             }
-            history.add(h);
-            longest = Math.max(longest, prompt[b].length);
         }
-        int steps = longest - 1 + o.maxTokens();
-        int p = 0; // the cache position the next step writes
-        int offset = 0; // index in history of the token at cache position 0
-        for (int step = 0; step < steps; step++) {
-            if (p == context) {
+    }
+
+    /**
+     * One decoding step: every slot's sequence feeds its next token at its own position (its prompt a token a step,
+     * then what it sampled), and those that fed their last known token sample the next. Returns whether any sequence
+     * is still generating.
+     */
+    public boolean step() {
+        boolean any = false;
+        int context = model.config.context();
+        for (int b = 0; b < slots.length; b++) {
+            Sequence q = slots[b];
+            if (q == null) {
+                // an idle slot writes its own cache at 0, which the next sequence in it writes before reading
+                act.tokens.set(b, 0);
+                act.pos.set(b, 0);
+                continue;
+            }
+            any = true;
+            if (q.position == context) {
                 // the cache is full: re-encode the `keep` tokens before the next one from position 0, and go on from there
                 int keep = Math.max(0, context / 2 - 1);
-                offset += context - keep;
-                for (p = 0; p < keep; p++) {
-                    feed(history, offset + p, p);
-                }
+                q.fed -= keep;
+                q.position = 0;
             }
-            int index = offset + p; // the history index of the token this step feeds
-            boolean any = false;
-            for (int b = 0; b < B; b++) {
-                any |= !done[b];
+            act.tokens.set(b, q.history.get(q.fed));
+            act.pos.set(b, q.position);
+        }
+        if (!any) {
+            return false;
+        }
+        session.run(decode);
+        int V = model.config.vocabSize();
+        any = false;
+        for (int b = 0; b < slots.length; b++) {
+            Sequence q = slots[b];
+            if (q == null) {
+                continue;
             }
-            if (!any) {
-                break;
-            }
-            feed(history, index, p);
-            p++;
-            for (int b = 0; b < B; b++) {
-                if (done[b] || index < prompt[b].length - 1) {
-                    continue;
-                }
+            q.fed++;
+            q.position++;
+            if (q.fed == q.history.size()) {
                 for (int v = 0; v < V; v++) {
                     row[v] = act.logits.get(b * V + v);
                 }
-                next[b] = sample(row, o, random);
-                List<Integer> out = generated.get(b);
-                out.add(next[b]);
-                history.get(b).add(next[b]);
-                String text = decodeText(tokenizer, out);
-                if (next[b] == tokenizer.endOfText() || stopAt(text, o.stop()) >= 0 || out.size() >= o.maxTokens()) {
-                    done[b] = true;
+                int next = sample(row, q.options, q.random);
+                q.history.add(next);
+                q.generated.add(next);
+                String text = decodeText(q.tokenizer, q.generated);
+                if (next == q.tokenizer.endOfText() || stopAt(text, q.options.stop()) >= 0) {
+                    q.finish = "stop";
+                } else if (q.generated.size() >= q.options.maxTokens()) {
+                    q.finish = "length";
+                }
+                if (q.finish != null) {
+                    slots[b] = null;
                 }
             }
-            for (int b = 0; b < B; b++) {
-                // a finished (or waiting) sequence repeats its last token so that the batch stays in step
-                if (history.get(b).size() <= index + 1) {
-                    history.get(b).add(history.get(b).get(index));
-                }
-            }
+            any |= slots[b] != null;
         }
-        List<String> texts = new ArrayList<>();
-        for (int b = 0; b < prompts.size(); b++) {
-            List<Integer> out = generated.get(b);
+        return any;
+    }
+
+    /** One sequence in a sampler's slot: its prompt, what it has generated, and why it ended. */
+    public static final class Sequence {
+        private final Tokenizer tokenizer;
+        private final Options options;
+        private final SplittableRandom random;
+        /** The prompt's tokens, then the generated ones. */
+        private final List<Integer> history = new ArrayList<>();
+        private final List<Integer> generated = new ArrayList<>();
+        private final int promptTokens;
+        /** The index in history of the next token to feed, and the cache position it goes to. */
+        private int fed;
+        private int position;
+        private volatile String finish;
+
+        Sequence(int[] prompt, Tokenizer tokenizer, Options options, long seed) {
+            this.tokenizer = tokenizer;
+            this.options = options;
+            this.random = new SplittableRandom(seed);
+            for (int t : prompt) {
+                history.add(t);
+            }
+            promptTokens = prompt.length;
+        }
+
+        public int promptTokens() {
+            return promptTokens;
+        }
+
+        /** Tokens generated so far (the end-of-text token included, if it came). */
+        public int generatedTokens() {
+            return generated.size();
+        }
+
+        /** The text generated so far, without the end-of-text token, cut before the first stop text. */
+        public String text() {
+            List<Integer> out = new ArrayList<>(generated);
             if (!out.isEmpty() && out.getLast() == tokenizer.endOfText()) {
                 out.removeLast();
             }
             String text = decodeText(tokenizer, out);
-            int cut = stopAt(text, o.stop());
-            texts.add(cut >= 0 ? text.substring(0, cut) : text);
+            int cut = stopAt(text, options.stop());
+            return cut >= 0 ? text.substring(0, cut) : text;
         }
-        return texts;
-    }
 
-    /** Runs the decoding program on every sequence's history token {@code index}, at cache position {@code pos}. */
-    private void feed(List<List<Integer>> history, int index, int pos) {
-        for (int b = 0; b < act.B; b++) {
-            act.tokens.set(b, history.get(b).get(index));
+        /** null while generating; then "stop" (the end-of-text token or a stop text), "length" or "cancelled". */
+        public String finishReason() {
+            return finish;
         }
-        act.pos.set(0, pos);
-        session.run(decode);
     }
 
     private static String decodeText(Tokenizer tokenizer, List<Integer> tokens) {

@@ -7,8 +7,9 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * One decoding step for B sequences at position p (p = pos[0], a device array, so one compiled kernel serves every
- * step), with a KV cache of [B, NH, maxT, hs] for keys and for values.
+ * One decoding step for B sequences, sequence b at position p = pos[b] (a device array, so one compiled kernel serves
+ * every step; each sequence has its own, so that sequences started at different times share a step), with a KV
+ * cache of [B, NH, maxT, hs] for keys and for values.
  *
  * <pre>
  * embedding:  x[b] = wte[token[b]] + wpe[p]
@@ -42,7 +43,7 @@ public final class Decode {
         int c = i % C;
         // an id outside the vocabulary reads row 0 rather than memory beyond wte; the engine rejects such ids first
         int token = TornadoMath.min(TornadoMath.max(tokens.get(b), 0), V - 1);
-        out.set(i, wte.get(wteOff + token * C + c) + wpe.get(wpeOff + pos.get(0) * C + c));
+        out.set(i, wte.get(wteOff + token * C + c) + wpe.get(wpeOff + pos.get(b) * C + c));
     }
 
     public static void kvCacheWrite(FloatArray kcache, FloatArray vcache, FloatArray qkv, IntArray pos, int B, int C, int NH, int maxT) {
@@ -56,7 +57,7 @@ public final class Decode {
         int b = i / C;
         int h = (i % C) / hs;
         int d = i % hs;
-        int slot = ((b * NH + h) * maxT + pos.get(0)) * hs + d;
+        int slot = ((b * NH + h) * maxT + pos.get(b)) * hs + d;
         kcache.set(slot, qkv.get(b * 3 * C + C + h * hs + d));
         vcache.set(slot, qkv.get(b * 3 * C + 2 * C + h * hs + d));
     }
@@ -67,7 +68,7 @@ public final class Decode {
         int bh = ctx.groupIdx;
         int lid = ctx.localIdx;
         int step = ctx.localGroupSizeX;
-        int p = pos.get(0);
+        int p = pos.get(bh / NH);
         int lo = firstKey(p, window);
         float[] red = ctx.allocateFloatLocalArray(GROUP);
         red[lid] = scoreKeys(scores, qkv, kcache, bh, lo, p, C, NH, maxT, lid, step);
@@ -97,7 +98,7 @@ public final class Decode {
     /** The JVM backend's attention for one (b, h). */
     public static void attentionDecodeRow(FloatArray out, FloatArray scores, FloatArray qkv, FloatArray kcache, FloatArray vcache,
             IntArray pos, int C, int NH, int maxT, int window, int bh) {
-        int p = pos.get(0);
+        int p = pos.get(bh / NH);
         int lo = firstKey(p, window);
         float max = scoreKeys(scores, qkv, kcache, bh, lo, p, C, NH, maxT, 0, 1);
         float sum = exponentiate(scores, bh, lo, p, max, maxT, 0, 1);

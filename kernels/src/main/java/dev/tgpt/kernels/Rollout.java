@@ -7,11 +7,12 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
  * Sampling on the device, so that a PPO rollout decodes with the KV cache ({@link Decode}) and no per-token round trip
- * to the host. seq [B, T] holds each sequence's tokens, its prompt first (from the host); pos[0] is the decode
- * position that {@link Decode}'s kernels read; a step runs rolloutInput, the decoder, rolloutSample, rolloutAdvance.
+ * to the host. seq [B, T] holds each sequence's tokens, its prompt first (from the host); pos[b] is the decode
+ * position that {@link Decode}'s kernels read (the same for every sequence of a rollout); a step runs rolloutInput,
+ * the decoder, rolloutSample, rolloutAdvance.
  *
  * <pre>
- * input:  tokens[b] = seq[b, p],  p = pos[0]
+ * input:  tokens[b] = seq[b, p],  p = pos[b]
  * sample: t = p + 1, for sequences with promptLengths[b] ≤ t &lt; T:
  *         seq[b, t] = eos                                      if the sequence already ended (a generated eos at t − 1)
  *                   = argmax_v z_v + τ·g_v                     otherwise, z = logits[b], τ = hyper[0] (0: argmax)
@@ -36,10 +37,10 @@ public final class Rollout {
     private Rollout() {
     }
 
-    /** seq = prompts for the first n tokens; pos[0] = 0. */
-    public static void rolloutStart(IntArray seq, IntArray pos, IntArray prompts, int n) {
+    /** seq = prompts for the first n = B·T tokens; pos[b] = 0. */
+    public static void rolloutStart(IntArray seq, IntArray pos, IntArray prompts, int n, int T) {
         for (@Parallel int i = 0; i < n; i++) {
-            startAt(seq, pos, prompts, i);
+            startAt(seq, pos, prompts, T, i);
         }
     }
 
@@ -49,7 +50,7 @@ public final class Rollout {
         }
     }
 
-    /** One work-item per sequence; reads the logits of position pos[0], writes position pos[0] + 1. */
+    /** One work-item per sequence; reads the logits of position pos[b], writes position pos[b] + 1. */
     public static void rolloutSample(IntArray seq, FloatArray logits, IntArray promptLengths, IntArray pos, IntArray seed, FloatArray hyper,
             int B, int T, int V, int eos) {
         for (@Parallel int b = 0; b < B; b++) {
@@ -57,27 +58,27 @@ public final class Rollout {
         }
     }
 
-    /** pos[0] += 1, on one work-item. */
-    public static void rolloutAdvance(IntArray pos) {
-        for (@Parallel int i = 0; i < 1; i++) {
-            pos.set(i, pos.get(i) + 1);
+    /** pos[b] += 1 for each of the B sequences. */
+    public static void rolloutAdvance(IntArray pos, int B) {
+        for (@Parallel int b = 0; b < B; b++) {
+            pos.set(b, pos.get(b) + 1);
         }
     }
 
-    public static void startAt(IntArray seq, IntArray pos, IntArray prompts, int i) {
+    public static void startAt(IntArray seq, IntArray pos, IntArray prompts, int T, int i) {
         seq.set(i, prompts.get(i));
-        if (i == 0) {
-            pos.set(0, 0);
+        if (i % T == 0) {
+            pos.set(i / T, 0);
         }
     }
 
     public static void inputAt(IntArray tokens, IntArray seq, IntArray pos, int T, int b) {
-        tokens.set(b, seq.get(b * T + pos.get(0)));
+        tokens.set(b, seq.get(b * T + pos.get(b)));
     }
 
     public static void sampleAt(IntArray seq, FloatArray logits, IntArray promptLengths, IntArray pos, IntArray seed, FloatArray hyper, int T,
             int V, int eos, int b) {
-        int t = pos.get(0) + 1;
+        int t = pos.get(b) + 1;
         int first = promptLengths.get(b);
         if (t < T && t >= first) {
             // ended: it generated eos at t − 1 (an eos in the prompt does not count). Both sides are evaluated (&): from

@@ -12,6 +12,7 @@ import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.UserError;
 import dev.tgpt.gpt.Gpt;
 import dev.tgpt.gpt.GptConfig;
+import dev.tgpt.gpt.MemoryPlan;
 import dev.tgpt.gpt.Parameters;
 import dev.tgpt.gpt.Sampler;
 import dev.tgpt.gpt.Trainer;
@@ -103,13 +104,51 @@ public final class Demo {
         return report;
     }
 
+    /**
+     * What each step of a demo will hold (pretraining the tiny demo's model, SFT, the reward model, PPO), planned from
+     * {@code init}'s header or the tiny model's shape before anything runs.
+     */
+    public static Map<String, MemoryPlan> plans(String name, Path init, Path corpusFile) {
+        Size size = Size.of(name);
+        String corpus = Dataset.readText(corpusFile);
+        Map<String, MemoryPlan> plans = new LinkedHashMap<>();
+        GptConfig model;
+        Tokenizer tokenizer;
+        if (init != null) {
+            Checkpoint.Header h = Checkpoint.header(init);
+            model = h.config();
+            tokenizer = h.tokenizer();
+        } else {
+            tokenizer = CharTokenizer.of(corpus);
+            model = tinyModel(tokenizer);
+            plans.put("pretrain", MemoryPlan.training(model, pretraining(size), true, 0));
+        }
+        model = model.withDropout(0f);
+        RlhfConfig c = RlhfConfig.demo(size, Path.of("data"));
+        List<String> prompts = DemoData.prompts(corpus, Integer.MAX_VALUE, 7);
+        plans.put("sft", Pipeline.sftPlan(model, c.sft, Trainer.Options.defaults()));
+        plans.put("rm", Pipeline.rmPlan(model, c.rm, size.slots(), Trainer.Options.defaults()));
+        plans.put("ppo", Pipeline.ppoPlan(model, model, tokenizer, prompts.subList(size.heldOut(), prompts.size()), c.ppo, Trainer.Options.defaults()));
+        return plans;
+    }
+
+    /** The tiny demo's model: 2 layers, 2 heads, 64 wide, a context of 64 characters. */
+    private static GptConfig tinyModel(Tokenizer tokenizer) {
+        return new GptConfig(GptConfig.Style.GPT2, tokenizer.vocabSize(), 64, 2, 2, 64, 0f, 0);
+    }
+
+    private static Trainer.Options pretraining(Size size) {
+        return Trainer.Options.defaults().batch(16).context(64).steps(size.pretrainSteps()).accumulation(1).lr(3e-3f).minLr(3e-4f).warmup(30)
+                .weightDecay(0.1f).beta1(0.9f).beta2(0.99f).eps(1e-8f).gradClip(1f).seed(1);
+    }
+
     private static Checkpoint pretrain(Path corpus, Size size, Path out, Backend backend, TrainingRun.Listener listener) {
         CharTokenizer tokenizer = CharTokenizer.of(Dataset.readText(corpus));
         Dataset data = Dataset.fromText(corpus, tokenizer);
-        GptConfig config = new GptConfig(GptConfig.Style.GPT2, tokenizer.vocabSize(), 64, 2, 2, 64, 0f, 0);
+        GptConfig config = tinyModel(tokenizer);
         Parameters params = new Parameters(config);
         params.initialise(1);
-        Trainer.Options o = Trainer.Options.defaults().batch(16).context(64).steps(size.pretrainSteps()).accumulation(1).lr(3e-3f).minLr(3e-4f).warmup(30).weightDecay(0.1f).beta1(0.9f).beta2(0.99f).eps(1e-8f).gradClip(1f).seed(1);
+        Trainer.Options o = pretraining(size);
         TrainingRun.Settings s = new TrainingRun.Settings(o, size.pretrainSteps(), 4, 0, 0, size.pretrainSteps(), (Duration) null, out);
         listener.message("demo: pretraining a 2-layer character model on " + corpus.getFileName());
         TrainingRun.run(new Gpt(config, params), tokenizer, data, backend, s, null, listener);

@@ -49,12 +49,12 @@ final class Rollouts {
         state.addAll(dec.buffers());
         state.addAll(List.of(dec.tokens, dec.pos, seq));
         Object[] shared = state.toArray();
-        start = new Program("rolloutStart").state(shared).inputs(prompts).add(RolloutOps.start(seq, dec.pos, prompts, B * T));
+        start = new Program("rolloutStart").state(shared).inputs(prompts).add(RolloutOps.start(seq, dec.pos, prompts, B * T, T));
         step = new Program("rolloutStep").state(shared).inputs(promptLengths, seed, temperature);
         step.add(RolloutOps.input(dec.tokens, seq, dec.pos, B, T));
         exact.forward(dec, false).forEach(step::add);
         step.add(RolloutOps.sample(seq, dec.logits, promptLengths, dec.pos, seed, temperature, B, T, policy.config.vocabSize(), eos));
-        step.add(RolloutOps.advance(dec.pos));
+        step.add(RolloutOps.advance(dec.pos, B));
     }
 
     /** Samples a response to each prompt (B of them, each at most T − 1 tokens) until its end token or position T − 1. */

@@ -75,4 +75,32 @@ class PpoTest {
         assertEquals(0.0, lines.getFirst().get("kl").asDouble(), 0.0);
         assertTrue(Files.exists(dir.resolve("checkpoint/model.safetensors")));
     }
+
+    /** PPO's plan (four models, two trainers, two scorers, the rollouts' decoder) against what it really allocates. */
+    @org.junit.jupiter.api.Test
+    void thePlanIsWhatPpoAllocates() {
+        String text = "abcdefgh \n".repeat(40);
+        CharTokenizer tokenizer = CharTokenizer.of(text);
+        GptConfig config = new GptConfig(GptConfig.Style.GPT2, tokenizer.vocabSize(), 64, 4, 4, 64, 0f, 0);
+        RlhfConfig.Ppo c = new RlhfConfig.Ppo();
+        c.batch = 4;
+        c.rollouts = 8;
+        c.maxResponse = 20;
+        List<String> prompts = List.of("ab", "c", "hhg", "d e");
+        dev.tgpt.gpt.MemoryPlan plan = Pipeline.ppoPlan(config, config, tokenizer, prompts, c, Trainer.Options.defaults());
+        long before = dev.tgpt.gpt.MemoryPlan.held();
+        Gpt[] models = new Gpt[4];
+        for (int i = 0; i < models.length; i++) {
+            models[i] = new Gpt(config, new Parameters(config));
+        }
+        Trainer.Options o = Pipeline.options(Trainer.Options.defaults(), c.batch, config.context(), Integer.MAX_VALUE, c.lr, 0, c.seed);
+        Ppo.Settings s = new Ppo.Settings(1, c.rollouts, c.batch, 1, c.maxResponse, o, o, 0.2f, 0.2f, 1f, 0.95f, new KlController.Fixed(0.1f), 0f, 1, 1,
+                9, dir);
+        try (Ppo ppo = new Ppo(models[0], models[1], models[2], new RewardHead(1, 1, 64, 5), models[3], tokenizer, prompts, null, null,
+                new dev.tgpt.engine.JvmBackend(1), s)) {
+            long used = dev.tgpt.gpt.MemoryPlan.held() - before;
+            double error = Math.abs(used - plan.total()) / (double) used;
+            assertTrue(error < 0.05, "planned " + plan.describe() + ", allocated " + used + " bytes: " + error);
+        }
+    }
 }

@@ -15,7 +15,9 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 /**
  * Decoding attention with a KV cache, one position at a time, against {@link AttentionReference}: position p's output
  * must be row p of causal (or, with a window, locally banded) attention over the whole sequence. One compiled program
- * runs every position, the position coming from a device array. Decoding has no backward. Tolerance 1e-5, as dense
+ * runs every position, each sequence's position coming from a device array: sequence b starts b steps after
+ * sequence 0 (as a server's requests join a running batch), so one step holds sequences at different positions.
+ * Decoding has no backward. Tolerance 1e-5, as dense
  * attention's forward: float32 dot products of hs terms and a softmax over at most T.
  */
 public final class DecodeCheck implements OpCheck {
@@ -42,22 +44,26 @@ public final class DecodeCheck implements OpCheck {
             FloatArray vc = new FloatArray(B * C * T);
             FloatArray scores = new FloatArray(B * NH * T);
             FloatArray out = new FloatArray(B * C);
-            IntArray pos = new IntArray(1);
+            IntArray pos = new IntArray(B);
             Program p = new Program("decode").state(kc, vc, scores).inputs(row, pos).outputs(out)
                     .add(DecodeOps.cacheWrite(kc, vc, row, pos, B, C, NH, T))
                     .add(DecodeOps.attention(out, scores, row, kc, vc, pos, B, C, NH, T, window));
             FloatArray got = new FloatArray(B * T * C);
             try (Session session = backend.open(p)) {
-                for (int t = 0; t < T; t++) {
+                for (int step = 0; step < T + B - 1; step++) {
+                    // sequence b is at position step − b; before its start and after its end it rewrites a cache slot
+                    // it has not read yet (0) or will not read again (T − 1)
                     for (int b = 0; b < B; b++) {
+                        int t = Math.clamp(step - b, 0, T - 1);
                         for (int i = 0; i < 3 * C; i++) {
                             row.set(b * 3 * C + i, qkv.get((b * T + t) * 3 * C + i));
                         }
+                        pos.set(b, t);
                     }
-                    pos.set(0, t);
                     session.run(p);
                     for (int b = 0; b < B; b++) {
-                        for (int c = 0; c < C; c++) {
+                        int t = step - b;
+                        for (int c = 0; t >= 0 && t < T && c < C; c++) {
                             got.set((b * T + t) * C + c, out.get(b * C + c));
                         }
                     }

@@ -141,7 +141,7 @@ public final class RolloutCheck implements OpCheck {
 
         Run(int B, int T, int V, int eos, int[] prompts, int[] lengths, int seed, float temperature) {
             seq = new IntArray(B * T);
-            IntArray pos = new IntArray(1);
+            IntArray pos = new IntArray(B);
             IntArray promptArray = IntArray.fromArray(prompts);
             IntArray promptLengths = IntArray.fromArray(lengths);
             IntArray seedArray = IntArray.fromArray(new int[] { seed, 0 });
@@ -149,11 +149,11 @@ public final class RolloutCheck implements OpCheck {
             hyper.set(Rollout.TEMPERATURE, temperature);
             tokens = new IntArray(B);
             logits = new FloatArray(B * V);
-            start = new Program("rolloutStart").state(seq, pos).inputs(promptArray).add(RolloutOps.start(seq, pos, promptArray, B * T));
+            start = new Program("rolloutStart").state(seq, pos).inputs(promptArray).add(RolloutOps.start(seq, pos, promptArray, B * T, T));
             step = new Program("rolloutStep").state(seq, pos).inputs(logits, promptLengths, seedArray, hyper).outputs(tokens, seq)
                     .add(RolloutOps.input(tokens, seq, pos, B, T))
                     .add(RolloutOps.sample(seq, logits, promptLengths, pos, seedArray, hyper, B, T, V, eos))
-                    .add(RolloutOps.advance(pos));
+                    .add(RolloutOps.advance(pos, B));
         }
     }
 }

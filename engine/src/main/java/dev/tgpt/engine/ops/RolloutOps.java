@@ -16,12 +16,12 @@ public final class RolloutOps {
     private RolloutOps() {
     }
 
-    /** seq = prompts over the first n tokens (the host's prompts, padded to T), and pos = 0. */
-    public static Launch start(IntArray seq, IntArray pos, IntArray prompts, int n) {
-        return Launch.parallel("rolloutStart", (g, id) -> g.task(id, Rollout::rolloutStart, seq, pos, prompts, n),
+    /** seq = prompts over the first n = B·T tokens (the host's prompts, padded to T), and every pos[b] = 0. */
+    public static Launch start(IntArray seq, IntArray pos, IntArray prompts, int n, int T) {
+        return Launch.parallel("rolloutStart", (g, id) -> g.task(id, Rollout::rolloutStart, seq, pos, prompts, n, T),
                 jvm -> jvm.parallelRange(n, (from, to) -> {
                     for (int i = from; i < to; i++) {
-                        Rollout.startAt(seq, pos, prompts, i);
+                        Rollout.startAt(seq, pos, prompts, T, i);
                     }
                 }));
     }
@@ -47,7 +47,7 @@ public final class RolloutOps {
                 jvm -> jvm.parallelFor(B, b -> Rollout.sampleAt(seq, logits, promptLengths, pos, seed, hyper, T, V, eos, b)));
     }
 
-    public static Launch advance(IntArray pos) {
-        return Launch.parallel("rolloutAdvance", (g, id) -> g.task(id, Rollout::rolloutAdvance, pos), jvm -> Rollout.rolloutAdvance(pos));
+    public static Launch advance(IntArray pos, int B) {
+        return Launch.parallel("rolloutAdvance", (g, id) -> g.task(id, Rollout::rolloutAdvance, pos, B), jvm -> Rollout.rolloutAdvance(pos, B));
     }
 }

@@ -43,7 +43,7 @@ class DecodeTest {
         int V = 7;
         int maxT = 4;
         IntArray tokens = IntArray.fromArray(new int[] { 6, 0, 2 });
-        IntArray pos = IntArray.fromArray(new int[] { 2 });
+        IntArray pos = IntArray.fromArray(new int[] { 2, 0, 3 });
         FloatArray[] params = { Checks.random(r, V * C, 1f), Checks.random(r, maxT * C, 1f) };
         SlabRuns.assertSameInSlab(backend, params, new FloatArray[] { new FloatArray(B * C) }, new Object[] { tokens, pos },
                 (p, o) -> List.of(DecodeOps.embedding(o[0], tokens, pos, p[0], p[1], B, C, V)));

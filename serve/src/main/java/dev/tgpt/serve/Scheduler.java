@@ -1,0 +1,173 @@
+package dev.tgpt.serve;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import dev.tgpt.gpt.Sampler;
+import dev.tgpt.gpt.data.Tokenizer;
+
+/**
+ * Continuous batching: one thread owns a {@link Sampler} of {@code slots} sequences and runs its decoding steps;
+ * requests wait in a bounded queue, join the running batch between steps when enough slots are free, and leave it
+ * when done or cancelled. Each request's sequences report their text as it grows, as {@link Event}s.
+ */
+final class Scheduler implements AutoCloseable {
+
+    /** What a request hears: a piece of sequence {@code index}'s text, or its end (finish non-null), or an error. */
+    record Event(int index, String delta, String finish, int promptTokens, int completionTokens, RuntimeException error) {
+    }
+
+    /** A request: n sequences continuing one prompt. */
+    static final class Job {
+        final String prompt;
+        final Sampler.Options options;
+        final int n;
+        final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+        /** Set by the request's thread when its client has gone: the scheduler frees the slots at its next step. */
+        volatile boolean cancelled;
+        private Sampler.Sequence[] sequences;
+        private int[] sent;
+        private int finished;
+
+        Job(String prompt, Sampler.Options options, int n) {
+            this.prompt = prompt;
+            this.options = options;
+            this.n = n;
+        }
+    }
+
+    private final Sampler sampler;
+    private final Tokenizer tokenizer;
+    private final BlockingQueue<Job> queue;
+    private final Thread thread;
+    private volatile boolean closing;
+    private final java.util.concurrent.atomic.AtomicInteger cancelled = new java.util.concurrent.atomic.AtomicInteger();
+
+    Scheduler(Sampler sampler, Tokenizer tokenizer, int queued) {
+        this.sampler = sampler;
+        this.tokenizer = tokenizer;
+        this.queue = new ArrayBlockingQueue<>(Math.max(1, queued));
+        this.thread = Thread.ofPlatform().name("tgpt-scheduler").daemon().start(this::loop);
+    }
+
+    /** Queues a job; false when the queue is full (the server answers 429). */
+    boolean submit(Job job) {
+        return !closing && queue.offer(job);
+    }
+
+    private void loop() {
+        List<Job> active = new ArrayList<>();
+        try {
+            while (!(closing && active.isEmpty() && queue.isEmpty())) {
+                for (Job next; (next = queue.peek()) != null && next.n <= sampler.free();) {
+                    queue.poll();
+                    if (start(next)) {
+                        active.add(next);
+                    }
+                }
+                for (Iterator<Job> i = active.iterator(); i.hasNext();) {
+                    Job job = i.next();
+                    if (job.cancelled) {
+                        for (Sampler.Sequence q : job.sequences) {
+                            sampler.cancel(q);
+                        }
+                        cancelled.incrementAndGet();
+                        i.remove();
+                    }
+                }
+                if (active.isEmpty()) {
+                    Job next = queue.poll(50, TimeUnit.MILLISECONDS);
+                    if (next != null && start(next)) {
+                        active.add(next);
+                    }
+                    continue;
+                }
+                sampler.step();
+                active.removeIf(this::report);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException | Error e) {
+            // the model failed: every waiting request hears it rather than waiting for ever
+            RuntimeException error = e instanceof RuntimeException r ? r : new IllegalStateException(e);
+            active.forEach(j -> j.events.add(new Event(0, "", null, 0, 0, error)));
+            queue.forEach(j -> j.events.add(new Event(0, "", null, 0, 0, error)));
+            closing = true;
+        }
+    }
+
+    /** Starts a job's sequences; a bad prompt is an error event, and false. */
+    private boolean start(Job job) {
+        job.sequences = new Sampler.Sequence[job.n];
+        job.sent = new int[job.n];
+        try {
+            for (int i = 0; i < job.n; i++) {
+                job.sequences[i] = sampler.start(job.prompt, tokenizer, job.options, job.options.seed() + i, 1);
+            }
+        } catch (RuntimeException e) {
+            for (Sampler.Sequence q : job.sequences) {
+                if (q != null) {
+                    sampler.cancel(q);
+                }
+            }
+            job.events.add(new Event(0, "", null, 0, 0, e));
+            return false;
+        }
+        return !report(job);
+    }
+
+    /** Sends each sequence's new text; returns whether the job is over. */
+    private boolean report(Job job) {
+        for (int i = 0; i < job.n; i++) {
+            Sampler.Sequence q = job.sequences[i];
+            if (job.sent[i] < 0) {
+                continue; // already finished
+            }
+            String finish = q.finishReason();
+            String text = q.text();
+            // while generating, hold back what a stop text or an unfinished character may still change
+            int safe = finish != null ? text.length() : stable(text, job.options.stop());
+            if (safe > job.sent[i]) {
+                job.events.add(new Event(i, text.substring(job.sent[i], safe), null, 0, 0, null));
+                job.sent[i] = safe;
+            }
+            if (finish != null) {
+                job.events.add(new Event(i, "", finish, q.promptTokens(), q.generatedTokens(), null));
+                job.sent[i] = -1;
+                job.finished++;
+            }
+        }
+        return job.finished == job.n;
+    }
+
+    /** How much of a growing text is final: all but the longest stop text less one, and no trailing partial character. */
+    private static int stable(String text, List<String> stop) {
+        int safe = text.length() - stop.stream().mapToInt(s -> Math.max(0, s.length() - 1)).max().orElse(0);
+        while (safe > 0 && text.charAt(safe - 1) == '\uFFFD') {
+            safe--;
+        }
+        return Math.max(0, safe);
+    }
+
+    /** Requests cancelled while generating (their clients left). */
+    int cancelled() {
+        return cancelled.get();
+    }
+
+    /** Takes no more jobs, finishes those queued and running, then stops. */
+    @Override
+    public void close() {
+        closing = true;
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        sampler.close();
+    }
+}
