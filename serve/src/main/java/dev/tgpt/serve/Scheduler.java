@@ -41,18 +41,40 @@ final class Scheduler implements AutoCloseable {
         }
     }
 
-    private final Sampler sampler;
+    private Sampler sampler;
     private final Tokenizer tokenizer;
     private final BlockingQueue<Job> queue;
     private final Thread thread;
     private volatile boolean closing;
     private final java.util.concurrent.atomic.AtomicInteger cancelled = new java.util.concurrent.atomic.AtomicInteger();
 
-    Scheduler(Sampler sampler, Tokenizer tokenizer, int queued) {
-        this.sampler = sampler;
+    /**
+     * @param open opens the sampler, on the scheduler's own thread: the one thread that ever runs its programs (a
+     *                device's queues need not be shared between threads); a failure to open it is thrown here
+     */
+    Scheduler(java.util.function.Supplier<Sampler> open, Tokenizer tokenizer, int queued) {
         this.tokenizer = tokenizer;
         this.queue = new ArrayBlockingQueue<>(Math.max(1, queued));
-        this.thread = Thread.ofPlatform().name("tgpt-scheduler").daemon().start(this::loop);
+        java.util.concurrent.CompletableFuture<Void> opened = new java.util.concurrent.CompletableFuture<>();
+        this.thread = Thread.ofPlatform().name("tgpt-scheduler").daemon().start(() -> {
+            try {
+                this.sampler = open.get();
+                opened.complete(null);
+            } catch (RuntimeException | Error e) {
+                opened.completeExceptionally(e);
+                return;
+            }
+            try {
+                loop();
+            } finally {
+                this.sampler.close();
+            }
+        });
+        try {
+            opened.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
     }
 
     /** Queues a job; false when the queue is full (the server answers 429). */
@@ -168,6 +190,5 @@ final class Scheduler implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        sampler.close();
     }
 }

@@ -132,7 +132,7 @@ public final class Server implements AutoCloseable {
         this.options = o;
         this.tokenizer = tokenizer;
         this.context = model.config.context();
-        this.scheduler = new Scheduler(new Sampler(model, backend, o.maxBatch), tokenizer, o.maxQueue);
+        this.scheduler = new Scheduler(() -> new Sampler(model, backend, o.maxBatch), tokenizer, o.maxQueue);
         this.http = HttpServer.create(new InetSocketAddress(o.host, o.port), 0);
         http.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         http.createContext("/", this::handle);

@@ -131,6 +131,24 @@ class ServerTest {
         }
     }
 
+    /** On a TornadoVM device (PoCL in SDK mode), requests batched together give the JVM backend's greedy text. */
+    @Test
+    void onADeviceAsOnTheJvm() throws Exception {
+        try (Server device = Server.start(model, tok, dev.tgpt.engine.TestBackends.device(), Server.Options.defaults().port(0).maxBatch(3));
+                ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<HttpResponse<String>>> got = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                String body = JSON.createObjectNode().put("prompt", "ab".repeat(i + 1)).put("max_tokens", 6 + i).put("temperature", 0).toString();
+                got.add(pool.submit(() -> post(device, "/v1/completions", body)));
+            }
+            for (int i = 0; i < 4; i++) {
+                HttpResponse<String> r = got.get(i).get();
+                assertEquals(200, r.statusCode(), r.body());
+                assertEquals(greedy("ab".repeat(i + 1), 6 + i), JSON.readTree(r.body()).at("/choices/0/text").asText(), "request " + i);
+            }
+        }
+    }
+
     @Test
     void chatAndModels() throws Exception {
         String body = "{\"messages\": [{\"role\": \"system\", \"content\": \"be brief\"}, {\"role\": \"user\", \"content\": \"hi\"}], "
