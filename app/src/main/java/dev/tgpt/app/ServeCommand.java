@@ -65,12 +65,15 @@ final class ServeCommand implements Callable<Integer> {
         if (ckpt.tokenizer() == null) {
             throw new dev.tgpt.engine.UserError(model + " names no tokenizer, so requests' texts cannot be encoded");
         }
-        String name = model.toAbsolutePath().normalize().getFileName().toString();
+        // runs/shakespeare/checkpoint is "shakespeare"; a Hugging Face directory or a model file goes by its own name
+        Path path = model.toAbsolutePath().normalize();
+        String name = (path.getFileName().toString().equals("checkpoint") && path.getParent() != null ? path.getParent() : path).getFileName()
+                .toString();
         Server server = Server.start(new Gpt(ckpt.config().withDropout(0f), ckpt.parameters()), ckpt.tokenizer(), backend,
                 Server.Options.defaults().host(host).port(port).apiKey(apiKey).maxBatch(maxBatch).maxQueue(maxQueue).modelName(name));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            System.err.println("tgpt serve: stopping; finishing the requests in flight");
+            System.err.println("tgpt serve: stopping; finishing the " + server.inFlight() + " requests in flight");
             server.close();
             stopped.countDown();
         }));

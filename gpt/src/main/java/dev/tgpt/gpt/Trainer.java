@@ -8,6 +8,7 @@ import dev.tgpt.engine.Program;
 import dev.tgpt.engine.Session;
 import dev.tgpt.engine.Slab;
 import dev.tgpt.engine.UserError;
+import dev.tgpt.engine.Withers;
 import dev.tgpt.engine.dist.Collective;
 import dev.tgpt.engine.ops.AdamWOps;
 import dev.tgpt.engine.ops.FillOps;
@@ -29,7 +30,7 @@ public final class Trainer implements AutoCloseable {
      * How to train: {@link #defaults()} and named withers ({@code Options.defaults().batch(8).lr(3e-4f)}), read by the
      * accessors of the same names. Immutable: a wither returns a changed copy.
      */
-    public static final class Options implements Cloneable {
+    public static final class Options extends Withers<Options> {
         private int batch = 4;
         private int context = 64;
         private int steps = 1;
@@ -53,16 +54,6 @@ public final class Trainer implements AutoCloseable {
 
         public static Options defaults() {
             return new Options();
-        }
-
-        private Options with(java.util.function.Consumer<Options> change) {
-            try {
-                Options o = (Options) clone();
-                change.accept(o);
-                return o;
-            } catch (CloneNotSupportedException e) {
-                throw new AssertionError(e);
-            }
         }
 
         /** Sequences per micro-step on each rank (B). */

@@ -47,6 +47,8 @@ final class Scheduler implements AutoCloseable {
     private final Thread thread;
     private volatile boolean closing;
     private final java.util.concurrent.atomic.AtomicInteger cancelled = new java.util.concurrent.atomic.AtomicInteger();
+    /** Jobs queued or generating. */
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
     /**
      * @param open opens the sampler, on the scheduler's own thread: the one thread that ever runs its programs (a
@@ -79,7 +81,17 @@ final class Scheduler implements AutoCloseable {
 
     /** Queues a job; false when the queue is full (the server answers 429). */
     boolean submit(Job job) {
-        return !closing && queue.offer(job);
+        inFlight.incrementAndGet();
+        if (closing || !queue.offer(job)) {
+            inFlight.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    /** Requests queued or generating now. */
+    int inFlight() {
+        return inFlight.get();
     }
 
     private void loop() {
@@ -99,6 +111,7 @@ final class Scheduler implements AutoCloseable {
                             sampler.cancel(q);
                         }
                         cancelled.incrementAndGet();
+                        inFlight.decrementAndGet();
                         i.remove();
                     }
                 }
@@ -110,7 +123,12 @@ final class Scheduler implements AutoCloseable {
                     continue;
                 }
                 sampler.step();
-                active.removeIf(this::report);
+                for (Iterator<Job> i = active.iterator(); i.hasNext();) {
+                    if (report(i.next())) {
+                        i.remove();
+                        inFlight.decrementAndGet();
+                    }
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -138,9 +156,14 @@ final class Scheduler implements AutoCloseable {
                 }
             }
             job.events.add(new Event(0, "", null, 0, 0, e));
+            inFlight.decrementAndGet();
             return false;
         }
-        return !report(job);
+        if (report(job)) {
+            inFlight.decrementAndGet(); // nothing to generate (max_tokens 0)
+            return false;
+        }
+        return true;
     }
 
     /** Sends each sequence's new text; returns whether the job is over. */

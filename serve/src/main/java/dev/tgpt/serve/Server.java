@@ -21,6 +21,7 @@ import com.sun.net.httpserver.HttpServer;
 
 import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.UserError;
+import dev.tgpt.engine.Withers;
 import dev.tgpt.gpt.Gpt;
 import dev.tgpt.gpt.Sampler;
 import dev.tgpt.gpt.data.Tokenizer;
@@ -35,7 +36,7 @@ import dev.tgpt.gpt.data.Tokenizer;
 public final class Server implements AutoCloseable {
 
     /** How to serve: {@link #defaults()} and named withers. */
-    public static final class Options implements Cloneable {
+    public static final class Options extends Withers<Options> {
         private String host = "127.0.0.1";
         private int port = 8080;
         private String apiKey;
@@ -50,16 +51,6 @@ public final class Server implements AutoCloseable {
 
         public static Options defaults() {
             return new Options();
-        }
-
-        private Options with(java.util.function.Consumer<Options> change) {
-            try {
-                Options o = (Options) clone();
-                change.accept(o);
-                return o;
-            } catch (CloneNotSupportedException e) {
-                throw new AssertionError(e);
-            }
         }
 
         /** The address to bind: 127.0.0.1 unless told otherwise. */
@@ -149,6 +140,11 @@ public final class Server implements AutoCloseable {
 
     public int port() {
         return http.getAddress().getPort();
+    }
+
+    /** Requests queued or generating now. */
+    public int inFlight() {
+        return scheduler.inFlight();
     }
 
     /** Requests cancelled mid-generation because their client left. */
