@@ -56,11 +56,26 @@ public final class GptModel implements AutoCloseable {
 
     /** The prompt's continuation. */
     public String generate(String prompt, Sampler.Options options) {
+        return generate(prompt, options, text -> {
+        }).text();
+    }
+
+    /** A continuation, its end ("stop" or "length") and its token counts. */
+    public record Generation(String text, String finishReason, int promptTokens, int completionTokens) {
+    }
+
+    /** The prompt's continuation; {@code partial} hears its text as it grows, each piece once it is final. */
+    public Generation generate(String prompt, Sampler.Options options, java.util.function.Consumer<String> partial) {
         syncTraining();
         if (sampler == null) {
             sampler = new Sampler(new Gpt(model.config.withDropout(0f), model.params), backend, 1);
         }
-        return sampler.generate(List.of(prompt), requireTokenizer(), options).getFirst();
+        Sampler.Sequence q = sampler.start(prompt, requireTokenizer(), options, options.seed(), 1);
+        while (sampler.step()) {
+            partial.accept(q.pollText());
+        }
+        partial.accept(q.pollText());
+        return new Generation(q.text(), q.finishReason(), q.promptTokens(), q.generatedTokens());
     }
 
     /** Σ log p(token | the tokens before it) over the text's tokens after the first, in nats. */

@@ -212,6 +212,8 @@ public final class Sampler implements AutoCloseable {
         private int fed;
         private int position;
         private volatile String finish;
+        /** Characters of text() handed out by pollText(). */
+        private int polled;
 
         Sequence(int[] prompt, Tokenizer tokenizer, Options options, long seed) {
             this.tokenizer = tokenizer;
@@ -241,6 +243,28 @@ public final class Sampler implements AutoCloseable {
             String text = decodeText(tokenizer, out);
             int cut = stopAt(text, options.stop());
             return cut >= 0 ? text.substring(0, cut) : text;
+        }
+
+        /**
+         * The text that became final since the last call: all the rest once the sequence has ended; while it
+         * generates, all but what a stop text or an unfinished character may still change (the longest stop text less
+         * one character, and a trailing replacement character: part of a character's bytes).
+         */
+        public String pollText() {
+            String text = text();
+            int safe = text.length();
+            if (finish == null) {
+                safe -= options.stop().stream().mapToInt(s -> Math.max(0, s.length() - 1)).max().orElse(0);
+                while (safe > 0 && text.charAt(safe - 1) == '\uFFFD') {
+                    safe--;
+                }
+            }
+            if (safe <= polled) {
+                return "";
+            }
+            String delta = text.substring(polled, safe);
+            polled = safe;
+            return delta;
         }
 
         /** null while generating; then "stop" (the end-of-text token or a stop text), "length" or "cancelled". */

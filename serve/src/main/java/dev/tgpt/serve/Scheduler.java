@@ -31,7 +31,7 @@ final class Scheduler implements AutoCloseable {
         /** Set by the request's thread when its client has gone: the scheduler frees the slots at its next step. */
         volatile boolean cancelled;
         private Sampler.Sequence[] sequences;
-        private int[] sent;
+        private boolean[] ended;
         private int finished;
 
         Job(String prompt, Sampler.Options options, int n) {
@@ -144,7 +144,7 @@ final class Scheduler implements AutoCloseable {
     /** Starts a job's sequences; a bad prompt is an error event, and false. */
     private boolean start(Job job) {
         job.sequences = new Sampler.Sequence[job.n];
-        job.sent = new int[job.n];
+        job.ended = new boolean[job.n];
         try {
             for (int i = 0; i < job.n; i++) {
                 job.sequences[i] = sampler.start(job.prompt, tokenizer, job.options, job.options.seed() + i, 1);
@@ -170,33 +170,21 @@ final class Scheduler implements AutoCloseable {
     private boolean report(Job job) {
         for (int i = 0; i < job.n; i++) {
             Sampler.Sequence q = job.sequences[i];
-            if (job.sent[i] < 0) {
-                continue; // already finished
+            if (job.ended[i]) {
+                continue;
             }
             String finish = q.finishReason();
-            String text = q.text();
-            // while generating, hold back what a stop text or an unfinished character may still change
-            int safe = finish != null ? text.length() : stable(text, job.options.stop());
-            if (safe > job.sent[i]) {
-                job.events.add(new Event(i, text.substring(job.sent[i], safe), null, 0, 0, null));
-                job.sent[i] = safe;
+            String delta = q.pollText();
+            if (!delta.isEmpty()) {
+                job.events.add(new Event(i, delta, null, 0, 0, null));
             }
             if (finish != null) {
                 job.events.add(new Event(i, "", finish, q.promptTokens(), q.generatedTokens(), null));
-                job.sent[i] = -1;
+                job.ended[i] = true;
                 job.finished++;
             }
         }
         return job.finished == job.n;
-    }
-
-    /** How much of a growing text is final: all but the longest stop text less one, and no trailing partial character. */
-    private static int stable(String text, List<String> stop) {
-        int safe = text.length() - stop.stream().mapToInt(s -> Math.max(0, s.length() - 1)).max().orElse(0);
-        while (safe > 0 && text.charAt(safe - 1) == '\uFFFD') {
-            safe--;
-        }
-        return Math.max(0, safe);
     }
 
     /** Requests cancelled while generating (their clients left). */

@@ -22,6 +22,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.UserError;
 import dev.tgpt.engine.Withers;
+import dev.tgpt.gpt.ChatTemplate;
 import dev.tgpt.gpt.Gpt;
 import dev.tgpt.gpt.Sampler;
 import dev.tgpt.gpt.data.Tokenizer;
@@ -237,7 +238,8 @@ public final class Server implements AutoCloseable {
             throw ApiError.invalid(chat ? "messages" : "prompt", "the prompt has " + promptTokens + " tokens; the model's context is " + context
                     + " tokens, so a prompt may have at most " + (context - 1));
         }
-        int maxTokens = integer(body, "max_tokens", chat ? context - promptTokens : 16);
+        // OpenAI's newer name for it first
+        int maxTokens = integer(body, "max_completion_tokens", integer(body, "max_tokens", chat ? context - promptTokens : 16));
         if (maxTokens < 0 || promptTokens + maxTokens > context) {
             throw ApiError.invalid("max_tokens", "max_tokens " + maxTokens + " with a prompt of " + promptTokens + " tokens exceeds the model's context of "
                     + context + " tokens: at most " + (context - promptTokens));

@@ -26,6 +26,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.tgpt.engine.JvmBackend;
+import dev.tgpt.gpt.ChatTemplate;
 import dev.tgpt.gpt.Gpt;
 import dev.tgpt.gpt.GptConfig;
 import dev.tgpt.gpt.Parameters;

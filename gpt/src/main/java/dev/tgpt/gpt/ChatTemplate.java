@@ -1,9 +1,9 @@
-package dev.tgpt.serve;
+package dev.tgpt.gpt;
 
 import java.util.List;
 
 /**
- * How chat messages become one prompt for a base GPT model, which was not trained on any chat format: a system
+ * How chat messages become one prompt for a base GPT model (`./tgpt serve` and the LangChain4j models use it), which was not trained on any chat format: a system
  * message as a paragraph of its own, then each turn on its own line after its speaker, then "Assistant:" for the
  * model to continue; generation stops where the model starts the user's next turn.
  *
@@ -16,19 +16,19 @@ import java.util.List;
  * Assistant:
  * </pre>
  */
-final class ChatTemplate {
+public final class ChatTemplate {
 
     /** A chat message: role is system, user or assistant. */
-    record Message(String role, String content) {
+    public record Message(String role, String content) {
     }
 
     /** Where a reply ends: the model begins the user's next turn. */
-    static final String STOP = "\nUser:";
+    public static final String STOP = "\nUser:";
 
     private ChatTemplate() {
     }
 
-    static String render(List<Message> messages) {
+    public static String render(List<Message> messages) {
         StringBuilder s = new StringBuilder();
         for (Message m : messages) {
             switch (m.role()) {
