@@ -4,10 +4,11 @@
 # for S seconds. Prints a markdown table: generated tokens/s over all clients (usage.completion_tokens summed over
 # the requests that finished inside the window, over the window), requests done, and the gain over one client.
 # Models: the main job's shape (shakespeare-char, random weights: speed does not depend on them) and GPT-2 124M's.
-#   bench/serve.sh [OUT_DIR]        (default runs/serve-bench; about 8 minutes)
+#   bench/serve.sh [OUT_DIR [MODEL]]   (default runs/serve-bench, both models; about 10 minutes)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 OUT=${1:-runs/serve-bench}
+ONLY=${2:-}
 ./tgpt --version >/dev/null # builds once, before anything is timed
 rm -rf "$OUT"; mkdir -p "$OUT"
 
@@ -41,6 +42,7 @@ echo "| model | parameters | clients | tokens/s (all clients) | requests done | 
 echo "|---|---|---|---|---|---|"
 for spec in "shakespeare-char:char:48:60:ROMEO:" "gpt2-124m:gpt2:32:90:The meaning of life is"; do
   IFS=: read -r model tok max seconds prompt <<<"$spec"
+  [ -z "$ONLY" ] || [ "$model" = "$ONLY" ] || continue
   ./tgpt train --model "$model" --tokenizer "$tok" --context 64 --batch 1 --steps 1 --eval-every 1 --eval-batches 1 --sample-tokens 1 \
     --device jvm --out "$OUT/$model" >"$OUT/$model.train.log" 2>&1
   params=$(sed -n 's/.*model: \([0-9,]*\) parameters.*/\1/p' "$OUT/$model.train.log" | head -1)

@@ -301,6 +301,9 @@ public final class Sampler implements AutoCloseable {
             }
             return best;
         }
+        if (o.topK() == 0 && o.topP() >= 1) {
+            return draw(logits, o.temperature(), random);
+        }
         Integer[] order = new Integer[V];
         for (int v = 0; v < V; v++) {
             order[v] = v;
@@ -335,6 +338,28 @@ public final class Sampler implements AutoCloseable {
             }
         }
         return order[nucleus - 1];
+    }
+
+    /** A draw from softmax(logits / temperature), the whole vocabulary: no order needed, so no sort of V logits. */
+    private static int draw(float[] logits, float temperature, SplittableRandom random) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (float l : logits) {
+            max = Math.max(max, l);
+        }
+        double sum = 0;
+        double[] p = new double[logits.length];
+        for (int v = 0; v < logits.length; v++) {
+            p[v] = Math.exp((logits[v] - max) / temperature);
+            sum += p[v];
+        }
+        double u = random.nextDouble() * sum;
+        for (int v = 0; v < logits.length; v++) {
+            u -= p[v];
+            if (u < 0) {
+                return v;
+            }
+        }
+        return logits.length - 1;
     }
 
     @Override
