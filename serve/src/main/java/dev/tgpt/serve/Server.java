@@ -301,6 +301,8 @@ public final class Server implements AutoCloseable {
 
     /** Server-sent events in OpenAI's chunk format, then "data: [DONE]"; a client that leaves cancels the request. */
     private void stream(HttpExchange x, Scheduler.Job job, boolean chat, String id, long created) throws IOException {
+        // the first event before the headers: a request the model refuses still gets its error status
+        Scheduler.Event first = next(job);
         x.getResponseHeaders().set("Content-Type", "text/event-stream");
         x.getResponseHeaders().set("Cache-Control", "no-cache");
         x.sendResponseHeaders(200, 0);
@@ -309,7 +311,8 @@ public final class Server implements AutoCloseable {
         boolean[] started = new boolean[job.n];
         try {
             for (int ended = 0; ended < job.n;) {
-                Scheduler.Event e = next(job);
+                Scheduler.Event e = first != null ? first : next(job);
+                first = null;
                 String text = chat && !started[e.index()] ? e.delta().stripLeading() : e.delta();
                 started[e.index()] |= !text.isEmpty();
                 ObjectNode chunk = head(chat ? "chat.completion.chunk" : "text_completion", id, created);
