@@ -75,8 +75,13 @@ public final class Sampler implements AutoCloseable {
             throw new IllegalArgumentException("between 1 and " + free() + " prompts, not " + prompts.size());
         }
         List<Sequence> sequences = new ArrayList<>();
-        for (int i = 0; i < prompts.size(); i++) {
-            sequences.add(start(prompts.get(i), tokenizer, o, o.seed() + i, i + 1));
+        try {
+            for (int i = 0; i < prompts.size(); i++) {
+                sequences.add(start(prompts.get(i), tokenizer, o, o.seed() + i, i + 1));
+            }
+        } catch (RuntimeException e) {
+            sequences.forEach(this::cancel); // a bad prompt leaves no sequence behind in the slots
+            throw e;
         }
         while (step()) {
             // every sequence generates until it ends

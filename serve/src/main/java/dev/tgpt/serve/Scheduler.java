@@ -5,8 +5,12 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 import dev.tgpt.gpt.Sampler;
 import dev.tgpt.gpt.data.Tokenizer;
@@ -46,18 +50,18 @@ final class Scheduler implements AutoCloseable {
     private final BlockingQueue<Job> queue;
     private final Thread thread;
     private volatile boolean closing;
-    private final java.util.concurrent.atomic.AtomicInteger cancelled = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger cancelled = new AtomicInteger();
     /** Jobs queued or generating. */
-    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger inFlight = new AtomicInteger();
 
     /**
      * @param open opens the sampler, on the scheduler's own thread: the one thread that ever runs its programs (a
      *                device's queues need not be shared between threads); a failure to open it is thrown here
      */
-    Scheduler(java.util.function.Supplier<Sampler> open, Tokenizer tokenizer, int queued) {
+    Scheduler(Supplier<Sampler> open, Tokenizer tokenizer, int queued) {
         this.tokenizer = tokenizer;
         this.queue = new ArrayBlockingQueue<>(Math.max(1, queued));
-        java.util.concurrent.CompletableFuture<Void> opened = new java.util.concurrent.CompletableFuture<>();
+        CompletableFuture<Void> opened = new CompletableFuture<>();
         this.thread = Thread.ofPlatform().name("tgpt-scheduler").daemon().start(() -> {
             try {
                 this.sampler = open.get();
@@ -74,7 +78,7 @@ final class Scheduler implements AutoCloseable {
         });
         try {
             opened.join();
-        } catch (java.util.concurrent.CompletionException e) {
+        } catch (CompletionException e) {
             throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         }
     }
