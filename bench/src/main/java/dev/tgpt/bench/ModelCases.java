@@ -1,7 +1,5 @@
 package dev.tgpt.bench;
 
-import java.lang.management.CompilationMXBean;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -46,8 +44,8 @@ public final class ModelCases {
     /** llm.c's train_gpt2.c hard-codes batch 4 (and T = 64); the main job trains at batch 32. */
     static final int LLMC_BATCH = 4;
     static final int MAIN_BATCH = 32;
-    /** Timed runs where one run takes seconds (GPT-2 decoding, a PPO iteration), after the two warm-up runs. */
-    static final int FEW_RUNS = 5;
+    /** Timed runs where one run takes seconds (GPT-2 decoding, a PPO iteration), after the warm-up runs. */
+    static final int FEW_RUNS = 3;
     static final String PPO = "ppo_iteration.";
     static final List<String> PPO_PARTS = List.of(PPO + "generate", PPO + "score", PPO + "update");
 
@@ -171,7 +169,6 @@ public final class ModelCases {
                     tg.set(i, targets[i]);
                 }
             });
-            untilCompiled(step);
             ms = protocol.time(step);
         }
         return result(backend, c, Stats.of(ms), peaks, "one optimizer step as the trainer runs it: forward, backward, gradient norm and "
@@ -251,34 +248,13 @@ public final class ModelCases {
         return c.name().startsWith(PPO) || c.name().equals("decode") && c.flops() > 1e8;
     }
 
-    /** The protocol, or, for long runs, its two warm-up runs and a fixed few timed ones. */
+    /** The protocol, or, for long runs, no warm-up time (two runs, more while the JIT compiles) and a few timed runs. */
     private static Protocol protocol(Protocol p, boolean few) {
         return few ? new Protocol(0, Math.min(FEW_RUNS, p.minRuns()), 0, Math.min(FEW_RUNS, p.maxRuns())) : p;
     }
 
-    /**
-     * Runs run until the JIT has compiled nothing during {@link Protocol#WINDOW} runs in a row, for at most 30 s: a
-     * training step's code takes C2 several seconds on 2 cores, and runs get faster in steps with long plateaus, which
-     * a rule on run times alone took for settled (--quick timed the char model's step at batch 4 at 165 ms, not 15).
-     */
-    static void untilCompiled(Runnable run) {
-        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
-            return;
-        }
-        long start = System.nanoTime();
-        long compiled = jit.getTotalCompilationTime();
-        int quiet = 0;
-        while (quiet < Protocol.WINDOW && System.nanoTime() - start < 30e9) {
-            run.run();
-            long now = jit.getTotalCompilationTime();
-            quiet = now == compiled ? quiet + 1 : 0;
-            compiled = now;
-        }
-    }
-
     private static String fewNote() {
-        return "2 warm-up runs, then a fixed " + FEW_RUNS + " timed (a run takes seconds)";
+        return "2 warm-up runs (more while the JIT compiles), then attempts of " + FEW_RUNS + " timed runs (a run takes seconds) until two agree";
     }
 
     /** GPT-2's initialisation, seeded. */

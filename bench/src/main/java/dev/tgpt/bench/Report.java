@@ -33,7 +33,7 @@ public final class Report {
 
     /** The columns of results.csv and the keys of a results.json record, in order. */
     static final List<String> COLUMNS = List.of("kind", "name", "shape", "impl", "device", "device_name", "runs", "median_ms", "p25_ms", "p75_ms",
-            "min_ms", "max_ms", "gflops", "gbps", "peak_fraction", "compile_ms", "kernel_ms", "transfer_ms", "note");
+            "min_ms", "max_ms", "spread", "stable", "gflops", "gbps", "peak_fraction", "compile_ms", "kernel_ms", "transfer_ms", "note");
 
     private Report() {
     }
@@ -60,7 +60,7 @@ public final class Report {
     static Map<String, Object> record(Result r) {
         Map<String, Object> m = new LinkedHashMap<>();
         Object[] values = { r.kind(), r.name(), r.shape(), r.impl(), r.device(), r.deviceName(), r.runs(), r.medianMs(), r.p25Ms(), r.p75Ms(),
-                r.minMs(), r.maxMs(), r.gflops(), r.gbps(), r.peakFraction(), r.compileMs(), r.kernelMs(), r.transferMs(), r.note() };
+                r.minMs(), r.maxMs(), r.spread(), r.stable(), r.gflops(), r.gbps(), r.peakFraction(), r.compileMs(), r.kernelMs(), r.transferMs(), r.note() };
         for (int i = 0; i < values.length; i++) {
             m.put(COLUMNS.get(i), values[i] instanceof Double d && d.isNaN() ? null : values[i]);
             if (i == 2) {
@@ -107,6 +107,19 @@ public final class Report {
                 sb.append(kind.equals("kernel") ? "## Kernels" : "## Models").append(" (median ms; ours / theirs as a speed ratio)\n\n");
                 sb.append(table(rs)).append('\n');
             }
+        }
+        List<Result> unstable = o.results().stream().filter(r -> !r.stable()).toList();
+        if (!unstable.isEmpty()) {
+            sb.append("## Unstable cases\n\nTheir runs never settled in ").append(Protocol.ATTEMPTS).append(" attempts (llm.c's own fixed run: one): \"±\" in the tables is the ")
+                    .append("interquartile range as a share of the median; stable is at most ").append(Math.round(100 * Stats.MAX_SPREAD))
+                    .append("%, with the median at most ").append(Math.round(Stats.MAX_OVER_FASTEST))
+                    .append("× the fastest run. Their medians and ratios are not to be trusted.\n\n");
+            sb.append("| case | shape | who | median | fastest | p25 – p75 |\n|---|---|---|---:|---:|---:|\n");
+            for (Result r : unstable) {
+                sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s – %s |%n", r.name(), r.shape(), who(r), format(r.medianMs()),
+                        format(r.minMs()), format(r.p25Ms()), format(r.p75Ms())));
+            }
+            sb.append('\n');
         }
         List<Result> profiled = o.results().stream().filter(r -> !Double.isNaN(r.compileMs())).toList();
         if (!profiled.isEmpty()) {
@@ -155,7 +168,7 @@ public final class Report {
             List<String> cells = new ArrayList<>(List.of(key[0], key[1]));
             for (String c : columns) {
                 Result r = row.getValue().get(c);
-                cells.add(r == null ? "" : format(r.medianMs()));
+                cells.add(r == null ? "" : format(r.medianMs()) + (r.stable() ? "" : " ±" + Math.round(100 * r.spread()) + "%"));
             }
             for (String a : ours) {
                 for (String b : theirs) {

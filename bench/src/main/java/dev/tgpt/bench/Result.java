@@ -34,6 +34,16 @@ public record Result(String kind, String name, Map<String, Integer> params, Stri
                 note);
     }
 
+    /** The interquartile range as a share of the median ({@link Stats#spread()}). */
+    public double spread() {
+        return Stats.spread(medianMs, p25Ms, p75Ms);
+    }
+
+    /** Whether the median can be trusted ({@link Stats#stable()}): the report marks the cases that are not. */
+    public boolean stable() {
+        return Stats.stable(medianMs, p25Ms, p75Ms, minMs);
+    }
+
     /** Throughput for plots and tables: GFLOP/s where the case counts flops, else GB/s. */
     public double throughput() {
         return Double.isNaN(gflops) ? gbps : gflops;

@@ -24,21 +24,41 @@ class ProtocolTest {
         // Runs that speed up as a JIT compiles, 10 ms × 0.7ⁱ down to 1 ms from the 7th: 20 ms of warm-up would stop
         // at the 3rd; the rule goes on until two windows are alike (~40 ms, under the 100 ms limit).
         AtomicInteger calls = new AtomicInteger();
-        double[] ms = new Protocol(0.02, 5, 0, 5).time(() -> {
-            long until = System.nanoTime() + (long) (1e6 * Math.max(1, 10 * Math.pow(0.7, calls.getAndIncrement())));
-            while (System.nanoTime() < until) {
-                Thread.onSpinWait();
-            }
-        });
-        assertEquals(5, ms.length);
+        double[] ms = new Protocol(0.02, 5, 0, 5).time(() -> spin(Math.max(1, 10 * Math.pow(0.7, calls.getAndIncrement()))));
+        assertEquals(10, ms.length, "two attempts of 5 runs, stable together");
         int warmUp = calls.get() - ms.length;
         assertTrue(warmUp >= 12, "warm-up stopped after " + warmUp + " runs");
     }
 
     @Test
-    void modelWarmUpEndsOnceTheJitIsQuiet() {
+    void twoAttemptsInARowMustAgree() {
+        // attempts of 5 runs: 10 ms (a plateau), then 2 ms, then 2 ms: the first two together are not stable
         AtomicInteger calls = new AtomicInteger();
-        ModelCases.untilCompiled(calls::incrementAndGet);
-        assertTrue(calls.get() >= Protocol.WINDOW, "ran " + calls.get() + " times");
+        double[] ms = new Protocol(0, 5, 0, 5).timedUntilStable(() -> spin(calls.getAndIncrement() < 5 ? 10 : 2));
+        assertEquals(3 * 5, calls.get());
+        assertEquals(10, ms.length);
+        assertTrue(Stats.of(ms).stable() && Stats.of(ms).medianMs() < 3, java.util.Arrays.toString(ms));
+    }
+
+    @Test
+    void aCaseThatNeverSettlesIsKeptUnstable() {
+        AtomicInteger calls = new AtomicInteger();
+        double[] ms = new Protocol(0, 5, 0, 5).timedUntilStable(() -> spin(calls.getAndIncrement() % 2 == 1 ? 10 : 2));
+        assertEquals(Protocol.ATTEMPTS * 5, calls.get());
+        assertFalse(Stats.of(ms).stable(), java.util.Arrays.toString(ms));
+    }
+
+    private static void spin(double ms) {
+        long until = System.nanoTime() + (long) (ms * 1e6);
+        while (System.nanoTime() < until) {
+            Thread.onSpinWait();
+        }
+    }
+
+    @Test
+    void warmUpWaitsForWindowRunsWithoutCompilation() {
+        AtomicInteger calls = new AtomicInteger();
+        new Protocol(0, 1, 0, 1).time(calls::incrementAndGet);
+        assertTrue(calls.get() >= Protocol.WINDOW + 1, "ran " + calls.get() + " times");
     }
 }

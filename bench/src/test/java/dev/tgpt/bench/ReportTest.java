@@ -1,6 +1,7 @@
 package dev.tgpt.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -46,6 +47,18 @@ class ReportTest {
     }
 
     @Test
+    void unstableCasesAreMarkedWithTheirSpread() {
+        Case c = Case.kernel("gelu.forward", Map.of("N", 64), 0, 1e6);
+        Result noisy = Result.of(c, "tgpt", "jvm", "jvm device", Stats.of(new double[] { 0.3, 1, 1.1, 10.8, 11 }), PEAKS, "");
+        assertFalse(noisy.stable());
+        String md = Report.markdown(new Sweep.Outcome(List.of(noisy), List.of(), PEAKS), Map.of("cpu", "test"));
+        assertTrue(md.contains("| gelu.forward | N=64 | 1.10 ±891% |"), md); // (10.8 − 1) / 1.1: quartiles 1 and 10.8 around 1.1
+        assertTrue(md.contains("## Unstable cases"), md);
+        assertTrue(md.contains("| gelu.forward | N=64 | tgpt@jvm | 1.10 | 0.3000 | 1.00 – 10.80 |"), md);
+        assertFalse(Report.markdown(new Sweep.Outcome(RESULTS, List.of(), PEAKS), Map.of("cpu", "test")).contains("Unstable"));
+    }
+
+    @Test
     void writesJsonCsvHtmlAndAPlotPerKernel(@TempDir Path dir) throws Exception {
         Report.write(dir, new Sweep.Outcome(RESULTS, List.of(), PEAKS), Map.of("cpu", "test"));
         JsonNode json = new ObjectMapper().readTree(dir.resolve("results.json").toFile());
@@ -54,6 +67,7 @@ class ReportTest {
         assertEquals("matmul.forward", first.get("name").asText());
         assertEquals(1000, first.get("params").get("N").asInt());
         assertTrue(first.get("gbps").isNull(), "NaN is written as null");
+        assertTrue(first.get("stable").asBoolean());
         List<String> csv = Files.readAllLines(dir.resolve("results.csv"));
         assertEquals(5, csv.size());
         assertEquals(String.join(",", Report.COLUMNS), csv.get(0));

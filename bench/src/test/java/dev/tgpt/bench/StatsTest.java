@@ -1,6 +1,8 @@
 package dev.tgpt.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -20,5 +22,15 @@ class StatsTest {
         assertEquals(2.5, e.medianMs(), 1e-12);
         assertEquals(1.75, e.p25Ms(), 1e-12);
         assertEquals(3.25, e.p75Ms(), 1e-12);
+    }
+
+    @Test
+    void stableMeansANarrowMiddleHalfAndAMedianNearTheFastestRun() {
+        assertTrue(Stats.of(new double[] { 1.0, 1.05, 1.1, 1.1, 0.95, 3 }).stable(), "one slow run does not move the quartiles");
+        Stats wide = Stats.of(new double[] { 1, 1, 2, 2, 3, 3 });
+        assertEquals(0.75, wide.spread(), 1e-12); // quartiles 1.25 and 2.75 around a median of 2
+        assertFalse(wide.stable());
+        // residual.forward in the issue: a median of 1.12 ms, the fastest run 0.05 ms
+        assertFalse(Stats.of(new double[] { 0.05, 1.1, 1.12, 1.12, 1.15 }).stable());
     }
 }
