@@ -5,6 +5,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 import dev.tgpt.engine.Backend;
+import dev.tgpt.gpt.ChatTemplate;
 import dev.tgpt.gpt.Gpt;
 import dev.tgpt.gpt.GptConfig;
 import dev.tgpt.gpt.MemoryPlan;
@@ -56,6 +57,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         Backend backend = device.backend();
         GptConfig config = Checkpoint.header(model).config();
+        ChatTemplate template = ChatTemplate.of(model);
         plan.show("", MemoryPlan.weights(config).plus(MemoryPlan.decoding(config, maxBatch)), backend,
                 "use a smaller --max-batch (each sequence keeps a KV cache of the whole context), or a smaller model");
         if (plan.dryRun()) {
@@ -70,7 +72,8 @@ final class ServeCommand implements Callable<Integer> {
         String name = (path.getFileName().toString().equals("checkpoint") && path.getParent() != null ? path.getParent() : path).getFileName()
                 .toString();
         Server server = Server.start(new Gpt(ckpt.config().withDropout(0f), ckpt.parameters()), ckpt.tokenizer(), backend,
-                Server.Options.defaults().host(host).port(port).apiKey(apiKey).maxBatch(maxBatch).maxQueue(maxQueue).modelName(name));
+                Server.Options.defaults().host(host).port(port).apiKey(apiKey).maxBatch(maxBatch).maxQueue(maxQueue).modelName(name)
+                        .chatTemplate(template));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("tgpt serve: stopping; finishing the " + server.inFlight() + " requests in flight");
@@ -78,7 +81,8 @@ final class ServeCommand implements Callable<Integer> {
             stopped.countDown();
         }));
         var err = spec.commandLine().getErr();
-        err.printf("serving %s on http://%s:%d/v1 (device %s, batch %d)%n", name, host, server.port(), backend.info().id(), maxBatch);
+        err.printf("serving %s on http://%s:%d/v1 (device %s, batch %d, chat template %s)%n", name, host, server.port(), backend.info().id(),
+                maxBatch, template.equals(ChatTemplate.BASE) ? "tgpt's base one" : "from " + model.resolve(ChatTemplate.FILE));
         err.flush();
         stopped.await();
         return 0;

@@ -206,6 +206,20 @@ class CommandsTest {
         assertFalse(Files.exists(out));
     }
 
+    /** A checkpoint's chat template that cannot be read stops serve before the plan, as the user's mistake. */
+    @Test
+    void aBadChatTemplateIsOneLine() throws Exception {
+        Path ckpt = dir.resolve("templated");
+        Files.createDirectories(ckpt);
+        try (var files = Files.list(run.resolve("checkpoint"))) {
+            for (Path f : files.toList()) {
+                Files.copy(f, ckpt.resolve(f.getFileName()));
+            }
+        }
+        Files.writeString(ckpt.resolve("chat_template.json"), "{\"user\": 1}");
+        userError("chat_template.json: \"user\" is not one of the strings", "serve", "--device", "jvm", "--model", ckpt.toString(), "--dry-run");
+    }
+
     /** A plan over what the JVM may hold is one line naming the need and what would fit, before the checkpoint is read. */
     @Test
     void aPlanThatDoesNotFitIsOneLineBeforeAnythingIsRead() {

@@ -24,6 +24,7 @@ public final class GptModel implements AutoCloseable {
     private final Gpt model;
     private final Tokenizer tokenizer;
     private final Backend backend;
+    private ChatTemplate chatTemplate = ChatTemplate.BASE;
     private Trainer trainer;
     private Sampler sampler;
 
@@ -36,7 +37,8 @@ public final class GptModel implements AutoCloseable {
     /** A checkpoint, a Hugging Face GPT-2 directory or llm.c's model file, on a device (jvm, N:M or auto). */
     public static GptModel load(Path path, String device) {
         Checkpoint c = Checkpoint.load(path);
-        return new GptModel(c.config(), c.parameters(), c.tokenizer(), Devices.select(device));
+        ChatTemplate t = ChatTemplate.of(path);
+        return new GptModel(c.config(), c.parameters(), c.tokenizer(), Devices.select(device)).chatTemplate(t);
     }
 
     /** A new model with GPT-2's initialisation. */
@@ -52,6 +54,16 @@ public final class GptModel implements AutoCloseable {
 
     public Tokenizer tokenizer() {
         return requireTokenizer();
+    }
+
+    /** How chat messages become its prompt: the checkpoint's {@value ChatTemplate#FILE}, else {@link ChatTemplate#BASE}. */
+    public ChatTemplate chatTemplate() {
+        return chatTemplate;
+    }
+
+    public GptModel chatTemplate(ChatTemplate t) {
+        chatTemplate = t;
+        return this;
     }
 
     /** The prompt's continuation. */

@@ -36,9 +36,9 @@ final class Chats {
 
     /** A chat request's reply; {@code partial} hears its text as it grows (a leading space left out). */
     ChatResponse chat(ChatRequest r, Consumer<String> partial) {
-        String prompt = prompt(r.messages());
+        String prompt = prompt(model.chatTemplate(), r.messages());
         List<String> stop = new ArrayList<>(r.stopSequences() == null ? List.of() : r.stopSequences());
-        stop.add(ChatTemplate.STOP);
+        stop.add(model.chatTemplate().stop());
         boolean[] started = { false };
         GptModel.Generation g = generate(prompt, r.maxOutputTokens(), r.temperature(), r.topP(), r.topK(), stop, text -> {
             String t = started[0] ? text : text.stripLeading();
@@ -66,8 +66,8 @@ final class Chats {
         }
     }
 
-    /** The messages as one prompt, by tgpt's chat template. */
-    static String prompt(List<ChatMessage> messages) {
+    /** The messages as one prompt, by the model's chat template. */
+    static String prompt(ChatTemplate template, List<ChatMessage> messages) {
         List<ChatTemplate.Message> out = new ArrayList<>();
         for (ChatMessage m : messages) {
             out.add(switch (m) {
@@ -77,7 +77,7 @@ final class Chats {
                 default -> throw new IllegalArgumentException("tgpt's models read text only, not this " + m.type() + " message");
             });
         }
-        return ChatTemplate.render(out);
+        return template.render(out);
     }
 
     private static TokenUsage usage(GptModel.Generation g) {

@@ -2,6 +2,8 @@ package dev.tgpt.langchain4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -9,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.UserMessage;
@@ -68,9 +71,9 @@ class TgptModelsTest {
 
     /** What a greedy reply must be: the sampler's continuation of the template's prompt, up to the next user turn. */
     static String greedyReply(String system, String user, int tokens) {
-        String prompt = ChatTemplate.render(List.of(new ChatTemplate.Message("system", system), new ChatTemplate.Message("user", user)));
+        String prompt = ChatTemplate.BASE.render(List.of(new ChatTemplate.Message("system", system), new ChatTemplate.Message("user", user)));
         try (Sampler s = new Sampler(new Gpt(config, params), new JvmBackend(), 1)) {
-            return s.generate(List.of(prompt), tok, new Sampler.Options(tokens, 0f, 0, 1f, List.of(ChatTemplate.STOP), 1)).getFirst().stripLeading();
+            return s.generate(List.of(prompt), tok, new Sampler.Options(tokens, 0f, 0, 1f, List.of(ChatTemplate.BASE.stop()), 1)).getFirst().stripLeading();
         }
     }
 
@@ -113,6 +116,17 @@ class TgptModelsTest {
         assertEquals(want, stream(TgptModels.builder().model(gpt).streamingChatModel()));
         assertEquals(gpt.generate("abc", new Sampler.Options(7, 0f, 0, 1f, List.of(), 0)),
                 TgptModels.builder().model(gpt).maxTokens(7).temperature(0).languageModel().generate("abc").content());
+    }
+
+    @Test
+    void aCheckpointsChatTemplate(@TempDir Path dir) throws Exception {
+        gpt.save(dir);
+        Files.writeString(dir.resolve(ChatTemplate.FILE), "{\"system\": \"{content}\\n\", \"user\": \"U: {content}\\n\", \"assistant\": "
+                + "\"A: {content}\\n\", \"generation\": \"A:\", \"stop\": \".\"}");
+        try (GptModel loaded = GptModel.load(dir, "jvm"); Sampler s = new Sampler(new Gpt(config, params), new JvmBackend(), 1)) {
+            String want = s.generate(List.of("be brief\nU: hi there\nA:"), tok, new Sampler.Options(12, 0f, 0, 1f, List.of("."), 1)).getFirst();
+            assertEquals(want.stripLeading(), TgptModels.builder().model(loaded).chatModel().chat(request()).aiMessage().text());
+        }
     }
 
     @Test

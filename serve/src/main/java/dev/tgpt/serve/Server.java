@@ -45,6 +45,7 @@ public final class Server implements AutoCloseable {
         private int maxQueue = 64;
         private int maxBodyBytes = 1 << 20;
         private String modelName = "tgpt";
+        private ChatTemplate chatTemplate = ChatTemplate.BASE;
         private int drainSeconds = 60;
 
         private Options() {
@@ -86,6 +87,11 @@ public final class Server implements AutoCloseable {
         /** The model's id in /v1/models and the name requests must use (or leave out). */
         public Options modelName(String v) {
             return with(o -> o.modelName = v);
+        }
+
+        /** How /v1/chat/completions renders messages: the checkpoint's ({@link ChatTemplate#of}), else {@link ChatTemplate#BASE}. */
+        public Options chatTemplate(ChatTemplate v) {
+            return with(o -> o.chatTemplate = v);
         }
 
         /** How long {@link Server#close()} waits for requests in flight. */
@@ -221,8 +227,8 @@ public final class Server implements AutoCloseable {
         String prompt;
         List<String> stop = new ArrayList<>(stops(body.get("stop")));
         if (chat) {
-            prompt = ChatTemplate.render(messages(body.get("messages")));
-            stop.add(ChatTemplate.STOP);
+            prompt = options.chatTemplate.render(messages(body.get("messages")));
+            stop.add(options.chatTemplate.stop());
         } else {
             JsonNode p = body.get("prompt");
             if (p == null || !p.isTextual()) {

@@ -159,14 +159,28 @@ class ServerTest {
         JsonNode n = JSON.readTree(r.body());
         assertEquals("chat.completion", n.get("object").asText());
         assertEquals("assistant", n.at("/choices/0/message/role").asText());
-        String prompt = ChatTemplate.render(List.of(new ChatTemplate.Message("system", "be brief"), new ChatTemplate.Message("user", "hi")));
+        String prompt = ChatTemplate.BASE.render(List.of(new ChatTemplate.Message("system", "be brief"), new ChatTemplate.Message("user", "hi")));
         try (Sampler s = new Sampler(model, new JvmBackend(), 1)) {
-            String want = s.generate(List.of(prompt), tok, new Sampler.Options(8, 0f, 0, 1f, List.of(ChatTemplate.STOP), 1)).getFirst();
+            String want = s.generate(List.of(prompt), tok, new Sampler.Options(8, 0f, 0, 1f, List.of(ChatTemplate.BASE.stop()), 1)).getFirst();
             assertEquals(want.stripLeading(), n.at("/choices/0/message/content").asText());
         }
         HttpResponse<String> models = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/models")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals("tgpt", JSON.readTree(models.body()).at("/data/0/id").asText());
+    }
+
+    @Test
+    void aCheckpointsChatTemplate() throws Exception {
+        ChatTemplate t = new ChatTemplate("{content}\n", "U: {content}\n", "A: {content}\n", "A:", ".");
+        try (Server s = Server.start(model, tok, new JvmBackend(), Server.Options.defaults().port(0).chatTemplate(t))) {
+            HttpResponse<String> r = post(s, "/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": 20, "
+                    + "\"temperature\": 0}");
+            assertEquals(200, r.statusCode(), r.body());
+            try (Sampler sampler = new Sampler(model, new JvmBackend(), 1)) {
+                String want = sampler.generate(List.of("U: hi\nA:"), tok, new Sampler.Options(20, 0f, 0, 1f, List.of("."), 1)).getFirst();
+                assertEquals(want.stripLeading(), JSON.readTree(r.body()).at("/choices/0/message/content").asText());
+            }
+        }
     }
 
     static void error(HttpResponse<String> r, int status, String inMessage) throws Exception {
