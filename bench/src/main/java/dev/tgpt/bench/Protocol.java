@@ -14,7 +14,7 @@ import java.util.stream.DoubleStream;
  * <li>Warm-up: untimed runs for warmupSeconds (at least two: the first compiles, on TornadoVM and in C2), and on
  * while they still get faster (the median of the last {@link #WINDOW} runs more than 10% under the median of the
  * {@link #WINDOW} before) for at most {@link #SETTLE_LIMIT} times warmupSeconds, and on while the JIT compiled
- * something during the last {@link #WINDOW} runs, for at most {@link #JIT_LIMIT_SECONDS}. C2 takes ~6 s of a fresh
+ * something during the last {@link #WINDOW} runs or {@link #QUIET_SECONDS}, for at most {@link #JIT_LIMIT_SECONDS}. C2 takes ~6 s of a fresh
  * JVM's training steps on 2 cores to compile all of a step's code: a fixed 2 s of warm-up timed the main job's step at
  * batch 4 mid-compilation, ten times its settled time; --quick's 2.5 s timed a kernel's first size before C2 had
  * compiled its vector code (gelu.backward: 7.3 ms for 64 rows, 0.49 ms for 256).</li>
@@ -36,6 +36,7 @@ public record Protocol(double warmupSeconds, int minRuns, double minSeconds, int
     static final int ATTEMPTS = 4;
     /** The longest warm-up while the JIT is still compiling. */
     static final double JIT_LIMIT_SECONDS = 30;
+    static final double QUIET_SECONDS = 0.25;
 
     /** Times run; returns milliseconds per timed run of the last two attempts. */
     public double[] time(Runnable run) {
@@ -95,21 +96,31 @@ public record Protocol(double warmupSeconds, int minRuns, double minSeconds, int
         return median(ms.subList(n - WINDOW, n)) >= 0.9 * median(ms.subList(n - 2 * WINDOW, n - WINDOW));
     }
 
-    /** The JIT's total compilation time, watched across runs; always quiet where the JVM does not monitor it. */
+    /**
+     * The JIT's total compilation time, watched across runs; always quiet where the JVM does not monitor it. Quiet
+     * means nothing compiled for {@link #WINDOW} runs and {@link #QUIET_SECONDS}: a compilation finishes only some
+     * 10–100 ms after it starts, many runs of a small kernel later.
+     */
     private static final class Jit {
         private final CompilationMXBean bean = ManagementFactory.getCompilationMXBean();
         private final boolean monitored = bean != null && bean.isCompilationTimeMonitoringSupported();
         private long compiled = monitored ? bean.getTotalCompilationTime() : 0;
+        private long quietSince = System.nanoTime();
         private int quiet;
 
         void ran() {
             long now = monitored ? bean.getTotalCompilationTime() : 0;
-            quiet = now == compiled ? quiet + 1 : 0;
+            if (now == compiled) {
+                quiet++;
+            } else {
+                quiet = 0;
+                quietSince = System.nanoTime();
+            }
             compiled = now;
         }
 
         boolean quietFor(int runs) {
-            return !monitored || quiet >= runs;
+            return !monitored || quiet >= runs && seconds(quietSince) >= QUIET_SECONDS;
         }
     }
 
