@@ -89,14 +89,16 @@ class MatmulTest {
 
     /**
      * The JVM kernel at shapes that reach its blocking's edges: several k-blocks, row blocks and column slabs, B
-     * packed in two column groups (K·OC over 2²² floats), units of fewer rows than MC, single rows; and its bias gradient bit-equal to the device
-     * kernel's per-column sum.
+     * packed in two column groups (K·OC over 2²² floats), units of fewer rows than MC, single rows; the
+     * matrix-vector path of up to 16 rows (one row, several, an odd number of columns, a k tail, and C = 1, where the
+     * input's gradient takes it too); and its bias gradient bit-equal to the device kernel's per-column sum.
      */
     @Test
     void vectorKernelAtBlockingEdges() {
         JvmBackend jvm = new JvmBackend();
         Random r = new Random(3);
-        int[][] shapes = { { 9, 300, 14_000 }, { 200, 513, 257 }, { 1, 17, 5 }, { 65, 8, 33 } };
+        int[][] shapes = { { 17, 300, 14_000 }, { 200, 513, 257 }, { 1, 17, 5 }, { 65, 8, 33 }, { 1, 300, 14_000 }, { 9, 300, 131 },
+                { 16, 768, 130 }, { 3, 1, 7 } };
         for (int[] s : shapes) {
             int N = s[0];
             int C = s[1];
