@@ -1,0 +1,114 @@
+package dev.tgpt.kernels;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * The JVM backend's {@link QuantMatmul}: each output a dot product of an input row with a weight row widened by
+ * vector operations (a bf16's bits shifted into a float's top half; an int8's byte sign-extended and converted), the
+ * weight row read from memory for the first input row and from L1 for the others. Tasks of {@link #COLUMNS} outputs
+ * go to the pool; each output is summed in one order whatever the thread count.
+ */
+public final class QuantMatmulVector {
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    /** int8 blocks are 8 ints: vectors of 8 lanes. */
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    private static final int COLUMNS = 64;
+
+    private QuantMatmulVector() {
+    }
+
+    /** {@link QuantMatmul#bf16Forward}; bias may be null. */
+    public static void bf16Forward(MatmulVector.Pool pool, FloatArray out, FloatArray inp, IntArray w, int wOff, FloatArray bias, int N, int C,
+            int OC) {
+        if (F.length() > QuantMatmul.BF16_INTS) {
+            throw new IllegalStateException("vectors of " + F.length() + " floats: bf16 blocks hold runs of " + QuantMatmul.BF16_INTS);
+        }
+        MemorySegment x = inp.getSegment();
+        MemorySegment ws = w.getSegment();
+        MemorySegment y = out.getSegment();
+        MemorySegment b = bias == null ? null : bias.getSegment();
+        pool.parallelFor((OC + COLUMNS - 1) / COLUMNS, t -> {
+            for (int o = t * COLUMNS, o1 = Math.min(OC, o + COLUMNS); o < o1; o++) {
+                long row = wOff + (long) o * (C / 2);
+                for (int n = 0; n < N; n++) {
+                    store(y, b, (long) n * OC + o, o, bf16Dot(x, (long) n * C, ws, row, C));
+                }
+            }
+        });
+    }
+
+    private static float bf16Dot(MemorySegment x, long xi, MemorySegment w, long row, int C) {
+        FloatVector lo = FloatVector.zero(F);
+        FloatVector hi = FloatVector.zero(F);
+        int L = F.length();
+        for (int blk = 0; blk < C / QuantMatmul.BLOCK; blk++) {
+            long ints = row + (long) blk * QuantMatmul.BF16_INTS;
+            long xb = xi + (long) blk * QuantMatmul.BLOCK;
+            for (int j = 0; j < QuantMatmul.BF16_INTS; j += L) {
+                IntVector v = IntVector.fromMemorySegment(I, w, 4 * (ints + j), ORDER);
+                lo = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromMemorySegment(F, x, 4 * (xb + j), ORDER), lo);
+                hi = v.and(0xFFFF0000).reinterpretAsFloats()
+                        .fma(FloatVector.fromMemorySegment(F, x, 4 * (xb + QuantMatmul.BF16_INTS + j), ORDER), hi);
+            }
+        }
+        return lo.add(hi).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** {@link QuantMatmul#int8Forward}; bias may be null. */
+    public static void int8Forward(MatmulVector.Pool pool, FloatArray out, FloatArray inp, IntArray q, int qOff, FloatArray scales, int sOff,
+            FloatArray bias, int N, int C, int OC) {
+        MemorySegment x = inp.getSegment();
+        MemorySegment qs = q.getSegment();
+        MemorySegment s = scales.getSegment();
+        MemorySegment y = out.getSegment();
+        MemorySegment b = bias == null ? null : bias.getSegment();
+        int blocks = C / QuantMatmul.BLOCK;
+        pool.parallelFor((OC + COLUMNS - 1) / COLUMNS, t -> {
+            for (int o = t * COLUMNS, o1 = Math.min(OC, o + COLUMNS); o < o1; o++) {
+                long row = qOff + (long) o * blocks * QuantMatmul.INT8_INTS;
+                long scale = sOff + (long) o * blocks;
+                for (int n = 0; n < N; n++) {
+                    store(y, b, (long) n * OC + o, o, int8Dot(x, (long) n * C, qs, row, s, scale, blocks));
+                }
+            }
+        });
+    }
+
+    private static float int8Dot(MemorySegment x, long xi, MemorySegment q, long row, MemorySegment s, long scale, int blocks) {
+        FloatVector acc = FloatVector.zero(F8);
+        int E = QuantMatmul.INT8_INTS;
+        for (int blk = 0; blk < blocks; blk++) {
+            IntVector v = IntVector.fromMemorySegment(I8, q, 4 * (row + (long) blk * E), ORDER);
+            long xb = xi + (long) blk * QuantMatmul.BLOCK;
+            FloatVector d = widen(v, 24).mul(FloatVector.fromMemorySegment(F8, x, 4 * xb, ORDER));
+            d = widen(v, 16).fma(FloatVector.fromMemorySegment(F8, x, 4 * (xb + E), ORDER), d);
+            d = widen(v, 8).fma(FloatVector.fromMemorySegment(F8, x, 4 * (xb + 2 * E), ORDER), d);
+            d = widen(v, 0).fma(FloatVector.fromMemorySegment(F8, x, 4 * (xb + 3 * E), ORDER), d);
+            acc = d.fma(FloatVector.broadcast(F8, s.getAtIndex(JAVA_FLOAT, scale + blk)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** The signed byte that a left shift by {@code shift} brings to the top of each lane, as floats. */
+    private static FloatVector widen(IntVector v, int shift) {
+        return (FloatVector) v.lanewise(VectorOperators.LSHL, shift).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+    }
+
+    private static void store(MemorySegment y, MemorySegment bias, long yi, int o, float dot) {
+        y.setAtIndex(JAVA_FLOAT, yi, bias == null ? dot : dot + bias.getAtIndex(JAVA_FLOAT, o));
+    }
+}
