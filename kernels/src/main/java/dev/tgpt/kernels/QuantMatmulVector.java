@@ -31,7 +31,7 @@ public final class QuantMatmulVector {
     private QuantMatmulVector() {
     }
 
-    /** {@link QuantMatmul#bf16Forward}; bias may be null. */
+    /** {@link QuantMatmul#bf16Forward} (no table needed: the bits become a float's top half); bias may be null. */
     public static void bf16Forward(MatmulVector.Pool pool, FloatArray out, FloatArray inp, IntArray w, int wOff, FloatArray bias, int N, int C,
             int OC) {
         if (F.length() > QuantMatmul.BF16_INTS) {

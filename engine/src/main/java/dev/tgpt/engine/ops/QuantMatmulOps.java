@@ -55,7 +55,10 @@ public final class QuantMatmulOps {
         }
     }
 
-    /** A weight [OC, C] packed at {@code offset} ints into {@code data} (int8: its scales at {@code scaleOffset}). */
+    /**
+     * A weight [OC, C] packed at {@code offset} ints into {@code data}; int8: its scales at {@code scaleOffset} of
+     * {@code scales}; bf16: {@code scales} is {@link QuantMatmul#powers}'s table.
+     */
     public record Matrix(Format format, IntArray data, int offset, FloatArray scales, int scaleOffset, int OC, int C) {
     }
 
@@ -84,7 +87,7 @@ public final class QuantMatmulOps {
             throw new UserError("the packed weights take " + ints + " ints, over the " + Integer.MAX_VALUE + " an array holds");
         }
         IntArray data = new IntArray((int) ints);
-        FloatArray s = new FloatArray(format == Format.INT8 ? (int) scales : 1);
+        FloatArray s = format == Format.INT8 ? new FloatArray((int) scales) : FloatArray.fromArray(QuantMatmul.powers());
         List<Matrix> out = new ArrayList<>();
         int at = 0;
         int sAt = 0;
@@ -103,13 +106,17 @@ public final class QuantMatmulOps {
         return out;
     }
 
-    /** A float's nearest bf16 (ties to even), as the float's top 16 bits; NaN stays NaN. */
+    /** A float's nearest bf16 (ties to even) as the float's top 16 bits, a subnormal one flushed to (signed) zero. */
     static int bf16(float x) {
-        int bits = Float.floatToRawIntBits(x);
-        if (Float.isNaN(x)) {
-            return 0x7FC0;
+        if (!Float.isFinite(x)) {
+            throw new UserError("a weight is " + x + ": this model cannot be packed (nor used)");
         }
-        return (bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16;
+        int bits = Float.floatToRawIntBits(x);
+        int h = (bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16;
+        if ((h & 0x7F80) == 0x7F80) {
+            throw new UserError("a weight is " + x + ", beyond bf16's range: this model cannot be packed as bf16");
+        }
+        return (h & 0x7F80) == 0 ? h & 0x8000 : h;
     }
 
     private static void packBf16(FloatArray w, Matrix m) {
@@ -163,7 +170,7 @@ public final class QuantMatmulOps {
         int off = w.offset();
         if (w.format() == Format.BF16) {
             return Launch.parallel("bf16MatmulForward",
-                    (g, id) -> g.task(id, QuantMatmul::bf16Forward, out, inp, data, off, bBase, bOff, N, C, OC, hasBias),
+                    (g, id) -> g.task(id, QuantMatmul::bf16Forward, out, inp, data, off, w.scales(), bBase, bOff, N, C, OC, hasBias),
                     jvm -> QuantMatmulVector.bf16Forward(jvm::parallelFor, out, inp, data, off, bias, N, C, OC));
         }
         FloatArray scales = w.scales();

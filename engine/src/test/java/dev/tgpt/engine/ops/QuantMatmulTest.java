@@ -47,11 +47,13 @@ class QuantMatmulTest {
         w.set(0, 1f + 0x1.0p-8f); // halfway between 1 and 1 + 2⁻⁷: ties to even, 1
         w.set(1, 1f + 3 * 0x1.0p-8f); // halfway between 1 + 2⁻⁷ and 1 + 2⁻⁶: ties to even, 1 + 2⁻⁶
         w.set(2, -0.15625f); // exact in bf16
+        w.set(3, 1e-39f); // subnormal: flushed to zero, as the device kernel reads it
         double[] back = QuantMatmulReference.bf16Weight(pack(QuantMatmulOps.Format.BF16, w, OC, C).data().toHeapArray(), OC, C);
         assertEquals(1.0, back[0]);
         assertEquals(1 + 0x1.0p-6, back[1]);
         assertEquals(-0.15625, back[2]);
-        for (int i = 0; i < OC * C; i++) {
+        assertEquals(0.0, back[3]);
+        for (int i = 4; i < OC * C; i++) {
             assertTrue(Math.abs(back[i] - w.get(i)) <= Math.abs(w.get(i)) * 0x1.0p-8, i + ": " + w.get(i) + " -> " + back[i]);
         }
     }
@@ -85,10 +87,13 @@ class QuantMatmulTest {
     }
 
     @Test
-    void rowsMustBeWholeBlocks() {
+    void rowsMustBeWholeBlocksAndValuesInRange() {
         UserError e = assertThrows(UserError.class, () -> pack(QuantMatmulOps.Format.INT8, new FloatArray(40), 1, 40));
         assertTrue(e.getMessage().contains("multiple of 32") && e.getMessage().contains("use fp32"), e.getMessage());
         assertEquals(QuantMatmulOps.Format.BF16, QuantMatmulOps.Format.parse("BF16"));
         assertThrows(UserError.class, () -> QuantMatmulOps.Format.parse("fp8"));
+        FloatArray huge = new FloatArray(32);
+        huge.set(5, Float.MAX_VALUE);
+        assertTrue(assertThrows(UserError.class, () -> pack(QuantMatmulOps.Format.BF16, huge, 1, 32)).getMessage().contains("beyond bf16's range"));
     }
 }
