@@ -7,7 +7,8 @@ as tgpt's are: timings do not depend on them.
 
   train_step (B): one optimizer step on a fixed random batch of B x T tokens: zero_grad, forward with the loss,
                   backward, AdamW (lr 3e-4, betas (0.9, 0.99), weight decay 0.1 on matrices and embeddings).
-  decode (P, N):  one position of batch-1 greedy decoding with a KV cache; successive calls feed a P-token prompt,
+  decode (P, N, W): one position of batch-1 greedy decoding with a KV cache, weights of W bits (32; 16: bf16; 8: int8
+                  by dynamic quantization); successive calls feed a P-token prompt,
                   then generate N tokens, then start again, so the mean is over the same positions as tgpt's.
 
 load_llmc(path) reads llm.c's fp32 model file (which tgpt writes with LlmcCheckpoint.write) into this model, so that
@@ -122,8 +123,15 @@ def train_step(p, device):
 
 def decode(p, device):
     m = model(p, device).eval()
-    P, N, V = p["P"], p["N"], p["V"]
-    cache = kv_cache(m, device)
+    P, N, V, W = p["P"], p["N"], p["V"], p.get("W", 32)
+    dtype = torch.float32
+    if W == 16:
+        m, dtype = m.to(torch.bfloat16), torch.bfloat16
+    elif W == 8:
+        # dynamic int8 quantization of the nn.Linear layers (per-tensor weight scales); the output layer is F.linear
+        # with wte and stays fp32
+        m = torch.quantization.quantize_dynamic(m, {nn.Linear}, dtype=torch.qint8)
+    cache = kv_cache(m, device, dtype)
     prompt = torch.randint(1, V, (P,), generator=torch.Generator().manual_seed(3)).tolist()
     steps = P - 1 + N
     state = {"pos": 0, "token": prompt[0]}
@@ -140,14 +148,16 @@ def decode(p, device):
         if state["pos"] == 0:
             state["token"] = prompt[0]
 
+    weights = {32: "fp32", 16: "bf16 (model.to(torch.bfloat16))",
+               8: "int8 (torch.quantization.quantize_dynamic on nn.Linear; the tied output layer stays fp32)"}[W]
     return run, "nanoGPT's GPT-2, %s attention; batch 1, greedy, KV cache; a call is one position of a P-token prompt then " \
-                "N generated tokens" % ("SDPA" if SDPA else "unfused")
+                "N generated tokens; weights %s" % ("SDPA" if SDPA else "unfused", weights)
 
 
-def kv_cache(m, device):
+def kv_cache(m, device, dtype=torch.float32):
     """Batch 1's keys and values, per layer, for the whole context."""
     shape = (1, m.H, m.T, m.C // m.H)
-    return [(torch.zeros(shape, device=device), torch.zeros(shape, device=device)) for _ in range(m.L)]
+    return [(torch.zeros(shape, device=device, dtype=dtype), torch.zeros(shape, device=device, dtype=dtype)) for _ in range(m.L)]
 
 
 def load_llmc(path, device="cpu"):

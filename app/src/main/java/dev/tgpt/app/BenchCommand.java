@@ -38,7 +38,7 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs/bench", description = "Output directory. Default: ${DEFAULT-VALUE}.")
     Path out;
 
-    @Option(names = "--op", paramLabel = "NAME", split = ",", description = "Only these kernels (op or op.direction, comma-separated).")
+    @Option(names = "--op", paramLabel = "NAME", split = ",", description = "Only these kernels (op or op.direction) or model cases (decode, read_weights, train_step, ...), comma-separated.")
     List<String> ops = new ArrayList<>();
 
     @Option(names = "--no-models", description = "Kernels only: no training step, decoding or PPO iteration.")

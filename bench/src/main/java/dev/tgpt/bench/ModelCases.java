@@ -1,5 +1,6 @@
 package dev.tgpt.bench;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,7 +15,9 @@ import java.util.function.Consumer;
 
 import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.DeviceInfo;
+import dev.tgpt.engine.JvmBackend;
 import dev.tgpt.engine.UserError;
+import dev.tgpt.engine.ops.QuantMatmulOps;
 import dev.tgpt.gpt.Gpt;
 import dev.tgpt.gpt.GptConfig;
 import dev.tgpt.gpt.Parameters;
@@ -24,6 +27,7 @@ import dev.tgpt.gpt.data.CharTokenizer;
 import dev.tgpt.rlhf.KlController;
 import dev.tgpt.rlhf.Ppo;
 import dev.tgpt.rlhf.RewardHead;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
  * Whole-model figures of {@code ./tgpt bench}, on random weights (timings do not depend on them): a training step,
@@ -57,9 +61,12 @@ public final class ModelCases {
         List<Case> out = new ArrayList<>();
         out.add(trainStep(CHAR, LLMC_BATCH, CHAR.context()));
         out.add(trainStep(CHAR, MAIN_BATCH, CHAR.context()));
-        out.add(decode(CHAR, 8, 48));
+        out.add(decode(CHAR, 8, 48, QuantMatmulOps.Format.FP32));
         if (!quick) {
-            out.add(decode(GPT2, 8, 64));
+            for (QuantMatmulOps.Format f : QuantMatmulOps.Format.values()) {
+                out.add(readWeights(GPT2, f));
+                out.add(decode(GPT2, 8, 64, f));
+            }
         }
         // InstructGPT demo's PPO settings (rlhf's defaults): 32 rollouts, minibatch 16, 2 epochs, responses of up to 40
         out.addAll(quick ? ppo(CHAR, 8, 4, 1, 8, 40) : ppo(CHAR, 32, 16, 2, 8, 40));
@@ -78,13 +85,32 @@ public final class ModelCases {
      * figure is per step. Flops and bytes are a step's at the mean position: the weights once, the cache's keys and
      * values once (bytes: what batch-1 decoding must read).
      */
-    static Case decode(GptConfig m, int P, int N) {
+    static Case decode(GptConfig m, int P, int N, QuantMatmulOps.Format f) {
         if (P + N > m.context()) {
             throw new IllegalArgumentException("prompt and generated tokens exceed the context");
         }
         double meanKeys = (P - 1 + N + 1) / 2.0;
         double cacheMacs = 2.0 * m.layers() * m.channels() * meanKeys;
-        return Case.model("decode", with(m, "B", 1, "P", P, "N", N), 2 * (weightMacs(m) + cacheMacs), 4 * (weightMacs(m) + cacheMacs));
+        return Case.model("decode", with(m, "B", 1, "P", P, "N", N, "W", f.bits), 2 * (weightMacs(m) + cacheMacs),
+                weightBytes(m, f) + 4 * cacheMacs);
+    }
+
+    /**
+     * The floor of a decoding step: reading the matmul weights once, as stored in format f, by the JVM backend's
+     * threads (a sum of every float, in vectors, 4 sums in flight per thread); bytes: those weights.
+     */
+    static Case readWeights(GptConfig m, QuantMatmulOps.Format f) {
+        return Case.model("read_weights", with(m, "W", f.bits), 0, weightBytes(m, f));
+    }
+
+    /** Bytes of the blocks' weight matrices and the output layer, held as f (int8: with its scales). */
+    static double weightBytes(GptConfig m, QuantMatmulOps.Format f) {
+        return (double) f.bytes(1, (long) weightMacs(m));
+    }
+
+    static QuantMatmulOps.Format format(Case c) {
+        int bits = c.params().getOrDefault("W", 32);
+        return java.util.Arrays.stream(QuantMatmulOps.Format.values()).filter(f -> f.bits == bits).findFirst().orElseThrow();
     }
 
     /** One PPO iteration of R rollouts (prompts of P tokens, responses of at most N), minibatches of B, E epochs: three records. */
@@ -111,11 +137,6 @@ public final class ModelCases {
         return new GptConfig(GptConfig.Style.GPT2, p.get("V"), p.get("T"), p.get("L"), p.get("H"), p.get("C"), 0f, 0);
     }
 
-    /** Times {@link #cases(boolean)} on backend. */
-    public static List<Result> run(Backend backend, boolean quick, Protocol protocol, Peaks peaks, Consumer<String> log) {
-        return run(backend, cases(quick), protocol, peaks, log);
-    }
-
     /**
      * llm.c's CPU trainer (a train_gpt2 binary the user built) on the main job's model, randomly initialised, and
      * random tokens: its train_step record at its hard-coded B = 4, T = 64, beside ours at the same batch.
@@ -136,6 +157,7 @@ public final class ModelCases {
             List<Result> timed = switch (c.name()) {
                 case "train_step" -> List.of(trainStep(backend, c, protocol, peaks));
                 case "decode" -> List.of(decode(backend, c, protocol, peaks));
+                case "read_weights" -> backend instanceof JvmBackend jvm ? List.of(readWeights(jvm, c, protocol, peaks)) : List.of();
                 default -> {
                     if (!c.name().startsWith(PPO)) {
                         throw new UserError("no model case '" + c.name() + "'");
@@ -186,7 +208,7 @@ public final class ModelCases {
         Sampler.Options o = new Sampler.Options(N, 0f, 0, 1f, List.of(), 1);
         boolean few = longRun(c);
         double[] ms;
-        try (Sampler sampler = new Sampler(model(m, 1), backend, 1)) {
+        try (Sampler sampler = new Sampler(model(m, 1).decodingWith(format(c)), backend, 1)) {
             ms = protocol(protocol, few).time(() -> {
                 String text = sampler.generate(List.of(prompt), ids, o).getFirst();
                 if (text.codePointCount(0, text.length()) != N) {
@@ -197,7 +219,20 @@ public final class ModelCases {
         int steps = P - 1 + N;
         double[] perStep = Arrays.stream(ms).map(t -> t / steps).toArray();
         return result(backend, c, Stats.of(perStep), peaks, "batch 1, greedy, with the KV cache: a P-token prompt then N tokens, a "
-                + "position per step; time per step = a generation's time / (P - 1 + N)" + (few ? "; " + fewNote() : ""));
+                + "position per step; time per step = a generation's time / (P - 1 + N); matmul weights as " + format(c)
+                + " (W: bits a weight)" + (few ? "; " + fewNote() : ""));
+    }
+
+    private static Result readWeights(JvmBackend jvm, Case c, Protocol protocol, Peaks peaks) {
+        long floats = (long) (c.bytes() / 4);
+        FloatArray data = new FloatArray(Math.toIntExact(floats));
+        data.init(1f);
+        MemorySegment m = data.getSegment();
+        int chunks = 1024;
+        float[] sums = new float[chunks];
+        double[] ms = protocol.time(() -> jvm.parallelFor(chunks, k -> sums[k] = HostPeaks.sum(m, floats * k / chunks, floats * (k + 1) / chunks)));
+        return result(jvm, c, Stats.of(ms), peaks, "the floor of a decoding step: reading the matmul weights once as stored (W bits a weight; "
+                + "int8 with its scales), summed by the backend's threads, 4 vector sums in flight per thread");
     }
 
     /** Rollouts, scoring and updates of a PPO iteration on four random models of the case's shape and a random reward head. */

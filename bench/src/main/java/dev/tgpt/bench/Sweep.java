@@ -26,7 +26,7 @@ public final class Sweep {
     /**
      * @param python the Python with PyTorch; null: no PyTorch
      * @param llmc   train_gpt2 binaries built by the user from llm.c (with different flags, say); empty: no llm.c
-     * @param ops    kernels to time (op or op.direction names); empty: all
+     * @param ops    kernels (op or op.direction names) and model cases (names) to time; empty: all
      */
     public record Options(List<Backend> devices, boolean quick, Path out, List<String> ops, boolean models, boolean openblas, String python,
             List<Path> llmc) {
@@ -46,8 +46,15 @@ public final class Sweep {
         log.accept("measuring this CPU's peaks (FMA loop, STREAM copy) ...");
         Peaks hostPeaks = HostPeaks.measure(host);
         log.accept(hostPeaks.source());
-        List<Case> kernels = KernelCases.select(KernelCases.all(o.quick()), o.ops());
         List<Case> models = o.models() ? ModelCases.cases(o.quick()) : List.of();
+        List<Case> kernels = KernelCases.all(o.quick());
+        if (!o.ops().isEmpty()) {
+            // --op names kernels (op or op.direction) and model cases alike
+            List<Case> namedModels = models.stream().filter(c -> o.ops().contains(c.name())).toList();
+            kernels = namedModels.isEmpty() ? KernelCases.select(kernels, o.ops())
+                    : kernels.stream().filter(c -> o.ops().contains(c.op()) || o.ops().contains(c.name())).toList();
+            models = namedModels;
+        }
         List<Result> results = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
 
@@ -67,7 +74,7 @@ public final class Sweep {
             }
             if (!models.isEmpty()) {
                 log.accept("tgpt on " + d.id() + ": model figures");
-                results.addAll(ModelCases.run(b, o.quick(), protocol, peaks, log));
+                results.addAll(ModelCases.run(b, models, protocol, peaks, log));
             }
         }
 

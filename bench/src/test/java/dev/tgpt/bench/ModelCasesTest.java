@@ -11,6 +11,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 import dev.tgpt.engine.JvmBackend;
+import dev.tgpt.engine.ops.QuantMatmulOps;
 import dev.tgpt.gpt.GptConfig;
 
 class ModelCasesTest {
@@ -27,6 +28,10 @@ class ModelCasesTest {
         }
         assertEquals(List.of("train_step", "train_step", "decode", "ppo_iteration.generate", "ppo_iteration.score", "ppo_iteration.update"),
                 quick.stream().map(Case::name).toList());
+        for (int W : new int[] { 32, 16, 8 }) {
+            assertTrue(full.stream().anyMatch(c -> c.name().equals("decode") && c.params().get("V") == 50257 && c.params().get("W") == W), "W " + W);
+            assertTrue(full.stream().anyMatch(c -> c.name().equals("read_weights") && c.params().get("W") == W), "floor at W " + W);
+        }
         assertTrue(full.stream().anyMatch(c -> c.name().equals("decode") && c.params().get("V") == 50257 && c.params().get("C") == 768
                 && c.params().get("L") == 12 && c.params().get("T") == 1024), "GPT-2-sized decoding in the full run");
         assertFalse(quick.stream().anyMatch(c -> c.params().get("V") == 50257), "not in quick");
@@ -43,15 +48,23 @@ class ModelCasesTest {
         double expected = 6.0 * (12 * 4 * 128 * 128 + 65 * 128) * 4 * 64 + 6.0 * 4 * 128 * 4 * 64 * 65;
         assertEquals(expected, ModelCases.trainStep(m, 4, 64).flops(), 1e-6 * expected);
         // a decoding step at the mean position of P − 1 + N steps: keys 1..55, mean 28
-        Case d = ModelCases.decode(m, 8, 48);
+        Case d = ModelCases.decode(m, 8, 48, QuantMatmulOps.Format.FP32);
         assertEquals(2 * (12 * 4 * 128 * 128 + 65 * 128 + 2.0 * 4 * 128 * 28), d.flops(), 1e-6);
         assertEquals(2 * d.flops(), d.bytes(), 1e-6, "4 bytes per multiply-add's weight or cached value");
+        // int8: a byte a weight and a 4-byte scale per 32; the cache stays fp32
+        double weights = 12 * 4 * 128 * 128 + 65 * 128;
+        assertEquals(weights * (1 + 4.0 / 32) + 4 * 2.0 * 4 * 128 * 28, ModelCases.decode(m, 8, 48, QuantMatmulOps.Format.INT8).bytes(), 1e-6);
+        assertEquals(2 * weights, ModelCases.readWeights(m, QuantMatmulOps.Format.BF16).bytes(), 1e-6);
     }
 
     @Test
     void timesEveryCaseOnTheJvmBackendAtTinySizes() {
-        GptConfig tiny = new GptConfig(GptConfig.Style.GPT2, 20, 16, 2, 2, 8, 0f, 0);
-        List<Case> cases = new ArrayList<>(List.of(ModelCases.trainStep(tiny, 2, 16), ModelCases.decode(tiny, 3, 5)));
+        GptConfig tiny = new GptConfig(GptConfig.Style.GPT2, 20, 16, 2, 2, 32, 0f, 0);
+        List<Case> cases = new ArrayList<>(List.of(ModelCases.trainStep(tiny, 2, 16)));
+        for (QuantMatmulOps.Format f : QuantMatmulOps.Format.values()) {
+            cases.add(ModelCases.decode(tiny, 3, 5, f));
+            cases.add(ModelCases.readWeights(tiny, f));
+        }
         cases.addAll(ModelCases.ppo(tiny, 4, 2, 1, 3, 6));
         List<String> log = new ArrayList<>();
         List<Result> results = ModelCases.run(new JvmBackend(), cases, new Protocol(0, 2, 0, 3), Peaks.UNKNOWN, log::add);

@@ -14,6 +14,7 @@ import dev.tgpt.engine.ops.FillOps;
 import dev.tgpt.engine.ops.GeluOps;
 import dev.tgpt.engine.ops.LayerNormOps;
 import dev.tgpt.engine.ops.MatmulOps;
+import dev.tgpt.engine.ops.QuantMatmulOps;
 import dev.tgpt.engine.ops.ResidualOps;
 import dev.tgpt.engine.ops.SparseAttentionOps;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -37,10 +38,61 @@ public final class Gpt {
 
     public final GptConfig config;
     public final Parameters params;
+    /**
+     * The matmul weights packed for decoding, in order: each layer's qkv, attention projection, fc and fc projection,
+     * then the head's (wte); null: decoding reads the parameters, as every other pass does.
+     */
+    private final List<QuantMatmulOps.Matrix> packed;
 
     public Gpt(GptConfig config, Parameters params) {
+        this(config, params, null);
+    }
+
+    private Gpt(GptConfig config, Parameters params, List<QuantMatmulOps.Matrix> packed) {
         this.config = config;
         this.params = params;
+        this.packed = packed;
+    }
+
+    /**
+     * This model decoding with its matmul weights held as {@code format} (packed now, beside the parameters, which
+     * the embedding and layer norms still read); fp32: this model.
+     */
+    public Gpt decodingWith(QuantMatmulOps.Format format) {
+        if (format == QuantMatmulOps.Format.FP32) {
+            return this;
+        }
+        int L = config.layers();
+        int C = config.channels();
+        List<FloatArray> weights = new ArrayList<>();
+        int[] rows = new int[4 * L + 1];
+        int[] cols = new int[4 * L + 1];
+        for (int l = 0; l < L; l++) {
+            Parameters.Layer p = params.layers[l];
+            weights.addAll(List.of(p.qkvw(), p.attprojw(), p.fcw(), p.fcprojw()));
+            System.arraycopy(new int[] { 3 * C, C, 4 * C, C }, 0, rows, 4 * l, 4);
+            System.arraycopy(new int[] { C, C, C, 4 * C }, 0, cols, 4 * l, 4);
+        }
+        weights.add(params.wte);
+        rows[4 * L] = config.vocabSize();
+        cols[4 * L] = C;
+        return new Gpt(config, params, QuantMatmulOps.pack(format, weights, rows, cols));
+    }
+
+    /** The arrays decoding reads the weights from: the parameters', and the packed weights if any. */
+    public List<Object> decodingWeights() {
+        List<Object> out = new ArrayList<>();
+        params.tensors().forEach(t -> out.add(t.data()));
+        if (packed != null) {
+            out.add(packed.getFirst().data());
+            out.add(packed.getFirst().scales());
+        }
+        return out;
+    }
+
+    /** How decoding holds the matmul weights. */
+    public QuantMatmulOps.Format decodingFormat() {
+        return packed == null ? QuantMatmulOps.Format.FP32 : packed.getFirst().format();
     }
 
     /**
@@ -278,6 +330,11 @@ public final class Gpt {
         return new Activations(B, 1, true, false, false);
     }
 
+    /** out = in·wᵀ + b over a's rows: from the packed weight {@code matrix} when decoding with one, else from w. */
+    private Launch linear(Activations a, int matrix, FloatArray out, FloatArray in, FloatArray w, FloatArray b, int C, int OC) {
+        return a.decode && packed != null ? QuantMatmulOps.forward(out, in, packed.get(matrix), b, a.N) : MatmulOps.forward(out, in, w, b, a.N, C, OC);
+    }
+
     private boolean dropout() {
         return config.dropout() > 0;
     }
@@ -308,7 +365,7 @@ public final class Gpt {
             if (!postLn) {
                 out.add(LayerNormOps.forward(k.ln1, k.ln1Mean, k.ln1Rstd, x, p.ln1w(), p.ln1b(), N, C));
             }
-            out.add(MatmulOps.forward(k.qkv, postLn ? x : k.ln1, p.qkvw(), p.qkvb(), N, C, 3 * C));
+            out.add(linear(a, 4 * l, k.qkv, postLn ? x : k.ln1, p.qkvw(), p.qkvb(), C, 3 * C));
             if (a.decode) {
                 out.add(DecodeOps.cacheWrite(a.kcache[l], a.vcache[l], k.qkv, a.pos, B, C, NH, config.context()));
                 out.add(DecodeOps.attention(k.atty, a.scores, k.qkv, a.kcache[l], a.vcache[l], a.pos, B, C, NH, config.context(),
@@ -316,7 +373,7 @@ public final class Gpt {
             } else {
                 out.add(attention(k, B, T, l));
             }
-            out.add(MatmulOps.forward(k.attproj, k.atty, p.attprojw(), p.attprojb(), N, C, C));
+            out.add(linear(a, 4 * l + 1, k.attproj, k.atty, p.attprojw(), p.attprojb(), C, C));
             if (drop) {
                 out.add(DropoutOps.forward(k.attprojDrop, k.attproj, a.seed, 1 + 2 * l, config.dropout(), N * C));
             }
@@ -325,9 +382,9 @@ public final class Gpt {
             FloatArray mlpIn = postLn ? k.ln1 : k.ln2;
             out.add(postLn ? LayerNormOps.forward(k.ln1, k.ln1Mean, k.ln1Rstd, k.res2, p.ln1w(), p.ln1b(), N, C)
                     : LayerNormOps.forward(k.ln2, k.ln2Mean, k.ln2Rstd, k.res2, p.ln2w(), p.ln2b(), N, C));
-            out.add(MatmulOps.forward(k.fch, mlpIn, p.fcw(), p.fcb(), N, C, 4 * C));
+            out.add(linear(a, 4 * l + 2, k.fch, mlpIn, p.fcw(), p.fcb(), C, 4 * C));
             out.add(GeluOps.forward(k.fchg, k.fch, N * 4 * C));
-            out.add(MatmulOps.forward(k.fcproj, k.fchg, p.fcprojw(), p.fcprojb(), N, 4 * C, C));
+            out.add(linear(a, 4 * l + 3, k.fcproj, k.fchg, p.fcprojw(), p.fcprojb(), 4 * C, C));
             if (drop) {
                 out.add(DropoutOps.forward(k.fcprojDrop, k.fcproj, a.seed, 2 + 2 * l, config.dropout(), N * C));
             }
@@ -341,7 +398,7 @@ public final class Gpt {
             out.add(LayerNormOps.forward(a.lnf, a.lnfMean, a.lnfRstd, head, params.lnfw, params.lnfb, N, C));
             head = a.lnf;
         }
-        out.add(MatmulOps.forward(a.logits, head, params.wte, null, N, C, V));
+        out.add(linear(a, 4 * config.layers(), a.logits, head, params.wte, null, C, V));
         if (!a.decode) {
             out.add(CrossEntropyOps.forward(a.losses, a.logSumExp, a.logits, a.targets, N, V));
         }

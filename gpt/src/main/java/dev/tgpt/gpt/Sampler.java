@@ -59,8 +59,7 @@ public final class Sampler implements AutoCloseable {
         this.model = model;
         MemoryPlan.decoding(model.config, slots).checkFree("sampling", "sample fewer sequences at once");
         this.act = model.decoder(slots);
-        List<Object> state = new ArrayList<>();
-        model.params.tensors().forEach(t -> state.add(t.data()));
+        List<Object> state = new ArrayList<>(model.decodingWeights());
         state.addAll(act.buffers());
         decode = new Program("decode").state(state.toArray()).inputs(act.tokens, act.pos).outputs(act.logits);
         model.forward(act, false).forEach(decode::add);
