@@ -40,6 +40,9 @@ final class SampleCommand implements Callable<Integer> {
     @Mixin
     PlanOption plan;
 
+    @Mixin
+    WeightsOption weights;
+
     @Option(names = "--model", paramLabel = "DIR", required = true, description = "A checkpoint directory (e.g. runs/shakespeare/checkpoint), "
             + "a Hugging Face GPT-2 directory, or llm.c's gpt2_124M.bin.")
     Path model;
@@ -99,13 +102,14 @@ final class SampleCommand implements Callable<Integer> {
             }
         }
         GptConfig config = Checkpoint.header(model).config();
-        plan.show("", MemoryPlan.weights(config).plus(MemoryPlan.decoding(config, batch.size())), device.backend(),
+        plan.show("", MemoryPlan.weights(config).plus(MemoryPlan.packed(config, weights.format())).plus(MemoryPlan.decoding(config, batch.size())),
+                device.backend(),
                 "use fewer prompts or --samples (each sequence keeps a KV cache of the whole context), or a smaller model");
         if (plan.dryRun()) {
             return 0;
         }
         Checkpoint ckpt = Checkpoint.load(model);
-        Gpt gpt = new Gpt(ckpt.config().withDropout(0f), ckpt.parameters());
+        Gpt gpt = new Gpt(ckpt.config().withDropout(0f), ckpt.parameters()).decodingWith(weights.format());
         var out = spec.commandLine().getOut();
         try (Sampler sampler = new Sampler(gpt, device.backend(), batch.size())) {
             List<String> texts = sampler.generate(batch, ckpt.tokenizer(), new Sampler.Options(tokens, temperature, topK, topP, stop, seed));

@@ -32,6 +32,9 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     PlanOption plan;
 
+    @Mixin
+    WeightsOption weights;
+
     @Option(names = "--model", paramLabel = "DIR", required = true, description = "A checkpoint directory, a Hugging Face GPT-2 directory, or llm.c's model file.")
     Path model;
 
@@ -58,7 +61,7 @@ final class ServeCommand implements Callable<Integer> {
         Backend backend = device.backend();
         GptConfig config = Checkpoint.header(model).config();
         ChatTemplate template = ChatTemplate.of(model);
-        plan.show("", MemoryPlan.weights(config).plus(MemoryPlan.decoding(config, maxBatch)), backend,
+        plan.show("", MemoryPlan.weights(config).plus(MemoryPlan.packed(config, weights.format())).plus(MemoryPlan.decoding(config, maxBatch)), backend,
                 "use a smaller --max-batch (each sequence keeps a KV cache of the whole context), or a smaller model");
         if (plan.dryRun()) {
             return 0;
@@ -71,7 +74,7 @@ final class ServeCommand implements Callable<Integer> {
         Path path = model.toAbsolutePath().normalize();
         String name = (path.getFileName().toString().equals("checkpoint") && path.getParent() != null ? path.getParent() : path).getFileName()
                 .toString();
-        Server server = Server.start(new Gpt(ckpt.config().withDropout(0f), ckpt.parameters()), ckpt.tokenizer(), backend,
+        Server server = Server.start(new Gpt(ckpt.config().withDropout(0f), ckpt.parameters()).decodingWith(weights.format()), ckpt.tokenizer(), backend,
                 Server.Options.defaults().host(host).port(port).apiKey(apiKey).maxBatch(maxBatch).maxQueue(maxQueue).modelName(name)
                         .chatTemplate(template));
         CountDownLatch stopped = new CountDownLatch(1);
@@ -81,8 +84,8 @@ final class ServeCommand implements Callable<Integer> {
             stopped.countDown();
         }));
         var err = spec.commandLine().getErr();
-        err.printf("serving %s on http://%s:%d/v1 (device %s, batch %d, chat template %s)%n", name, host, server.port(), backend.info().id(),
-                maxBatch, template.equals(ChatTemplate.BASE) ? "tgpt's base one" : "from " + model.resolve(ChatTemplate.FILE));
+        err.printf("serving %s on http://%s:%d/v1 (device %s, batch %d, %s weights, chat template %s)%n", name, host, server.port(),
+                backend.info().id(), maxBatch, weights.format(), template.equals(ChatTemplate.BASE) ? "tgpt's base one" : "from " + model.resolve(ChatTemplate.FILE));
         err.flush();
         stopped.await();
         return 0;

@@ -26,7 +26,7 @@ import picocli.CommandLine.ScopeType;
 /** The ./tgpt launcher: one picocli command per job. */
 @Command(name = "tgpt", mixinStandardHelpOptions = true, versionProvider = Tgpt.Version.class,
         description = "Train and run GPT models with kernels compiled by TornadoVM, or on the JVM backend.",
-        subcommands = { DevicesCommand.class, KernelsCommand.class, TokenizeCommand.class, TrainCommand.class, SampleCommand.class, FinetuneCommand.class,
+        subcommands = { DevicesCommand.class, KernelsCommand.class, TokenizeCommand.class, TrainCommand.class, SampleCommand.class, EvalCommand.class, FinetuneCommand.class,
                 SftCommand.class, RmCommand.class, PpoCommand.class, RlhfCommand.class, ServeCommand.class, BenchCommand.class, GradsCommand.class, PlotCommand.class,
                 CommandLine.HelpCommand.class },
         footer = { "", "./tgpt test [MAVEN_ARGS]  builds and runs the test suite (SDK mode after `source tornado-env.sh`)." })

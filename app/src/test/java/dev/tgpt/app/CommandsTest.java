@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
@@ -84,6 +85,36 @@ class CommandsTest {
                 "--shots", "1", "--query", "ef", "--separator", " ", "--tokens", "3");
         assertEquals(0, fs.code(), fs.err());
         assertTrue(fs.out().startsWith("bad\n\nab ba\nef"), fs.out());
+    }
+
+    /** --weights packs the matmul weights for decoding, counted in the plan; a model whose rows are not whole blocks is refused. */
+    @Test
+    void sampleWithPackedWeights() {
+        Path wide = dir.resolve("wide");
+        TgptTest.Run t = TgptTest.run("train", "--device", "jvm", "--data", text.toString(), "--model", "tiny", "--channels", "32", "--heads", "2",
+                "--steps", "2", "--batch", "2", "--eval-batches", "1", "--sample-tokens", "3", "--out", wide.toString());
+        assertEquals(0, t.code(), t.err());
+        String ckpt = wide.resolve("checkpoint").toString();
+        for (String w : List.of("bf16", "int8")) {
+            TgptTest.Run r = TgptTest.run("sample", "--device", "jvm", "--model", ckpt, "--prompt", "abc", "--tokens", "8", "--weights", w);
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.err().contains(w + " weights for decoding"), r.err());
+            assertTrue(r.out().startsWith("abc") && r.out().strip().length() > 3, r.out());
+        }
+        // eval: the loss as the model generates, close for each format (a model of 2 steps: its weights barely moved from init)
+        double[] loss = new double[3];
+        List<String> formats = List.of("fp32", "bf16", "int8");
+        for (int i = 0; i < 3; i++) {
+            TgptTest.Run e = TgptTest.run("eval", "--device", "jvm", "--model", ckpt, "--data", text.toString(), "--windows", "4", "--weights",
+                    formats.get(i));
+            assertEquals(0, e.code(), e.err());
+            assertTrue(e.out().startsWith("val loss ") && e.out().contains("(" + formats.get(i) + " weights; 4 windows of 16 positions)"), e.out());
+            loss[i] = Double.parseDouble(e.out().split(" ")[2]);
+        }
+        assertTrue(loss[0] > 1 && Math.abs(loss[1] - loss[0]) < 0.01 && Math.abs(loss[2] - loss[0]) < 0.01, java.util.Arrays.toString(loss));
+        userError("multiple of 32 values; this model has rows of 24: use fp32", "sample", "--device", "jvm", "--model",
+                run.resolve("checkpoint").toString(), "--weights", "bf16");
+        userError("unknown weight format 'fp8'", "sample", "--device", "jvm", "--model", ckpt, "--weights", "fp8");
     }
 
     @Test

@@ -6,6 +6,7 @@ import java.util.List;
 import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.Devices;
 import dev.tgpt.engine.UserError;
+import dev.tgpt.engine.ops.QuantMatmulOps;
 import dev.tgpt.gpt.data.Tokenizer;
 import dev.tgpt.gpt.io.Checkpoint;
 
@@ -25,6 +26,7 @@ public final class GptModel implements AutoCloseable {
     private final Tokenizer tokenizer;
     private final Backend backend;
     private ChatTemplate chatTemplate = ChatTemplate.BASE;
+    private QuantMatmulOps.Format decoding = QuantMatmulOps.Format.FP32;
     private Trainer trainer;
     private Sampler sampler;
 
@@ -66,6 +68,14 @@ public final class GptModel implements AutoCloseable {
         return this;
     }
 
+    /** Generates with the matmul weights packed as {@code format} (fp32: as they are); training still reads them in fp32. */
+    public GptModel decodingWith(QuantMatmulOps.Format format) {
+        MemoryPlan.packed(model.config, format); // refuses a model whose rows cannot be packed, before anything is
+        decoding = format;
+        closeSampler();
+        return this;
+    }
+
     /** The prompt's continuation. */
     public String generate(String prompt, Sampler.Options options) {
         return generate(prompt, options, text -> {
@@ -80,7 +90,7 @@ public final class GptModel implements AutoCloseable {
     public Generation generate(String prompt, Sampler.Options options, java.util.function.Consumer<String> partial) {
         syncTraining();
         if (sampler == null) {
-            sampler = new Sampler(new Gpt(model.config.withDropout(0f), model.params), backend, 1);
+            sampler = new Sampler(new Gpt(model.config.withDropout(0f), model.params).decodingWith(decoding), backend, 1);
         }
         Sampler.Sequence q = sampler.start(prompt, requireTokenizer(), options, options.seed(), 1);
         while (sampler.step()) {

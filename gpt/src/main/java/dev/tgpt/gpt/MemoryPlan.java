@@ -8,6 +8,7 @@ import java.util.stream.Collectors;
 import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.JvmBackend;
 import dev.tgpt.engine.UserError;
+import dev.tgpt.engine.ops.QuantMatmulOps;
 
 /**
  * What a run will allocate, computed before anything is: weights, gradients, AdamW's moments (this rank's ZeRO-1
@@ -55,6 +56,17 @@ public record MemoryPlan(Map<String, Long> parts, Map.Entry<String, Long> larges
                 .with(o.zero() == 1 ? "AdamW's moments (this rank's 1/" + ranks + ")" : "AdamW's moments", 2 * moment)
                 .with(o.recompute() ? "activations (recomputed in part)" : "activations", Gpt.activationFootprint(c, o.batch(), o.context(), o.recompute()),
                         "the activations'");
+    }
+
+    /** What {@link Gpt#decodingWith} adds to the weights: the matmul weights packed as f (fp32: nothing). */
+    public static MemoryPlan packed(GptConfig c, QuantMatmulOps.Format f) {
+        if (f == QuantMatmulOps.Format.FP32) {
+            return new MemoryPlan(Map.of());
+        }
+        long C = c.channels();
+        QuantMatmulOps.requireWholeBlocks(f, C);
+        long bytes = c.layers() * f.bytes(12 * C, C) + f.bytes(c.vocabSize(), C);
+        return new MemoryPlan(Map.of()).with(f + " weights for decoding", bytes).array("the packed weights", bytes);
     }
 
     /** What a {@link Sampler} of B sequences adds to the weights: the decoder's state, KV caches of the whole context. */

@@ -76,10 +76,7 @@ public final class QuantMatmulOps {
         long ints = 0;
         long scales = 0;
         for (int i = 0; i < weights.size(); i++) {
-            if (C[i] % QuantMatmul.BLOCK != 0) {
-                throw new UserError(format + " weights need rows of a multiple of " + QuantMatmul.BLOCK + " values; this model has a matrix of " + C[i]
-                        + " columns: use fp32");
-            }
+            requireWholeBlocks(format, C[i]);
             ints += (long) OC[i] * C[i] / (format == Format.BF16 ? 2 : 4);
             scales += (long) OC[i] * C[i] / QuantMatmul.BLOCK;
         }
@@ -104,6 +101,14 @@ public final class QuantMatmulOps {
             out.add(m);
         }
         return out;
+    }
+
+    /** Refuses, as the user's mistake, rows of C values that are not whole blocks. */
+    public static void requireWholeBlocks(Format format, long C) {
+        if (C % QuantMatmul.BLOCK != 0) {
+            throw new UserError(format + " weights need rows of a multiple of " + QuantMatmul.BLOCK + " values; this model has rows of " + C
+                    + ": use fp32");
+        }
     }
 
     /** A float's nearest bf16 (ties to even) as the float's top 16 bits, a subnormal one flushed to (signed) zero. */
