@@ -66,7 +66,7 @@ final class EvalCommand implements Callable<Integer> {
         int[] tokens = data.toString().endsWith(".bin") ? Dataset.fromTokenFiles(data, data).val() : Dataset.fromText(data, ckpt.tokenizer()).val();
         Gpt gpt = new Gpt(ckpt.config().withDropout(0f), ckpt.parameters()).decodingWith(weights.format());
         double loss = DecodingLoss.of(gpt, device.backend(), tokens, windows, T);
-        spec.commandLine().getOut().printf(Locale.ROOT, "val loss %.4f (%s weights; %d windows of %d positions)%n", loss, weights.format(), windows, T);
+        spec.commandLine().getOut().printf(Locale.ROOT, "val loss %.5f (%s weights; %d windows of %d positions)%n", loss, weights.format(), windows, T);
         spec.commandLine().getOut().flush();
         return 0;
     }

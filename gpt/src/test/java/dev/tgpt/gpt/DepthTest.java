@@ -174,4 +174,32 @@ class DepthTest {
         }
         assertEquals(want, got);
     }
+
+    /** The same with the matmul weights packed as bf16 and as int8 (rows of 96: whole blocks of 32). */
+    @Test
+    void twelveLayerPackedSamplingAsOnTheJvm() {
+        String text = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:!?'-()\n";
+        CharTokenizer tok = CharTokenizer.of(text);
+        GptConfig c = new GptConfig(GptConfig.Style.GPT2, tok.vocabSize(), 16, 12, 3, 96, 0f, 0);
+        Gpt m = model(c, 9);
+        for (Parameters.Tensor t : m.params.tensors()) {
+            for (int i = 0; i < t.size(); i++) {
+                t.data().set(i, t.data().get(i) * 8);
+            }
+        }
+        Sampler.Options o = new Sampler.Options(12, 0f, 0, 1f, List.of(), 1);
+        for (dev.tgpt.engine.ops.QuantMatmulOps.Format f : List.of(dev.tgpt.engine.ops.QuantMatmulOps.Format.BF16,
+                dev.tgpt.engine.ops.QuantMatmulOps.Format.INT8)) {
+            Gpt packed = m.decodingWith(f);
+            List<String> want;
+            List<String> got;
+            try (Sampler s = new Sampler(packed, new JvmBackend(), 2)) {
+                want = s.generate(List.of("To be", "or no"), tok, o);
+            }
+            try (Sampler s = new Sampler(packed, TestBackends.device(), 2)) {
+                got = s.generate(List.of("To be", "or no"), tok, o);
+            }
+            assertEquals(want, got, f.toString());
+        }
+    }
 }
