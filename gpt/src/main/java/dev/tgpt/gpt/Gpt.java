@@ -103,13 +103,20 @@ public final class Gpt {
         public final int B;
         public final int T;
         final int N;
-        /** Decoding: one position per sequence, each sequence's in {@link #pos} (a device input); keys and values in the caches. */
+        /**
+         * Decoding: one position per row, each row's in {@link #pos} (a device input), of the sequence whose KV cache
+         * is slot {@link #slot}; keys and values in the caches. A decoder has a row per slot (slot[b] = b); a prefill
+         * ({@link #prefill}) has rows of one sequence's prompt, writing into a decoder's caches.
+         */
         public final boolean decode;
         public final IntArray pos;
+        public final IntArray slot;
+        /** Rows of prompt tokens into a decoder's caches: no logits (the prompt's last token is the decoder's). */
+        public final boolean prefill;
         final FloatArray[] kcache;
         final FloatArray[] vcache;
         final FloatArray scores;
-        private final List<FloatArray> buffers = new ArrayList<>();
+        private final List<Object> buffers = new ArrayList<>();
         /** Planning only: buffers are counted here, not allocated (they are all one placeholder). */
         private final boolean plan;
         /**
@@ -155,6 +162,11 @@ public final class Gpt {
         final FloatArray dfchg;
 
         Activations(int B, int T, boolean decode, boolean plan, boolean recompute) {
+            this(B, T, decode, plan, recompute, null);
+        }
+
+        /** cachesOf: the decoder whose KV caches a prefill writes (null: none, or these are the decoder's own). */
+        Activations(int B, int T, boolean decode, boolean plan, boolean recompute, Activations cachesOf) {
             this.plan = plan;
             this.recompute = recompute;
             if (T > config.context()) {
@@ -164,15 +176,32 @@ public final class Gpt {
             this.T = T;
             this.N = B * T;
             this.decode = decode;
+            this.prefill = cachesOf != null;
             pos = new IntArray(decode ? B : 1);
+            slot = new IntArray(decode ? B : 1);
             int C = config.channels();
             int V = config.vocabSize();
-            long cache = decode ? (long) B * C * config.context() : 0;
-            kcache = new FloatArray[decode ? config.layers() : 0];
-            vcache = new FloatArray[kcache.length];
-            for (int l = 0; l < kcache.length; l++) {
-                kcache[l] = buffer(cache);
-                vcache[l] = buffer(cache);
+            if (prefill) {
+                kcache = cachesOf.kcache;
+                vcache = cachesOf.vcache;
+                if (!plan) {
+                    buffers.addAll(List.of(kcache));
+                    buffers.addAll(List.of(vcache));
+                }
+            } else {
+                long cache = decode ? (long) B * C * config.context() : 0;
+                kcache = new FloatArray[decode ? config.layers() : 0];
+                vcache = new FloatArray[kcache.length];
+                for (int l = 0; l < kcache.length; l++) {
+                    kcache[l] = buffer(cache);
+                    vcache[l] = buffer(cache);
+                }
+                for (int b = 0; decode && b < B; b++) {
+                    slot.set(b, b);
+                }
+                if (decode && !plan) {
+                    buffers.add(slot);
+                }
             }
             scores = decode ? buffer((long) B * config.heads() * config.context()) : null;
             tokens = ints(N);
@@ -243,8 +272,11 @@ public final class Gpt {
             return new Footprint(bytes(), 4 * largest);
         }
 
-        /** Every activation and activation-gradient buffer: device state that no host code reads. */
-        public List<FloatArray> buffers() {
+        /**
+         * Every activation and activation-gradient buffer: device state that no host code reads (a decoder's slots
+         * among them; a prefill's: the decoder's caches it writes).
+         */
+        public List<Object> buffers() {
             return java.util.Collections.unmodifiableList(buffers);
         }
 
@@ -317,9 +349,12 @@ public final class Gpt {
         return new Gpt(config, null).new Activations(B, T, false, true, recompute).footprint();
     }
 
-    /** A model's decoding activations for B sequences (the KV cache of the whole context among them), counted. */
+    /** A model's decoding activations for B sequences (the KV cache of the whole context among them) and its prefill's, counted. */
     public static Footprint decoderFootprint(GptConfig config, int B) {
-        return new Gpt(config, null).new Activations(B, 1, true, true, false).footprint();
+        Gpt g = new Gpt(config, null);
+        Footprint decoder = g.new Activations(B, 1, true, true, false).footprint();
+        Footprint prefill = g.new Activations(prefillRows(config), 1, true, true, false, g.new Activations(1, 1, true, true, false)).footprint();
+        return new Footprint(decoder.bytes() + prefill.bytes(), Math.max(decoder.largest(), prefill.largest()));
     }
 
     /** What a planning Activations hands out for every buffer. */
@@ -328,6 +363,19 @@ public final class Gpt {
     /** Activations for decoding B sequences one position at a time, with a KV cache of the whole context. */
     public Activations decoder(int B) {
         return new Activations(B, 1, true, false, false);
+    }
+
+    /**
+     * Activations for prefilling {@link #prefillRows} tokens of one sequence's prompt at a time into the decoder's
+     * caches (its slot and positions in {@code slot} and {@code pos}, host inputs).
+     */
+    public Activations prefiller(Activations decoder) {
+        return new Activations(prefillRows(config), 1, true, false, false, decoder);
+    }
+
+    /** Prompt tokens a prefill launch takes. */
+    public static int prefillRows(GptConfig config) {
+        return Math.min(64, config.context());
     }
 
     /** out = in·wᵀ + b over a's rows: from the packed weight {@code matrix} when decoding with one, else from w. */
@@ -367,8 +415,8 @@ public final class Gpt {
             }
             out.add(linear(a, 4 * l, k.qkv, postLn ? x : k.ln1, p.qkvw(), p.qkvb(), C, 3 * C));
             if (a.decode) {
-                out.add(DecodeOps.cacheWrite(a.kcache[l], a.vcache[l], k.qkv, a.pos, B, C, NH, config.context()));
-                out.add(DecodeOps.attention(k.atty, a.scores, k.qkv, a.kcache[l], a.vcache[l], a.pos, B, C, NH, config.context(),
+                out.add(DecodeOps.cacheWrite(a.kcache[l], a.vcache[l], k.qkv, a.pos, a.slot, B, C, NH, config.context()));
+                out.add(DecodeOps.attention(k.atty, a.scores, k.qkv, a.kcache[l], a.vcache[l], a.pos, a.slot, B, C, NH, config.context(),
                         config.banded(l) ? config.band() : 0));
             } else {
                 out.add(attention(k, B, T, l));
@@ -392,6 +440,9 @@ public final class Gpt {
             if (postLn) {
                 out.add(LayerNormOps.forward(k.ln2, k.ln2Mean, k.ln2Rstd, k.res3, p.ln2w(), p.ln2b(), N, C));
             }
+        }
+        if (a.prefill) {
+            return out; // the caches are written; the prompt's last token, decoded, gives the logits
         }
         FloatArray head = a.input(config.layers(), drop);
         if (params.lnfw != null) {

@@ -49,6 +49,9 @@ public final class Sampler implements AutoCloseable {
     private final Gpt model;
     private final Gpt.Activations act;
     private final Program decode;
+    /** A prompt's tokens but its last, {@link Gpt#prefillRows} a launch, into its slot's caches. */
+    private final Gpt.Activations pre;
+    private final Program prefill;
     private final Session session;
     /** The sequence in each slot of the batch, or null: a free slot. */
     private final Sequence[] slots;
@@ -63,7 +66,12 @@ public final class Sampler implements AutoCloseable {
         state.addAll(act.buffers());
         decode = new Program("decode").state(state.toArray()).inputs(act.tokens, act.pos).outputs(act.logits);
         model.forward(act, false).forEach(decode::add);
-        session = backend.open(decode);
+        this.pre = model.prefiller(act);
+        List<Object> preState = new ArrayList<>(model.decodingWeights());
+        preState.addAll(pre.buffers());
+        prefill = new Program("prefill").state(preState.toArray()).inputs(pre.tokens, pre.pos, pre.slot);
+        model.forward(pre, false).forEach(prefill::add);
+        session = backend.open(decode, prefill);
         this.slots = new Sequence[slots];
         this.row = new float[model.config.vocabSize()];
     }
@@ -143,9 +151,9 @@ public final class Sampler implements AutoCloseable {
     }
 
     /**
-     * One decoding step: every slot's sequence feeds its next token at its own position (its prompt a token a step,
-     * then what it sampled), and those that fed their last known token sample the next. Returns whether any sequence
-     * is still generating.
+     * One decoding step: every slot's sequence feeds its next token at its own position (a new prompt first goes
+     * through prefill launches but for its last token; then what it sampled), and those that fed their last known
+     * token sample the next. Returns whether any sequence is still generating.
      */
     public boolean step() {
         boolean any = false;
@@ -165,6 +173,7 @@ public final class Sampler implements AutoCloseable {
                 q.fed -= keep;
                 q.position = 0;
             }
+            prefill(b, q);
             act.tokens.set(b, q.history.get(q.fed));
             act.pos.set(b, q.position);
         }
@@ -201,6 +210,23 @@ public final class Sampler implements AutoCloseable {
             any |= slots[b] != null;
         }
         return any;
+    }
+
+    /**
+     * Feeds the sequence in slot b all its known tokens but the last, a launch of {@link Gpt#prefillRows} rows at a
+     * time; rows past the tokens repeat the last row (the same values written to the same place).
+     */
+    private void prefill(int b, Sequence q) {
+        int rows = pre.B;
+        for (int count; (count = Math.min(rows, q.history.size() - 1 - q.fed)) > 0; q.fed += count, q.position += count) {
+            for (int r = 0; r < rows; r++) {
+                int i = Math.min(r, count - 1);
+                pre.tokens.set(r, q.history.get(q.fed + i));
+                pre.pos.set(r, q.position + i);
+                pre.slot.set(r, b);
+            }
+            session.run(prefill);
+        }
     }
 
     /** One sequence in a sampler's slot: its prompt, what it has generated, and why it ended. */

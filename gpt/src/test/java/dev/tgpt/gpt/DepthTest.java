@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.JvmBackend;
 import dev.tgpt.engine.TestBackends;
+import dev.tgpt.engine.ops.QuantMatmulOps;
 import dev.tgpt.gpt.data.CharTokenizer;
 
 /**
@@ -150,56 +151,45 @@ class DepthTest {
         }
     }
 
-    /** Greedy sampling with the KV cache from a 12-layer model gives the JVM backend's text. */
-    @Test
-    void twelveLayerSamplingAsOnTheJvm() {
-        String text = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:!?'-()\n";
-        CharTokenizer tok = CharTokenizer.of(text);
-        GptConfig c = new GptConfig(GptConfig.Style.GPT2, tok.vocabSize(), 16, 12, 3, 45, 0f, 0);
-        Gpt m = model(c, 8);
-        // larger weights than GPT-2's init, so that the greedy choices are clear-cut rather than near-ties
+    static final CharTokenizer TEXT = CharTokenizer.of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:!?'-()\n");
+
+    /** A 12-layer GPT-2 of the given width with larger weights than GPT-2's init, so that greedy choices are clear-cut. */
+    static Gpt sharpModel(int heads, int C, long seed) {
+        Gpt m = model(new GptConfig(GptConfig.Style.GPT2, TEXT.vocabSize(), 16, 12, heads, C, 0f, 0), seed);
         for (Parameters.Tensor t : m.params.tensors()) {
             for (int i = 0; i < t.size(); i++) {
                 t.data().set(i, t.data().get(i) * 8);
             }
         }
+        return m;
+    }
+
+    /** Greedy texts from two prompts, on the JVM backend and on the device: equal. */
+    static void samplesAlike(Gpt m, String what) {
         Sampler.Options o = new Sampler.Options(12, 0f, 0, 1f, List.of(), 1);
         List<String> want;
         List<String> got;
         try (Sampler s = new Sampler(m, new JvmBackend(), 2)) {
-            want = s.generate(List.of("To be", "or no"), tok, o);
+            want = s.generate(List.of("To be", "or no"), TEXT, o);
         }
         try (Sampler s = new Sampler(m, TestBackends.device(), 2)) {
-            got = s.generate(List.of("To be", "or no"), tok, o);
+            got = s.generate(List.of("To be", "or no"), TEXT, o);
         }
-        assertEquals(want, got);
+        assertEquals(want, got, what);
+    }
+
+    /** Greedy sampling with the KV cache from a 12-layer model gives the JVM backend's text. */
+    @Test
+    void twelveLayerSamplingAsOnTheJvm() {
+        samplesAlike(sharpModel(3, 45, 8), "fp32");
     }
 
     /** The same with the matmul weights packed as bf16 and as int8 (rows of 96: whole blocks of 32). */
     @Test
     void twelveLayerPackedSamplingAsOnTheJvm() {
-        String text = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:!?'-()\n";
-        CharTokenizer tok = CharTokenizer.of(text);
-        GptConfig c = new GptConfig(GptConfig.Style.GPT2, tok.vocabSize(), 16, 12, 3, 96, 0f, 0);
-        Gpt m = model(c, 9);
-        for (Parameters.Tensor t : m.params.tensors()) {
-            for (int i = 0; i < t.size(); i++) {
-                t.data().set(i, t.data().get(i) * 8);
-            }
-        }
-        Sampler.Options o = new Sampler.Options(12, 0f, 0, 1f, List.of(), 1);
-        for (dev.tgpt.engine.ops.QuantMatmulOps.Format f : List.of(dev.tgpt.engine.ops.QuantMatmulOps.Format.BF16,
-                dev.tgpt.engine.ops.QuantMatmulOps.Format.INT8)) {
-            Gpt packed = m.decodingWith(f);
-            List<String> want;
-            List<String> got;
-            try (Sampler s = new Sampler(packed, new JvmBackend(), 2)) {
-                want = s.generate(List.of("To be", "or no"), tok, o);
-            }
-            try (Sampler s = new Sampler(packed, TestBackends.device(), 2)) {
-                got = s.generate(List.of("To be", "or no"), tok, o);
-            }
-            assertEquals(want, got, f.toString());
+        Gpt m = sharpModel(3, 96, 9);
+        for (QuantMatmulOps.Format f : List.of(QuantMatmulOps.Format.BF16, QuantMatmulOps.Format.INT8)) {
+            samplesAlike(m.decodingWith(f), f.toString());
         }
     }
 }

@@ -78,6 +78,70 @@ class SamplerTest {
         }
     }
 
+    /**
+     * Prompts longer than a prefill launch (64 rows: 140 tokens take three, the last padded) in two slots: greedy
+     * tokens equal those of the full forward pass run anew on each growing sequence, without a cache.
+     */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void prefilledPromptsGiveTheFullForwardPassTokens(Backend backend) {
+        GptConfig c = new GptConfig(GptConfig.Style.GPT2, 11, 150, 2, 2, 8, 0f, 0);
+        Parameters p = new Parameters(c);
+        p.initialise(5);
+        for (Parameters.Tensor t : p.tensors()) {
+            for (int i = 0; i < t.size(); i++) {
+                t.data().set(i, t.data().get(i) * 20);
+            }
+        }
+        Gpt gpt = new Gpt(c, p);
+        CharTokenizer tok = CharTokenizer.of("abcdefghij\n");
+        SplittableRandom r = new SplittableRandom(3);
+        List<String> prompts = List.of(tok.decode(r.ints(140, 0, 10).toArray()), tok.decode(r.ints(70, 0, 10).toArray()));
+        int tokens = 6;
+        List<String> got;
+        try (Sampler s = new Sampler(gpt, backend, 2)) {
+            got = s.generate(prompts, tok, new Sampler.Options(tokens, 0f, 0, 1f, List.of(), 1));
+        }
+        for (int i = 0; i < prompts.size(); i++) {
+            List<Integer> seq = new java.util.ArrayList<>();
+            for (int t : tok.encode(prompts.get(i))) {
+                seq.add(t);
+            }
+            StringBuilder want = new StringBuilder();
+            for (int n = 0; n < tokens; n++) {
+                int next = greedyNext(gpt, backend, seq);
+                seq.add(next);
+                want.append(tok.decode(new int[] { next }));
+            }
+            assertEquals(want.toString(), got.get(i), "prompt " + i);
+        }
+    }
+
+    /** The argmax of the full forward pass's last row over seq. */
+    static int greedyNext(Gpt gpt, Backend backend, List<Integer> seq) {
+        int T = seq.size();
+        int V = gpt.config.vocabSize();
+        Gpt.Activations full = gpt.activations(1, T);
+        for (int t = 0; t < T; t++) {
+            full.tokens.set(t, seq.get(t));
+            full.targets.set(t, 0);
+        }
+        List<Object> state = new java.util.ArrayList<>();
+        gpt.params.tensors().forEach(t -> state.add(t.data()));
+        Program fwd = new Program("full").state(state.toArray()).inputs(full.tokens, full.targets).outputs(full.logits);
+        gpt.forward(full, false).forEach(fwd::add);
+        try (Session s = backend.open(fwd)) {
+            s.run(fwd);
+        }
+        int best = 0;
+        for (int v = 1; v < V; v++) {
+            if (full.logits.get((T - 1) * V + v) > full.logits.get((T - 1) * V + best)) {
+                best = v;
+            }
+        }
+        return best;
+    }
+
     @Test
     void generatesPastTheContextAndStopsWhereAsked() {
         Gpt gpt = model(GptConfig.Style.GPT2);

@@ -7,14 +7,16 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * One decoding step for B sequences, sequence b at position p = pos[b] (a device array, so one compiled kernel serves
- * every step; each sequence has its own, so that sequences started at different times share a step), with a KV
- * cache of [B, NH, maxT, hs] for keys and for values.
+ * One decoding step for B rows, row b at position p = pos[b] of the sequence whose KV cache is slot s = slot[b]
+ * (device arrays, so one compiled kernel serves every step; each row has its own position, so that sequences started
+ * at different times share a step), with caches of [slots, NH, maxT, hs] for keys and for values. A decoding step
+ * has a row per slot (slot[b] = b); a prefill has a row per prompt token, all of one slot at consecutive positions
+ * (a row's attention reads the keys the rows before it wrote in the same launch).
  *
  * <pre>
  * embedding:  x[b] = wte[token[b]] + wpe[p]
- * cache:      kc[b,h,p] = k[b,h],  vc[b,h,p] = v[b,h]          (k, v: the qkv row's second and third thirds)
- * attention:  s_j = q[b,h]·kc[b,h,j]/√hs for j in [lo, p];  a = softmax(s);  out[b,h] = Σ_j a_j·vc[b,h,j]
+ * cache:      kc[s,h,p] = k[b,h],  vc[s,h,p] = v[b,h]          (k, v: the qkv row's second and third thirds)
+ * attention:  s_j = q[b,h]·kc[s,h,j]/√hs for j in [lo, p];  a = softmax(s);  out[b,h] = Σ_j a_j·vc[s,h,j]
  *             lo = 0, or p − window + 1 for a locally banded layer (window > 0)
  * </pre>
  *
@@ -46,32 +48,34 @@ public final class Decode {
         out.set(i, wte.get(wteOff + token * C + c) + wpe.get(wpeOff + pos.get(b) * C + c));
     }
 
-    public static void kvCacheWrite(FloatArray kcache, FloatArray vcache, FloatArray qkv, IntArray pos, int B, int C, int NH, int maxT) {
+    public static void kvCacheWrite(FloatArray kcache, FloatArray vcache, FloatArray qkv, IntArray pos, IntArray slots, int B, int C, int NH,
+            int maxT) {
         for (@Parallel int i = 0; i < B * C; i++) {
-            cacheAt(kcache, vcache, qkv, pos, C, NH, maxT, i);
+            cacheAt(kcache, vcache, qkv, pos, slots, C, NH, maxT, i);
         }
     }
 
-    public static void cacheAt(FloatArray kcache, FloatArray vcache, FloatArray qkv, IntArray pos, int C, int NH, int maxT, int i) {
+    public static void cacheAt(FloatArray kcache, FloatArray vcache, FloatArray qkv, IntArray pos, IntArray slots, int C, int NH, int maxT, int i) {
         int hs = C / NH;
         int b = i / C;
         int h = (i % C) / hs;
         int d = i % hs;
-        int slot = ((b * NH + h) * maxT + pos.get(b)) * hs + d;
+        int slot = ((slots.get(b) * NH + h) * maxT + pos.get(b)) * hs + d;
         kcache.set(slot, qkv.get(b * 3 * C + C + h * hs + d));
         vcache.set(slot, qkv.get(b * 3 * C + 2 * C + h * hs + d));
     }
 
     /** One work-group per (b, h); window 0 attends to every cached position. */
     public static void attentionDecode(KernelContext ctx, FloatArray out, FloatArray scores, FloatArray qkv, FloatArray kcache,
-            FloatArray vcache, IntArray pos, int C, int NH, int maxT, int window) {
+            FloatArray vcache, IntArray pos, IntArray slots, int C, int NH, int maxT, int window) {
         int bh = ctx.groupIdx;
         int lid = ctx.localIdx;
         int step = ctx.localGroupSizeX;
         int p = pos.get(bh / NH);
+        int sh = slots.get(bh / NH) * NH + bh % NH;
         int lo = firstKey(p, window);
         float[] red = ctx.allocateFloatLocalArray(GROUP);
-        red[lid] = scoreKeys(scores, qkv, kcache, bh, lo, p, C, NH, maxT, lid, step);
+        red[lid] = scoreKeys(scores, qkv, kcache, bh, sh, lo, p, C, NH, maxT, lid, step);
         for (int s = step / 2; s > 0; s /= 2) {
             ctx.localBarrier();
             if (lid < s) {
@@ -92,25 +96,26 @@ public final class Decode {
         float sum = red[0];
         // every work-item's exponentials are in global memory before any work-item reads them
         ctx.globalBarrier();
-        weightValues(out, scores, vcache, bh, lo, p, 1f / sum, C, NH, maxT, lid, step);
+        weightValues(out, scores, vcache, bh, sh, lo, p, 1f / sum, C, NH, maxT, lid, step);
     }
 
     /** The JVM backend's attention for one (b, h). */
     public static void attentionDecodeRow(FloatArray out, FloatArray scores, FloatArray qkv, FloatArray kcache, FloatArray vcache,
-            IntArray pos, int C, int NH, int maxT, int window, int bh) {
+            IntArray pos, IntArray slots, int C, int NH, int maxT, int window, int bh) {
         int p = pos.get(bh / NH);
+        int sh = slots.get(bh / NH) * NH + bh % NH;
         int lo = firstKey(p, window);
-        float max = scoreKeys(scores, qkv, kcache, bh, lo, p, C, NH, maxT, 0, 1);
+        float max = scoreKeys(scores, qkv, kcache, bh, sh, lo, p, C, NH, maxT, 0, 1);
         float sum = exponentiate(scores, bh, lo, p, max, maxT, 0, 1);
-        weightValues(out, scores, vcache, bh, lo, p, 1f / sum, C, NH, maxT, 0, 1);
+        weightValues(out, scores, vcache, bh, sh, lo, p, 1f / sum, C, NH, maxT, 0, 1);
     }
 
     static int firstKey(int p, int window) {
         return window > 0 ? TornadoMath.max(0, p - window + 1) : 0;
     }
 
-    /** Scores of keys lo + from, lo + from + step, ... ≤ p into scores[bh, j]; returns their maximum. */
-    static float scoreKeys(FloatArray scores, FloatArray qkv, FloatArray kcache, int bh, int lo, int p, int C, int NH, int maxT, int from,
+    /** Scores of keys lo + from, lo + from + step, ... ≤ p of cache head sh into scores[bh, j]; returns their maximum. */
+    static float scoreKeys(FloatArray scores, FloatArray qkv, FloatArray kcache, int bh, int sh, int lo, int p, int C, int NH, int maxT, int from,
             int step) {
         int hs = C / NH;
         int b = bh / NH;
@@ -119,7 +124,7 @@ public final class Decode {
         float scale = 1f / TornadoMath.sqrt(hs);
         float max = Float.NEGATIVE_INFINITY;
         for (int j = lo + from; j <= p; j += step) {
-            int k = (bh * maxT + j) * hs;
+            int k = (sh * maxT + j) * hs;
             float s = 0f;
             for (int d = 0; d < hs; d++) {
                 s += qkv.get(q + d) * kcache.get(k + d);
@@ -141,8 +146,8 @@ public final class Decode {
         return sum;
     }
 
-    /** out[b, h·hs + d] for d = from, from + step, ... < hs. */
-    static void weightValues(FloatArray out, FloatArray scores, FloatArray vcache, int bh, int lo, int p, float inv, int C, int NH, int maxT,
+    /** out[b, h·hs + d] for d = from, from + step, ... < hs, from cache head sh's values. */
+    static void weightValues(FloatArray out, FloatArray scores, FloatArray vcache, int bh, int sh, int lo, int p, float inv, int C, int NH, int maxT,
             int from, int step) {
         int hs = C / NH;
         int b = bh / NH;
@@ -150,7 +155,7 @@ public final class Decode {
         for (int d = from; d < hs; d += step) {
             float acc = 0f;
             for (int j = lo; j <= p; j++) {
-                acc += scores.get(bh * maxT + j) * vcache.get((bh * maxT + j) * hs + d);
+                acc += scores.get(bh * maxT + j) * vcache.get((sh * maxT + j) * hs + d);
             }
             out.set(b * C + h * hs + d, acc * inv);
         }

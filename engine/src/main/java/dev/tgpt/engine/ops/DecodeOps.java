@@ -6,7 +6,10 @@ import dev.tgpt.kernels.Decode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
-/** Launches of {@link Decode}: one decoding step of B sequences at the position held in {@code pos}. */
+/**
+ * Launches of {@link Decode}: one step of B rows, row b at the position {@code pos[b]} of the sequence whose KV cache
+ * is slot {@code slots[b]}.
+ */
 public final class DecodeOps {
 
     private DecodeOps() {
@@ -21,16 +24,18 @@ public final class DecodeOps {
                 jvm -> jvm.parallelFor(B * C, i -> Decode.embeddingAt(out, tokens, pos, wte, 0, wpe, 0, C, V, i)));
     }
 
-    public static Launch cacheWrite(FloatArray kcache, FloatArray vcache, FloatArray qkv, IntArray pos, int B, int C, int NH, int maxT) {
-        return Launch.parallel("kvCacheWrite", (g, id) -> g.task(id, Decode::kvCacheWrite, kcache, vcache, qkv, pos, B, C, NH, maxT),
-                jvm -> jvm.parallelFor(B * C, i -> Decode.cacheAt(kcache, vcache, qkv, pos, C, NH, maxT, i)));
+    public static Launch cacheWrite(FloatArray kcache, FloatArray vcache, FloatArray qkv, IntArray pos, IntArray slots, int B, int C, int NH,
+            int maxT) {
+        return Launch.parallel("kvCacheWrite", (g, id) -> g.task(id, Decode::kvCacheWrite, kcache, vcache, qkv, pos, slots, B, C, NH, maxT),
+                jvm -> jvm.parallelFor(B * C, i -> Decode.cacheAt(kcache, vcache, qkv, pos, slots, C, NH, maxT, i)));
     }
 
     /** @param scores scratch of B·NH·maxT floats; @param window 0, or a banded layer's band */
     public static Launch attention(FloatArray out, FloatArray scores, FloatArray qkv, FloatArray kcache, FloatArray vcache, IntArray pos,
-            int B, int C, int NH, int maxT, int window) {
+            IntArray slots, int B, int C, int NH, int maxT, int window) {
         return Launch.groups("attentionDecode", B * NH, Decode.GROUP,
-                (g, id, ctx) -> g.task(id, Decode::attentionDecode, ctx, out, scores, qkv, kcache, vcache, pos, C, NH, maxT, window),
-                jvm -> jvm.parallelFor(B * NH, bh -> Decode.attentionDecodeRow(out, scores, qkv, kcache, vcache, pos, C, NH, maxT, window, bh)));
+                (g, id, ctx) -> g.task(id, Decode::attentionDecode, ctx, out, scores, qkv, kcache, vcache, pos, slots, C, NH, maxT, window),
+                jvm -> jvm.parallelFor(B * NH,
+                        bh -> Decode.attentionDecodeRow(out, scores, qkv, kcache, vcache, pos, slots, C, NH, maxT, window, bh)));
     }
 }
