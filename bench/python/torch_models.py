@@ -7,6 +7,7 @@ as tgpt's are: timings do not depend on them.
 
   train_step (B): one optimizer step on a fixed random batch of B x T tokens: zero_grad, forward with the loss,
                   backward, AdamW (lr 3e-4, betas (0.9, 0.99), weight decay 0.1 on matrices and embeddings).
+  prefill (P):    the time to the first token of a P-token prompt, batch 1, with a KV cache.
   decode (P, N, W): one position of batch-1 greedy decoding with a KV cache, weights of W bits (32; 16: bf16; 8: int8
                   by dynamic quantization); successive calls feed a P-token prompt,
                   then generate N tokens, then start again, so the mean is over the same positions as tgpt's.
@@ -40,9 +41,10 @@ class Block(nn.Module):
     def attention(self, x, cache, pos):
         B, T, C = x.shape
         q, k, v = (t.view(B, T, self.H, C // self.H).transpose(1, 2) for t in self.c_attn(x).split(C, dim=2))
-        causal = cache is None
+        # one new position sees every cached key, so needs no mask; several (a prefill from position 0) are causal
+        causal = T > 1
         if cache is not None:
-            # keys and values of every position so far; the new query sees all of them, so no mask is needed
+            # keys and values of every position so far
             kc, vc = cache
             kc[:, :, pos:pos + T] = k
             vc[:, :, pos:pos + T] = v
@@ -154,6 +156,22 @@ def decode(p, device):
                 "N generated tokens; weights %s" % ("SDPA" if SDPA else "unfused", weights)
 
 
+def prefill(p, device):
+    m = model(p, device).eval()
+    P, V = p["P"], p["V"]
+    cache = kv_cache(m, device)
+    prompt = torch.randint(1, V, (1, P), generator=torch.Generator().manual_seed(6)).to(device)
+
+    def run():
+        with torch.no_grad():
+            m(prompt[:, :-1], cache=cache, pos=0)  # the prompt but its last token into the cache
+            logits, _ = m(prompt[:, -1:], cache=cache, pos=P - 1)
+        int(logits[0, -1].argmax())
+
+    return run, "nanoGPT's GPT-2, %s attention; batch 1: the prompt but its last token in one forward pass writing the KV " \
+                "cache, then the last token; the time to the first token" % ("SDPA" if SDPA else "unfused")
+
+
 def kv_cache(m, device, dtype=torch.float32):
     """Batch 1's keys and values, per layer, for the whole context."""
     shape = (1, m.H, m.T, m.C // m.H)
@@ -192,4 +210,4 @@ def load_llmc(path, device="cpu"):
     return m.to(device)
 
 
-CASES = {"train_step": train_step, "decode": decode}
+CASES = {"train_step": train_step, "decode": decode, "prefill": prefill}

@@ -67,6 +67,7 @@ public final class ModelCases {
                 out.add(readWeights(GPT2, f));
                 out.add(decode(GPT2, 8, 64, f));
             }
+            out.add(prefill(GPT2, 512));
         }
         // InstructGPT demo's PPO settings (rlhf's defaults): 32 rollouts, minibatch 16, 2 epochs, responses of up to 40
         out.addAll(quick ? ppo(CHAR, 8, 4, 1, 8, 40) : ppo(CHAR, 32, 16, 2, 8, 40));
@@ -93,6 +94,11 @@ public final class ModelCases {
         double cacheMacs = 2.0 * m.layers() * m.channels() * meanKeys;
         return Case.model("decode", with(m, "B", 1, "P", P, "N", N, "W", f.bits), 2 * (weightMacs(m) + cacheMacs),
                 weightBytes(m, f) + 4 * cacheMacs);
+    }
+
+    /** The time to the first token of a P-token prompt, batch 1: its prefill, then one decoding step. */
+    static Case prefill(GptConfig m, int P) {
+        return Case.model("prefill", with(m, "B", 1, "P", P), 2 * weightMacs(m) * P + 2.0 * m.layers() * m.channels() * P * (P + 1), 0);
     }
 
     /**
@@ -158,6 +164,7 @@ public final class ModelCases {
                 case "train_step" -> List.of(trainStep(backend, c, protocol, peaks));
                 case "decode" -> List.of(decode(backend, c, protocol, peaks));
                 case "read_weights" -> backend instanceof JvmBackend jvm ? List.of(readWeights(jvm, c, protocol, peaks)) : List.of();
+                case "prefill" -> List.of(prefill(backend, c, protocol, peaks));
                 default -> {
                     if (!c.name().startsWith(PPO)) {
                         throw new UserError("no model case '" + c.name() + "'");
@@ -221,6 +228,19 @@ public final class ModelCases {
         return result(backend, c, Stats.of(perStep), peaks, "batch 1, greedy, with the KV cache: a P-token prompt then N tokens, a "
                 + "position per step; time per step = a generation's time / (P - 1 + N); matmul weights as " + format(c)
                 + " (W: bits a weight)" + (few ? "; " + fewNote() : ""));
+    }
+
+    private static Result prefill(Backend backend, Case c, Protocol protocol, Peaks peaks) {
+        GptConfig m = config(c);
+        CharTokenizer ids = ids(m.vocabSize());
+        String prompt = ids.decode(new Random(6).ints(c.params().get("P"), 1, m.vocabSize()).toArray());
+        Sampler.Options o = new Sampler.Options(1, 0f, 0, 1f, List.of(), 1);
+        double[] ms;
+        try (Sampler sampler = new Sampler(model(m, 1), backend, 1)) {
+            ms = protocol(protocol, true).time(() -> sampler.generate(List.of(prompt), ids, o));
+        }
+        return result(backend, c, Stats.of(ms), peaks, "the time to the first token of a P-token prompt, batch 1: the prompt but its last token "
+                + "through prefill launches of " + Gpt.prefillRows(m) + " rows, then a decoding step; " + fewNote());
     }
 
     private static Result readWeights(JvmBackend jvm, Case c, Protocol protocol, Peaks peaks) {
