@@ -70,7 +70,7 @@ public final class GptModel implements AutoCloseable {
 
     /** Generates with the matmul weights packed as {@code format} (fp32: as they are); training still reads them in fp32. */
     public GptModel decodingWith(QuantMatmulOps.Format format) {
-        MemoryPlan.packed(model.config, format); // refuses a model whose rows cannot be packed, before anything is
+        QuantMatmulOps.requireWholeBlocks(format, model.config.channels()); // before the next generate packs anything
         decoding = format;
         closeSampler();
         return this;

@@ -64,7 +64,7 @@ public record MemoryPlan(Map<String, Long> parts, Map.Entry<String, Long> larges
             return new MemoryPlan(Map.of());
         }
         long C = c.channels();
-        QuantMatmulOps.requireWholeBlocks(f, C);
+        QuantMatmulOps.requireWholeBlocks(f, C); // refused before anything is allocated
         long bytes = c.layers() * f.bytes(12 * C, C) + f.bytes(c.vocabSize(), C);
         return new MemoryPlan(Map.of()).with(f + " weights for decoding", bytes).array("the packed weights", bytes);
     }

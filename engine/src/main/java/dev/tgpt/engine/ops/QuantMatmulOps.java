@@ -103,9 +103,9 @@ public final class QuantMatmulOps {
         return out;
     }
 
-    /** Refuses, as the user's mistake, rows of C values that are not whole blocks. */
+    /** Refuses, as the user's mistake, packing rows of C values that are not whole blocks (fp32 takes any). */
     public static void requireWholeBlocks(Format format, long C) {
-        if (C % QuantMatmul.BLOCK != 0) {
+        if (format != Format.FP32 && C % QuantMatmul.BLOCK != 0) {
             throw new UserError(format + " weights need rows of a multiple of " + QuantMatmul.BLOCK + " values; this model has rows of " + C
                     + ": use fp32");
         }
