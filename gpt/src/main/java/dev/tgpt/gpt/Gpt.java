@@ -349,10 +349,15 @@ public final class Gpt {
         return new Gpt(config, null).new Activations(B, T, false, true, recompute).footprint();
     }
 
-    /** A model's decoding activations for B sequences (the KV cache of the whole context among them) and its prefill's, counted. */
+    /** A model's decoding activations for B sequences (the KV cache of the whole context among them), counted. */
     public static Footprint decoderFootprint(GptConfig config, int B) {
+        return new Gpt(config, null).new Activations(B, 1, true, true, false).footprint();
+    }
+
+    /** What a {@link Sampler} of B slots holds: a decoder's activations and a prefill's, counted. */
+    public static Footprint samplerFootprint(GptConfig config, int B) {
         Gpt g = new Gpt(config, null);
-        Footprint decoder = g.new Activations(B, 1, true, true, false).footprint();
+        Footprint decoder = decoderFootprint(config, B);
         Footprint prefill = g.new Activations(prefillRows(config), 1, true, true, false, g.new Activations(1, 1, true, true, false)).footprint();
         return new Footprint(decoder.bytes() + prefill.bytes(), Math.max(decoder.largest(), prefill.largest()));
     }

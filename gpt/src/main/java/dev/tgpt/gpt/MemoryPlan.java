@@ -32,7 +32,7 @@ public record MemoryPlan(Map<String, Long> parts, Map.Entry<String, Long> larges
     public static MemoryPlan training(GptConfig c, Trainer.Options o, boolean sampling, long loaded) {
         MemoryPlan plan = weights(c).plus(trainer(c, o));
         if (sampling) {
-            plan = plan.with("sampling", Gpt.decoderFootprint(c, 1), "the sampler's");
+            plan = plan.with("sampling", Gpt.samplerFootprint(c, 1), "the sampler's");
         }
         return loaded > 0 ? plan.with("the checkpoint read", loaded) : plan;
     }
@@ -69,9 +69,9 @@ public record MemoryPlan(Map<String, Long> parts, Map.Entry<String, Long> larges
         return new MemoryPlan(Map.of()).with(f + " weights for decoding", bytes).array("the packed weights", bytes);
     }
 
-    /** What a {@link Sampler} of B sequences adds to the weights: the decoder's state, KV caches of the whole context. */
+    /** What a {@link Sampler} of B sequences adds to the weights: the decoder's state (KV caches of the whole context) and the prefill's. */
     public static MemoryPlan decoding(GptConfig c, int B) {
-        return new MemoryPlan(Map.of()).with("decoding state (KV caches of " + c.context() + " positions)", Gpt.decoderFootprint(c, B), "the decoder's");
+        return new MemoryPlan(Map.of()).with("decoding state (KV caches of " + c.context() + " positions)", Gpt.samplerFootprint(c, B), "the decoder's");
     }
 
     /** What {@link Gradients#compute} allocates: weights, gradients and activations of one batch. */
