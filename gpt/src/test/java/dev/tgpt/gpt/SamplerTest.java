@@ -69,7 +69,8 @@ class SamplerTest {
                     dec.pos.set(0, t);
                     s.run(step);
                     for (int v = 0; v < V; v++) {
-                        // float32 sums in another order: agreement to a few ulps of the logit's size
+                        // float32 sums in another order (a decoding step's matrix-vector products against the full pass's
+                        // blocked ones), through weights 20 times GPT-2's: agreement to 2e-5 of the logit's size (1.2e-5 seen)
                         float want = full.logits.get(t * V + v);
                         assertEquals(want, dec.logits.get(v), Math.max(1e-4, 2e-5 * Math.abs(want)), style + " position " + t);
                     }
