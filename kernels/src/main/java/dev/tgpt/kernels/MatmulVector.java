@@ -188,7 +188,7 @@ public final class MatmulVector {
         for (int kv = K - K % L; k < kv; k += L) {
             s0 = FloatVector.fromMemorySegment(S, b, 4 * (y + k), ORDER).fma(FloatVector.fromMemorySegment(S, a, 4 * (x + k), ORDER), s0);
         }
-        float d = VectorRows.addLanes(s0.add(s1).add(s2.add(s3)));
+        float d = VectorRows.addHalves(s0.add(s1).add(s2.add(s3)));
         for (; k < K; k++) {
             d += b.getAtIndex(JAVA_FLOAT, y + k) * a.getAtIndex(JAVA_FLOAT, x + k);
         }
@@ -217,10 +217,10 @@ public final class MatmulVector {
             s2 = FloatVector.fromMemorySegment(S, b, 4 * (b2 + k), ORDER).fma(x, s2);
             s3 = FloatVector.fromMemorySegment(S, b, 4 * (b3 + k), ORDER).fma(x, s3);
         }
-        float d0 = VectorRows.addLanes(s0);
-        float d1 = VectorRows.addLanes(s1);
-        float d2 = VectorRows.addLanes(s2);
-        float d3 = VectorRows.addLanes(s3);
+        float d0 = VectorRows.addHalves(s0);
+        float d1 = VectorRows.addHalves(s1);
+        float d2 = VectorRows.addHalves(s2);
+        float d3 = VectorRows.addHalves(s3);
         for (; k < K; k++) {
             float x = a.getAtIndex(JAVA_FLOAT, ai + k);
             d0 += b.getAtIndex(JAVA_FLOAT, b0 + k) * x;

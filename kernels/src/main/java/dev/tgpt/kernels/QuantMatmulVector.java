@@ -68,7 +68,7 @@ public final class QuantMatmulVector {
                         .fma(FloatVector.fromMemorySegment(F, x, 4 * (xb + QuantMatmul.BF16_INTS + j), ORDER), hi);
             }
         }
-        return VectorRows.addLanes(lo.add(hi));
+        return VectorRows.addHalves(lo.add(hi));
     }
 
     /**
@@ -132,7 +132,7 @@ public final class QuantMatmulVector {
                     .blend(s.getAtIndex(JAVA_FLOAT, scale + blk + 1), SECOND_BLOCK);
             acc = d.fma(sv, acc);
         }
-        return VectorRows.addLanes(acc);
+        return VectorRows.addHalves(acc);
     }
 
     private static float int8Dot(MemorySegment x, long xi, MemorySegment q, long row, MemorySegment s, long scale, int blocks) {
@@ -147,7 +147,7 @@ public final class QuantMatmulVector {
             d = widen(v, 0).fma(FloatVector.fromMemorySegment(F8, x, 4 * (xb + 3 * E), ORDER), d);
             acc = d.fma(FloatVector.broadcast(F8, s.getAtIndex(JAVA_FLOAT, scale + blk)), acc);
         }
-        return VectorRows.addLanes(acc);
+        return VectorRows.addHalves(acc);
     }
 
     /** The signed byte that a left shift by {@code shift} brings to the top of each lane, as floats. */
