@@ -32,9 +32,9 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * sequence against the weight) skips the packing, which would copy the whole weight for a row or two: each output is a
  * dot product of two contiguous rows ({@link #gemv}), the weight read once from memory and from L1 for the other rows.
  *
- * <p>Each output element is summed in one fixed order (k-blocks in turn, k in turn within; lanes then their sum on
- * the matrix-vector path), whatever the thread count: results are reproducible. Work is handed out through {@link Pool}, so this class knows nothing of the
- * engine. Memory: the calling thread keeps its packed B (at most 16 MiB), each worker thread ~100 KiB of buffers.
+ * <p>Each output element is summed in one fixed order (k-blocks in turn, k in turn within; on the matrix-vector path
+ * lanes, then the lanes by halves, {@link VectorRows#addHalves}), whatever the thread count and the JIT: results are
+ * reproducible. Work is handed out through {@link Pool}, so this class knows nothing of the engine. Memory: the calling thread keeps its packed B (at most 16 MiB), each worker thread ~100 KiB of buffers.
  */
 public final class MatmulVector {
 
