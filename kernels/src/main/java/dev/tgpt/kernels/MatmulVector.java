@@ -34,7 +34,8 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  *
  * <p>Each output element is summed in one fixed order (k-blocks in turn, k in turn within; on the matrix-vector path
  * lanes, then the lanes by halves, {@link VectorRows#addHalves}), whatever the thread count and the JIT: results are
- * reproducible. Work is handed out through {@link Pool}, so this class knows nothing of the engine. Memory: the calling thread keeps its packed B (at most 16 MiB), each worker thread ~100 KiB of buffers.
+ * reproducible. Work is handed out through {@link Pool}, so this class knows nothing of the engine. Memory: the
+ * calling thread keeps its packed B (at most 16 MiB), each worker thread ~100 KiB of buffers.
  */
 public final class MatmulVector {
 
