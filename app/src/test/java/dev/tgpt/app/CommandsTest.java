@@ -215,7 +215,8 @@ class CommandsTest {
                 "--out", out.toString() });
         commands.put("rlhf", new String[] { "--config", plans.resolve("rlhf.json").toString(), "--out", out.toString() });
         commands.put("serve", new String[] { "--model", ckpt, "--max-batch", "4" });
-        Map<String, String> expected = Map.of("train", "activations (recomputed in part)", "sample", "decoding state", "serve", "decoding state", "grads", "gradients", "rm",
+        commands.put("eval", new String[] { "--model", ckpt, "--data", text.toString() });
+        Map<String, String> expected = Map.of("train", "activations (recomputed in part)", "sample", "decoding state", "serve", "decoding state", "eval", "decoding state", "grads", "gradients", "rm",
                 "AdamW's moments", "ppo", "weights (policy, reference)");
         for (Map.Entry<String, String[]> c : commands.entrySet()) {
             String[] args = new String[c.getValue().length + 4];
