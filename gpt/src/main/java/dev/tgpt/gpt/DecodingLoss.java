@@ -7,6 +7,7 @@ import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.Program;
 import dev.tgpt.engine.Session;
 import dev.tgpt.engine.UserError;
+import dev.tgpt.engine.ops.CrossEntropyOps;
 
 /**
  * The mean cross-entropy of a model's next-token predictions along texts, computed through its decoding program (the
@@ -21,7 +22,6 @@ public final class DecodingLoss {
 
     /** The mean loss over B windows of T + 1 tokens of {@code tokens} (T at most the context). */
     public static double of(Gpt gpt, Backend backend, int[] tokens, int B, int T) {
-        int V = gpt.config.vocabSize();
         if (T > gpt.config.context() || T < 1 || B < 1) {
             throw new UserError("windows of 1 to " + gpt.config.context() + " positions, and at least one, not " + B + " of " + T);
         }
@@ -31,30 +31,26 @@ public final class DecodingLoss {
         Gpt.Activations act = gpt.decoder(B);
         List<Object> state = new ArrayList<>(gpt.decodingWeights());
         state.addAll(act.buffers());
-        Program step = new Program("loss").state(state.toArray()).inputs(act.tokens, act.pos).outputs(act.logits);
+        // the cross-entropy kernel on the device: a step hands back B losses, not B rows of logits
+        Program step = new Program("loss").state(state.toArray()).inputs(act.tokens, act.pos, act.targets).outputs(act.losses);
         gpt.forward(act, false).forEach(step::add);
+        step.add(CrossEntropyOps.forward(act.losses, act.logSumExp, act.logits, act.targets, B, gpt.config.vocabSize()));
         long span = tokens.length - (T + 1);
+        int[] starts = new int[B];
+        for (int b = 0; b < B; b++) {
+            starts[b] = (int) (B == 1 ? 0 : span * b / (B - 1));
+        }
         double sum = 0;
         try (Session s = backend.open(step)) {
             for (int t = 0; t < T; t++) {
                 for (int b = 0; b < B; b++) {
-                    int start = (int) (B == 1 ? 0 : span * b / (B - 1));
-                    act.tokens.set(b, tokens[start + t]);
+                    act.tokens.set(b, tokens[starts[b] + t]);
                     act.pos.set(b, t);
+                    act.targets.set(b, tokens[starts[b] + t + 1]);
                 }
                 s.run(step);
                 for (int b = 0; b < B; b++) {
-                    int start = (int) (B == 1 ? 0 : span * b / (B - 1));
-                    int next = tokens[start + t + 1];
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int v = 0; v < V; v++) {
-                        max = Math.max(max, act.logits.get(b * V + v));
-                    }
-                    double z = 0;
-                    for (int v = 0; v < V; v++) {
-                        z += Math.exp(act.logits.get(b * V + v) - max);
-                    }
-                    sum += max + Math.log(z) - act.logits.get(b * V + next);
+                    sum += act.losses.get(b);
                 }
             }
         }

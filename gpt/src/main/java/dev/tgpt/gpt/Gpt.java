@@ -90,11 +90,6 @@ public final class Gpt {
         return out;
     }
 
-    /** How decoding holds the matmul weights. */
-    public QuantMatmulOps.Format decodingFormat() {
-        return packed == null ? QuantMatmulOps.Format.FP32 : packed.getFirst().format();
-    }
-
     /**
      * Activations for one shape, kept from forward for backward, and their gradients: B sequences of T tokens, or, for
      * decoding, B sequences at one position with a KV cache per layer.

@@ -7,18 +7,28 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
-import org.junit.jupiter.api.Test;
+import java.util.stream.Stream;
 
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import dev.tgpt.engine.Backend;
 import dev.tgpt.engine.JvmBackend;
 import dev.tgpt.engine.Program;
 import dev.tgpt.engine.Session;
+import dev.tgpt.engine.TestBackends;
 import dev.tgpt.engine.UserError;
 
-/** The loss through the decoding program equals the loss of the full forward pass over the same windows. */
+/** The loss through the decoding program (on each backend) equals the JVM's full forward pass's over the same windows. */
 class DecodingLossTest {
 
-    @Test
-    void decodingGivesTheFullForwardPassLoss() {
+    static Stream<Backend> backends() {
+        return TestBackends.all();
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void decodingGivesTheFullForwardPassLoss(Backend backend) {
         GptConfig c = new GptConfig(GptConfig.Style.GPT2, 13, 16, 2, 2, 32, 0f, 0);
         Parameters p = new Parameters(c);
         p.initialise(6);
@@ -31,7 +41,7 @@ class DecodingLossTest {
         int[] tokens = new Random(2).ints(200, 0, 13).toArray();
         int B = 3;
         int T = 16;
-        double got = DecodingLoss.of(gpt, new JvmBackend(), tokens, B, T);
+        double got = DecodingLoss.of(gpt, backend, tokens, B, T);
 
         // the same windows (evenly spaced starts) through the full forward pass; cross-entropy computed here in double
         Gpt.Activations full = gpt.activations(B, T);

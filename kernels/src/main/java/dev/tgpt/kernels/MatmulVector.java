@@ -9,7 +9,6 @@ import java.util.function.IntConsumer;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -66,7 +65,7 @@ public final class MatmulVector {
     private static final int MAX_PACKED_B = 1 << 22;
 
     /** Rows of A at most for the matrix-vector path. */
-    static final int GEMV_ROWS = 16;
+    private static final int GEMV_ROWS = 16;
     /** Output columns per task of the matrix-vector path. */
     private static final int GEMV_COLUMNS = 64;
 
@@ -151,10 +150,10 @@ public final class MatmulVector {
 
     /**
      * C[M,N] (+)= A·B when rows of A (a[m·aM + k]) and columns of B (b[n·bN + k]) lie with k contiguous. One row: a
-     * column at a time, so that a task reads its columns as one stream (18 ms a GPT-2 124M decoding step here, against
-     * 19 with four columns side by side); more rows: four columns at a time against each row in turn, the columns
-     * read from memory for the first row and from L1 for the others (40 ms a step at 8 rows, against 58 a column at a
-     * time).
+     * column at a time, so that a task reads its columns as one stream (by a harness here: 18 ms a GPT-2 124M decoding
+     * step, against 19 with four columns side by side); more rows: four columns at a time against each row in turn,
+     * the columns read from memory for the first row and from L1 for the others (40 ms a step at 8 rows, against 58 a
+     * column at a time).
      */
     private static void gemv(Pool pool, MemorySegment c, MemorySegment bias, boolean overwrite, int M, int N, int K, MemorySegment a, int aM,
             MemorySegment b, int bN) {

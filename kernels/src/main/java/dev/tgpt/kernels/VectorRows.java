@@ -83,8 +83,8 @@ final class VectorRows {
     /**
      * The lanes' sum by halves: lane i + lane i + L/2, then the same on the first half, down to lane 0; an order
      * fixed whatever the JIT does (unlike reduceLanes'), in shuffles and adds rather than {@link #addLanes}'s copy
-     * to an array and scalar adds, which cost ~2 ms of a 10 ms decoding step of one dot product an output. For the
-     * preferred species and 8-lane vectors.
+     * to an array and scalar adds: the matrix-vector paths sum a vector for every output. For the preferred species
+     * and 8-lane vectors.
      */
     static float addHalves(FloatVector v) {
         VectorShuffle<Float>[] halves = v.length() == S.length() ? HALVES : HALVES_8;
