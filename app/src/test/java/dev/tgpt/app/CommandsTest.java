@@ -213,11 +213,12 @@ class CommandsTest {
         commands.put("rm", new String[] { "--init", ckpt, "--data", plans.resolve("ranks.jsonl").toString(), "--out", out.toString() });
         commands.put("ppo", new String[] { "--sft", ckpt, "--rm", run.toString(), "--prompts", plans.resolve("prompts.jsonl").toString(), "--max-response", "8",
                 "--out", out.toString() });
+        commands.put("dpo", new String[] { "--init", ckpt, "--data", plans.resolve("ranks.jsonl").toString(), "--out", out.toString() });
         commands.put("rlhf", new String[] { "--config", plans.resolve("rlhf.json").toString(), "--out", out.toString() });
         commands.put("serve", new String[] { "--model", ckpt, "--max-batch", "4" });
         commands.put("eval", new String[] { "--model", ckpt, "--data", text.toString() });
         Map<String, String> expected = Map.of("train", "activations (recomputed in part)", "sample", "decoding state", "serve", "decoding state", "eval", "decoding state", "grads", "gradients", "rm",
-                "AdamW's moments", "ppo", "weights (policy, reference)");
+                "AdamW's moments", "dpo", "AdamW's moments", "ppo", "weights (policy, reference)");
         for (Map.Entry<String, String[]> c : commands.entrySet()) {
             String[] args = new String[c.getValue().length + 4];
             args[0] = c.getKey();

@@ -124,7 +124,7 @@ class DataParallelTest {
     }
 
     @Test
-    void finetuneSftRewardModelAndPpoAsOneProcess() throws Exception {
+    void finetuneSftRewardModelDpoAndPpoAsOneProcess() throws Exception {
         Path labelled = dir.resolve("labelled.jsonl");
         Path demos = dir.resolve("demos.jsonl");
         Path rankings = dir.resolve("rankings.jsonl");
@@ -146,9 +146,14 @@ class DataParallelTest {
         for (String[] job : List.of(
                 new String[] { "finetune", "--train", labelled.toString(), "--val", labelled.toString(), "--steps", "3", "--lr", "1e-3" },
                 new String[] { "sft", "--data", demos.toString(), "--steps", "3", "--lr", "1e-3" },
-                new String[] { "rm", "--data", rankings.toString(), "--demonstrations", demos.toString(), "--steps", "3", "--lr", "1e-3" })) {
+                new String[] { "rm", "--data", rankings.toString(), "--demonstrations", demos.toString(), "--steps", "3", "--lr", "1e-3" },
+                new String[] { "dpo", "--data", rankings.toString(), "--steps", "3", "--lr", "1e-3" })) {
             String name = job[0];
-            String[] shape = name.equals("rm") ? new String[] { "--prompts", "4", "--prompts", "2" } : new String[] { "--batch", "4", "--batch", "2" };
+            String[] shape = switch (name) {
+                case "rm" -> new String[] { "--prompts", "4", "--prompts", "2" };
+                case "dpo" -> new String[] { "--pairs", "4", "--pairs", "2" };
+                default -> new String[] { "--batch", "4", "--batch", "2" };
+            };
             Path one = dir.resolve(name + "-one");
             Path two = dir.resolve(name + "-two");
             TgptTest.Run single = TgptTest.run(args(job, "--device", "jvm", "--init", init, shape[0], shape[1], "--out", one.toString()));

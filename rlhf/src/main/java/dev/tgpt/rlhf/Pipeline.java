@@ -18,7 +18,7 @@ import dev.tgpt.rlhf.data.Demonstration;
 import dev.tgpt.rlhf.data.RlhfData;
 
 /**
- * The three steps from their settings: what {@code ./tgpt sft}, {@code rm}, {@code ppo} and {@code rlhf} run; each
+ * The steps from their settings: what {@code ./tgpt sft}, {@code rm}, {@code ppo}, {@code dpo} and {@code rlhf} run; each
  * takes the ranks it trains with (and ZeRO's stage) from {@code base}. Every
  * model runs without dropout: PPO's ratios compare two forward passes that must agree when the policy has not moved.
  */
@@ -48,6 +48,16 @@ public final class Pipeline {
         Trainer.Options o = options(base, 1, sft.config().context(), c.steps, c.lr, c.warmup, c.seed);
         return RewardModel.train(model(sft), tokenizer(sft), all.subList(0, all.size() - held), all.subList(all.size() - held, all.size()), demos,
                 backend, new RewardModel.Settings(o, c.prompts, c.evalEvery, out), listener);
+    }
+
+    /** DPO from the SFT model (the policy, and its own reference) on preference pairs. */
+    public static Dpo.Result dpo(Checkpoint sft, RlhfConfig.Dpo c, Path out, Backend backend, Trainer.Options base, TrainingRun.Listener listener) {
+        require(c.data, "DPO needs preference pairs (dpo.data, or --data)");
+        List<Comparison> all = RlhfData.comparisons(Path.of(c.data));
+        int held = heldOut(all.size(), c.heldOut);
+        Trainer.Options o = options(base, 2 * c.pairs, sft.config().context(), c.steps, c.lr, c.warmup, c.seed);
+        return Dpo.train(model(sft), tokenizer(sft), all.subList(0, all.size() - held), all.subList(all.size() - held, all.size()), backend,
+                new Dpo.Settings(o, c.pairs, c.beta, c.evalEvery, out), listener);
     }
 
     /**
@@ -92,6 +102,14 @@ public final class Pipeline {
     /** The reward model's: each batch holds {@code c.prompts} prompts with K responses each (K: the longest ranking). */
     public static MemoryPlan rmPlan(GptConfig model, RlhfConfig.Rm c, int K, Trainer.Options base) {
         return MemoryPlan.training(model, options(base, c.prompts * K, model.context(), c.steps, c.lr, c.warmup, c.seed), false, 0);
+    }
+
+    /**
+     * DPO's: the policy and its trainer on batches of 2·pairs rows; the reference's log-probabilities are computed
+     * before the trainer exists, by a forward pass that needs less.
+     */
+    public static MemoryPlan dpoPlan(GptConfig model, RlhfConfig.Dpo c, Trainer.Options base) {
+        return MemoryPlan.training(model, options(base, 2 * c.pairs, model.context(), c.steps, c.lr, c.warmup, c.seed), false, 0);
     }
 
     /**
@@ -142,7 +160,7 @@ public final class Pipeline {
 
     /** What {@link #rm}, {@link #ppo} and the commands advise when a plan does not fit. */
     public static String advice(Trainer.Options base) {
-        return "use a smaller batch (--batch, --prompts, --rollouts)" + (base.recompute() ? "" : ", --recompute") + ", a smaller model, or --zero 1 "
+        return "use a smaller batch (--batch, --prompts, --pairs, --rollouts)" + (base.recompute() ? "" : ", --recompute") + ", a smaller model, or --zero 1 "
                 + "with more ranks";
     }
 

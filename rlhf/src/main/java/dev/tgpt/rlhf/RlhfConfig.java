@@ -17,6 +17,7 @@ public final class RlhfConfig {
     public Sft sft = new Sft();
     public Rm rm = new Rm();
     public Ppo ppo = new Ppo();
+    public Dpo dpo = new Dpo();
 
     public static final class Sft {
         /** {"prompt","completion"} lines. */
@@ -73,6 +74,22 @@ public final class RlhfConfig {
         KlController kl() {
             return targetKl == null ? new KlController.Fixed(beta) : new KlController.Adaptive(beta, targetKl, horizon);
         }
+    }
+
+    /** DPO from the SFT model on the reward model's data: pairs, or rankings counted as their pairs. */
+    public static final class Dpo {
+        /** {"prompt","chosen","rejected"} or {"prompt","ranking":[...]} lines. */
+        public String data;
+        public int steps = 200;
+        /** Preference pairs per batch (two rows each). */
+        public int pairs = 8;
+        /** β: how far from the reference the policy may move (TRL's default). */
+        public float beta = 0.1f;
+        public float lr = 1e-5f;
+        public int warmup = 10;
+        public float heldOut = 0.1f;
+        public int evalEvery = 50;
+        public long seed = 4;
     }
 
     /** The demo's settings: its data files, and the step counts of its size. */
