@@ -15,6 +15,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.tgpt.engine.UserError;
 import dev.tgpt.gpt.io.Checkpoint;
 import dev.tgpt.rlhf.Demo;
+import dev.tgpt.rlhf.Dpo;
+import dev.tgpt.rlhf.Method;
 import dev.tgpt.rlhf.Pipeline;
 import dev.tgpt.rlhf.RewardModel;
 import dev.tgpt.rlhf.RlhfConfig;
@@ -27,7 +29,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "rlhf", mixinStandardHelpOptions = true, sortOptions = false,
         description = { "InstructGPT's pipeline: SFT, then a reward model on K-way rankings, then PPO (or PPO-ptx) against it, into OUT/sft, "
-                + "OUT/rm and OUT/ppo.",
+                + "OUT/rm and OUT/ppo; with --algo dpo, DPO on the rankings instead (OUT/dpo).",
                 "--config FILE: a JSON file of the three steps' settings (see README); --demo tiny|shakespeare: the end-to-end demo with a "
                         + "programmatic labeler on Shakespeare, which writes its own data and OUT/report.json." })
 final class RlhfCommand implements Callable<Integer> {
@@ -62,6 +64,11 @@ final class RlhfCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs/rlhf", description = "Default: ${DEFAULT-VALUE}.")
     Path out;
 
+    @Option(names = "--algo", paramLabel = "METHODS", defaultValue = "ppo",
+            description = "After SFT: ppo (the reward model, then PPO; the demo adds PPO-ptx), dpo (on the reward model's data, no reward model), "
+                    + "or both as ppo,dpo (the demo reports them side by side). Default: ${DEFAULT-VALUE}.")
+    String algo;
+
     @Override
     public Integer call() {
         if ((config == null) == (demo == null)) {
@@ -70,17 +77,18 @@ final class RlhfCommand implements Callable<Integer> {
         if (Files.exists(out.resolve("sft"))) {
             throw new UserError(out + " already holds a run; choose another --out");
         }
+        var methods = Method.parse(algo);
         RlhfConfig settings = demo == null ? read(config) : null;
         Path demoModel = "shakespeare".equals(demo) ? (init != null ? init : Path.of("runs/shakespeare/checkpoint")) : init;
         // every step's plan before the first runs: they run one after another, so each must fit on its own
-        var plans = settings != null ? Pipeline.plans(settings, training.options()) : Demo.plans(demo, demoModel, corpus);
+        var plans = settings != null ? Pipeline.plans(settings, methods, training.options()) : Demo.plans(demo, demoModel, corpus, methods);
         plans.forEach((stage, p) -> plan.show(stage, p, device.backend(), Pipeline.advice(training.options())));
         if (plan.dryRun()) {
             return 0;
         }
         try (Progress.Stages progress = new Progress.Stages("rlhf", spec.commandLine().getErr())) {
             if (demo != null) {
-                Map<String, Object> report = Demo.run(demo, demoModel, corpus, out, device.backend(), progress);
+                Map<String, Object> report = Demo.run(demo, demoModel, corpus, out, methods, device.backend(), progress);
                 write(out.resolve("report.json"), report);
                 progress.close();
                 spec.commandLine().getOut().println(JSON.writeValueAsString(report));
@@ -88,13 +96,21 @@ final class RlhfCommand implements Callable<Integer> {
                 RlhfConfig c = settings;
                 var backend = device.backend();
                 Path sft = Pipeline.sft(Checkpoint.load(Path.of(c.model)), c.sft, out.resolve("sft"), backend, training.options(), progress);
-                RewardModel.Result rm = Pipeline.rm(Checkpoint.load(sft), c.rm, RlhfData.demonstrations(Path.of(c.sft.data)), out.resolve("rm"), backend, training.options(),
-                        progress);
-                var ppo = Pipeline.ppo(sft, rm.dir(), c.ppo, c.pretrainData == null ? null : Path.of(c.pretrainData), out.resolve("ppo"), backend, training.options(), progress,
-                        null);
+                StringBuilder summary = new StringBuilder();
+                if (methods.contains(Method.PPO)) {
+                    RewardModel.Result rm = Pipeline.rm(Checkpoint.load(sft), c.rm, RlhfData.demonstrations(Path.of(c.sft.data)), out.resolve("rm"), backend,
+                            training.options(), progress);
+                    var ppo = Pipeline.ppo(sft, rm.dir(), c.ppo, c.pretrainData == null ? null : Path.of(c.pretrainData), out.resolve("ppo"), backend,
+                            training.options(), progress, null);
+                    summary.append(String.format("reward model: held-out accuracy %.3f%nPPO: reward %.3f, KL %.3f%npolicy: %s%n", rm.valAccuracy(),
+                            ppo.reward(), ppo.kl(), ppo.checkpoint()));
+                }
+                if (methods.contains(Method.DPO)) {
+                    Dpo.Result dpo = Pipeline.dpo(Checkpoint.load(sft), c.dpoSettings(), out.resolve("dpo"), backend, training.options(), progress);
+                    summary.append(String.format("DPO: held-out preference accuracy %.3f%npolicy: %s%n", dpo.valAccuracy(), dpo.checkpoint()));
+                }
                 progress.close();
-                spec.commandLine().getOut().printf("reward model: held-out accuracy %.3f%nPPO: reward %.3f, KL %.3f%npolicy: %s%n", rm.valAccuracy(),
-                        ppo.reward(), ppo.kl(), ppo.checkpoint());
+                spec.commandLine().getOut().print(summary);
             }
         } catch (JacksonException e) {
             throw new IllegalStateException(e);

@@ -233,6 +233,13 @@ class CommandsTest {
         }
         TgptTest.Run rlhf = TgptTest.run("rlhf", "--config", plans.resolve("rlhf.json").toString(), "--out", out.toString(), "--device", "jvm", "--dry-run");
         assertEquals(3, rlhf.out().lines().filter(l -> l.matches("(sft|rm|ppo): memory plan on jvm: .*")).count(), rlhf.out());
+        TgptTest.Run both = TgptTest.run("rlhf", "--config", plans.resolve("rlhf.json").toString(), "--algo", "ppo,dpo", "--out", out.toString(), "--device",
+                "jvm", "--dry-run");
+        assertEquals(4, both.out().lines().filter(l -> l.matches("(sft|rm|ppo|dpo): memory plan on jvm: .*")).count(), both.out());
+        TgptTest.Run unknown = TgptTest.run("rlhf", "--config", plans.resolve("rlhf.json").toString(), "--algo", "ppo,kto", "--out", out.toString(),
+                "--dry-run");
+        assertEquals(2, unknown.code(), unknown.err());
+        assertTrue(unknown.err().contains("no method 'kto'"), unknown.err());
         TgptTest.Run demo = TgptTest.run("rlhf", "--demo", "tiny", "--corpus", "../data/tinyshakespeare.txt", "--out", out.toString(), "--device", "jvm",
                 "--dry-run");
         assertEquals(4, demo.out().lines().filter(l -> l.matches("(pretrain|sft|rm|ppo): memory plan on jvm: .*")).count(), demo.out() + demo.err());

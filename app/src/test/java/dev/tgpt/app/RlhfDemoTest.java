@@ -13,7 +13,10 @@ import org.junit.jupiter.api.io.TempDir;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-/** `./tgpt rlhf --demo tiny`, end to end on the JVM backend: the reward model beats chance and PPO raises the reward. */
+/**
+ * `./tgpt rlhf --demo tiny --algo ppo,dpo`, end to end on the JVM backend: the reward model beats chance, PPO raises
+ * the reward, and the labeler, who trained nothing, prefers DPO's policy to SFT's on held-out prompts.
+ */
 class RlhfDemoTest {
 
     @TempDir
@@ -22,13 +25,13 @@ class RlhfDemoTest {
     @Test
     void tinyDemoLearnsTheLabelersPreference() throws Exception {
         Path out = dir.resolve("rlhf");
-        TgptTest.Run r = TgptTest.run("rlhf", "--demo", "tiny", "--device", "jvm", "--corpus", "../data/tinyshakespeare.txt", "--out", out.toString());
+        TgptTest.Run r = TgptTest.run("rlhf", "--demo", "tiny", "--algo", "ppo,dpo", "--device", "jvm", "--corpus", "../data/tinyshakespeare.txt", "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         ObjectMapper json = new ObjectMapper();
         JsonNode report = json.readTree(out.resolve("report.json").toFile());
         // held-out pairs of the tiny reward model; chance is 0.5
         assertTrue(report.get("rm_val_acc").asDouble() > 0.5, report.toString());
-        for (String run : List.of("sft", "rm", "ppo", "ppo-ptx")) {
+        for (String run : List.of("sft", "rm", "ppo", "ppo-ptx", "dpo")) {
             assertTrue(Files.exists(out.resolve(run).resolve("checkpoint/model.safetensors")), run);
         }
         List<Double> reward = Files.readAllLines(out.resolve("ppo/metrics.jsonl")).stream().map(l -> {
@@ -42,5 +45,6 @@ class RlhfDemoTest {
         double first = reward.subList(0, k).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
         double last = reward.subList(reward.size() - k, reward.size()).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
         assertTrue(last > first, "reward of the first iterations " + first + ", of the last " + last);
+        assertTrue(report.get("dpo_win_rate_vs_sft").asDouble() > 0.5 && report.get("dpo_kl").asDouble() > 0, report.toString());
     }
 }

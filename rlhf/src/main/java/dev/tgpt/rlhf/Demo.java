@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 import dev.tgpt.engine.Backend;
@@ -17,6 +18,8 @@ import dev.tgpt.gpt.Parameters;
 import dev.tgpt.gpt.Sampler;
 import dev.tgpt.gpt.Trainer;
 import dev.tgpt.gpt.TrainingRun;
+import dev.tgpt.gpt.Scorer;
+import dev.tgpt.gpt.data.Batches;
 import dev.tgpt.gpt.data.CharTokenizer;
 import dev.tgpt.gpt.data.Dataset;
 import dev.tgpt.gpt.data.Tokenizer;
@@ -29,9 +32,10 @@ import dev.tgpt.rlhf.data.RlhfData;
  * The end-to-end InstructGPT demo on Shakespeare, with a programmatic {@link Labeler} standing in for people: its
  * preference (positive words, and a response that ends) is one the pretrained model does not already satisfy. From a
  * pretrained character model (trained here for the tiny demo, or given), it writes DIR/data (demonstrations, K-way
- * rankings of the SFT model's own samples, prompts: TRL's JSONL formats), then runs SFT (DIR/sft), the reward model
- * (DIR/rm), PPO (DIR/ppo) and PPO-ptx (DIR/ppo-ptx), and judges SFT's and PPO's samples on held-out prompts with the
- * labeler, not the learned reward model. DIR/report.json holds the figures README shows.
+ * rankings of the SFT model's own samples, prompts: TRL's JSONL formats), then runs SFT (DIR/sft) and the methods
+ * asked for on the same data: the reward model (DIR/rm), PPO (DIR/ppo) and PPO-ptx (DIR/ppo-ptx); DPO on the rankings'
+ * pairs (DIR/dpo). Each policy is judged on held-out prompts by the labeler, not by a learned reward model
+ * ({@link Judge}). DIR/report.json holds the figures README shows.
  */
 public final class Demo {
 
@@ -56,12 +60,14 @@ public final class Demo {
     /**
      * @param init a pretrained character-level model; null: pretrain a small one on the corpus first (the tiny demo)
      */
-    public static Map<String, Object> run(String name, Path init, Path corpusFile, Path out, Backend backend, TrainingRun.Listener listener) {
-        return run(Size.of(name), init, corpusFile, out, backend, listener);
+    public static Map<String, Object> run(String name, Path init, Path corpusFile, Path out, Set<Method> methods, Backend backend,
+            TrainingRun.Listener listener) {
+        return run(Size.of(name), init, corpusFile, out, methods, backend, listener);
     }
 
-    /** As {@link #run(String, Path, Path, Path, Backend, TrainingRun.Listener)}, at any size (a shortened pipeline, say). */
-    public static Map<String, Object> run(Size size, Path init, Path corpusFile, Path out, Backend backend, TrainingRun.Listener listener) {
+    /** As {@link #run(String, Path, Path, Path, java.util.Set, Backend, TrainingRun.Listener)}, at any size (a shortened pipeline, say). */
+    public static Map<String, Object> run(Size size, Path init, Path corpusFile, Path out, Set<Method> methods, Backend backend,
+            TrainingRun.Listener listener) {
         String corpus = Dataset.readText(corpusFile);
         Checkpoint pretrained = init != null ? Checkpoint.load(init) : pretrain(corpusFile, size, out.resolve("pretrain"), backend, listener);
         Tokenizer tokenizer = pretrained.tokenizer();
@@ -78,37 +84,124 @@ public final class Demo {
         RlhfData.writePrompts(data.resolve("prompts.jsonl"), train);
         RlhfConfig c = RlhfConfig.demo(size, data);
         Map<String, Object> report = new LinkedHashMap<>();
+        GptConfig model = pretrained.config().withDropout(0f);
 
+        long t0 = System.nanoTime();
         Path sft = Pipeline.sft(pretrained, c.sft, out.resolve("sft"), backend, Trainer.Options.defaults(), listener);
         Checkpoint sftModel = Checkpoint.load(sft);
+        Judge judge = new Judge(labeler, sftModel, heldOut, Dataset.fromText(corpusFile, tokenizer).val(), backend);
+        judge.report("sft", sftModel, seconds(t0), Pipeline.sftPlan(model, c.sft, Trainer.Options.defaults()), report);
         List<Comparison> comparisons = rankSamples(sftModel, train.subList(0, Math.min(size.rankedPrompts(), train.size())), size.slots(), labeler,
                 backend);
         RlhfData.writeComparisons(data.resolve("rm.jsonl"), comparisons);
-        RewardModel.Result rm = Pipeline.rm(sftModel, c.rm, demos, out.resolve("rm"), backend, Trainer.Options.defaults(), listener);
-        report.put("rm_val_acc", rm.valAccuracy());
-
-        List<Sample> sftSamples = samples(sftModel, heldOut, backend);
-        report.put("sft_labeler", meanScore(labeler, sftSamples));
-        for (String variant : List.of("ppo", "ppo-ptx")) {
-            c.ppo.ptx = variant.equals("ppo") ? 0f : RlhfConfig.Ppo.DEMO_PTX;
-            Ppo.Result r = Pipeline.ppo(sft, rm.dir(), c.ppo, corpusFile, out.resolve(variant), backend, Trainer.Options.defaults(), listener,
-                    (texts, ended) -> meanScore(labeler, texts, ended));
-            List<Sample> ppoSamples = samples(Checkpoint.load(r.checkpoint()), heldOut, backend);
-            String key = variant.replace('-', '_');
-            report.put(key + "_labeler", meanScore(labeler, ppoSamples));
-            report.put(key + "_win_rate_vs_sft", labeler.winRate(texts(ppoSamples), ended(ppoSamples), texts(sftSamples), ended(sftSamples)));
-            report.put(key + "_kl", r.kl());
-            report.put(key + "_pretrain_loss", r.pretrainLoss());
-            report.put(key + "_pretrain_loss_start", r.pretrainLossStart());
+        if (methods.contains(Method.PPO)) {
+            t0 = System.nanoTime();
+            // each method trains a fresh copy of SFT: sftModel stays the judge's and the reference's
+            RewardModel.Result rm = Pipeline.rm(Checkpoint.load(sft), c.rm, demos, out.resolve("rm"), backend, Trainer.Options.defaults(), listener);
+            report.put("rm_val_acc", rm.valAccuracy());
+            report.put("rm_seconds", seconds(t0));
+            for (String variant : List.of("ppo", "ppo-ptx")) {
+                c.ppo.ptx = variant.equals("ppo") ? 0f : RlhfConfig.Ppo.DEMO_PTX;
+                t0 = System.nanoTime();
+                Ppo.Result r = Pipeline.ppo(sft, rm.dir(), c.ppo, corpusFile, out.resolve(variant), backend, Trainer.Options.defaults(), listener,
+                        (texts, ended) -> meanScore(labeler, texts, ended));
+                judge.report(variant.replace('-', '_'), Checkpoint.load(r.checkpoint()), seconds(t0),
+                        Pipeline.ppoPlan(model, model, tokenizer, train, c.ppo, Trainer.Options.defaults()), report);
+            }
+        }
+        if (methods.contains(Method.DPO)) {
+            t0 = System.nanoTime();
+            Dpo.Result r = Pipeline.dpo(Checkpoint.load(sft), c.dpo, out.resolve("dpo"), backend, Trainer.Options.defaults(), listener);
+            report.put("dpo_val_acc", r.valAccuracy());
+            judge.report("dpo", Checkpoint.load(r.checkpoint()), seconds(t0), Pipeline.dpoPlan(model, c.dpo, Trainer.Options.defaults()), report);
         }
         return report;
+    }
+
+    private static double seconds(long t0) {
+        return Math.round((System.nanoTime() - t0) / 1e8) / 10.0;
+    }
+
+    /**
+     * How a post-trained policy compares with SFT on the held-out prompts, by what the policy never saw: the labeler's
+     * mean score and its win rate against SFT's samples, the KL to SFT (the mean over the policy's own samples of
+     * log π − log π_SFT of the response, a Monte Carlo estimate in nats per response), the mean response length, and
+     * the language-modelling loss on the corpus's validation text (4 batches of 16 × the context, the same for every
+     * model); with the method's wall time and planned memory.
+     */
+    static final class Judge {
+        static final int PRETRAIN_BATCHES = 4;
+        final Labeler labeler;
+        final Checkpoint sft;
+        final List<String> prompts;
+        final List<Sample> sftSamples;
+        final int[] valText;
+        final Backend backend;
+
+        Judge(Labeler labeler, Checkpoint sft, List<String> prompts, int[] valText, Backend backend) {
+            this.labeler = labeler;
+            this.sft = sft;
+            this.prompts = prompts;
+            this.sftSamples = samples(sft, prompts, backend);
+            this.valText = valText;
+            this.backend = backend;
+        }
+
+        void report(String key, Checkpoint policy, double seconds, MemoryPlan plan, Map<String, Object> report) {
+            List<Sample> mine = policy == sft ? sftSamples : samples(policy, prompts, backend);
+            report.put(key + "_labeler", meanScore(labeler, mine));
+            if (policy != sft) {
+                report.put(key + "_win_rate_vs_sft", labeler.winRate(texts(mine), ended(mine), texts(sftSamples), ended(sftSamples)));
+                report.put(key + "_kl", kl(policy, mine));
+            }
+            report.put(key + "_pretrain_loss", pretrainLoss(policy));
+            report.put(key + "_resp_len", mine.stream().mapToInt(m -> m.text().length()).average().orElse(0));
+            report.put(key + "_seconds", seconds);
+            report.put(key + "_memory_mib", plan.total() >> 20);
+        }
+
+        private double kl(Checkpoint policy, List<Sample> samples) {
+            int T = policy.config().context();
+            List<Sequences> rows = new ArrayList<>();
+            for (int i = 0; i < samples.size(); i++) {
+                Sample s = samples.get(i);
+                rows.add(Sequences.of(policy.tokenizer(), prompts.get(i), s.ended() ? s.text() + "\n" : s.text(), false, T));
+            }
+            float[] mine = Dpo.logps(model(policy), backend, rows, 16, T, dev.tgpt.engine.dist.Collective.single());
+            float[] theirs = Dpo.logps(model(sft), backend, rows, 16, T, dev.tgpt.engine.dist.Collective.single());
+            double sum = 0;
+            for (int i = 0; i < mine.length; i++) {
+                sum += mine[i] - theirs[i];
+            }
+            return sum / mine.length;
+        }
+
+        private double pretrainLoss(Checkpoint policy) {
+            int B = 16;
+            int T = policy.config().context();
+            Batches batches = new Batches(valText, B, T, 5);
+            double sum = 0;
+            try (Scorer scorer = new Scorer(model(policy), backend, B, T, null)) {
+                for (int i = 0; i < PRETRAIN_BATCHES; i++) {
+                    scorer.score(batches::next);
+                    for (int n = 0; n < B * T; n++) {
+                        sum += scorer.activations().losses.get(n);
+                    }
+                }
+            }
+            return sum / (PRETRAIN_BATCHES * B * T);
+        }
+
+        private static Gpt model(Checkpoint c) {
+            return new Gpt(c.config().withDropout(0f), c.parameters());
+        }
     }
 
     /**
      * What each step of a demo will hold (pretraining the tiny demo's model, SFT, the reward model, PPO), planned from
      * {@code init}'s header or the tiny model's shape before anything runs.
      */
-    public static Map<String, MemoryPlan> plans(String name, Path init, Path corpusFile) {
+    public static Map<String, MemoryPlan> plans(String name, Path init, Path corpusFile, Set<Method> methods) {
         Size size = Size.of(name);
         String corpus = Dataset.readText(corpusFile);
         Map<String, MemoryPlan> plans = new LinkedHashMap<>();
@@ -127,8 +220,13 @@ public final class Demo {
         RlhfConfig c = RlhfConfig.demo(size, Path.of("data"));
         List<String> prompts = DemoData.prompts(corpus, Integer.MAX_VALUE, 7);
         plans.put("sft", Pipeline.sftPlan(model, c.sft, Trainer.Options.defaults()));
-        plans.put("rm", Pipeline.rmPlan(model, c.rm, size.slots(), Trainer.Options.defaults()));
-        plans.put("ppo", Pipeline.ppoPlan(model, model, tokenizer, prompts.subList(size.heldOut(), prompts.size()), c.ppo, Trainer.Options.defaults()));
+        if (methods.contains(Method.PPO)) {
+            plans.put("rm", Pipeline.rmPlan(model, c.rm, size.slots(), Trainer.Options.defaults()));
+            plans.put("ppo", Pipeline.ppoPlan(model, model, tokenizer, prompts.subList(size.heldOut(), prompts.size()), c.ppo, Trainer.Options.defaults()));
+        }
+        if (methods.contains(Method.DPO)) {
+            plans.put("dpo", Pipeline.dpoPlan(model, c.dpo, Trainer.Options.defaults()));
+        }
         return plans;
     }
 

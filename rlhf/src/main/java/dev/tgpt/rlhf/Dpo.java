@@ -160,19 +160,36 @@ public final class Dpo {
 
     /**
      * The starting model's log-probability of every pair's responses ([2·pairs]: chosen, rejected), by the kernels
-     * training uses (β = 1, ref = 0), so that the first step's rewards are exactly 0. Rank r scores batches r, r +
-     * ranks, ...; a sum over the ranks then gives every rank all of them.
+     * training uses, so that the first step's rewards are exactly 0.
      */
     static float[] referenceLogps(Gpt model, Backend backend, List<Pair> pairs, int P, int T, Collective world) {
-        double[] logps = new double[2 * pairs.size()];
+        List<Sequences> rows = new ArrayList<>();
+        for (Pair p : pairs) {
+            rows.add(p.chosen());
+            rows.add(p.rejected());
+        }
+        return logps(model, backend, rows, P, T, world);
+    }
+
+    /**
+     * A frozen model's log-probability of each row's response (its tokens with a target), by {@link DpoHead}'s kernels
+     * with β = 1 and ref = 0, in batches of 2P rows of T. Rank r scores batches r, r + ranks, ...; a sum over the ranks
+     * then gives every rank all of them.
+     */
+    public static float[] logps(Gpt model, Backend backend, List<Sequences> rows, int P, int T, Collective world) {
+        double[] logps = new double[rows.size()];
+        int B = 2 * P;
         DpoHead head = new DpoHead(P, 1f);
-        try (Scorer scorer = new Scorer(model, backend, 2 * P, T, head)) {
-            for (int from = world.rank() * P; from < pairs.size(); from += P * world.size()) {
+        try (Scorer scorer = new Scorer(model, backend, B, T, head)) {
+            for (int from = world.rank() * B; from < rows.size(); from += B * world.size()) {
                 int start = from;
-                scorer.score((inputs, targets) -> fill(head, pairs, null, start, pairs.size() - start, 1, T, inputs, targets));
-                for (int p = 0; p < P && start + p < pairs.size(); p++) {
-                    logps[2 * (start + p)] = head.rewards.get(2 * p);
-                    logps[2 * (start + p) + 1] = head.rewards.get(2 * p + 1);
+                scorer.score((inputs, targets) -> {
+                    for (int b = 0; b < B; b++) {
+                        rows.get((start + b) % rows.size()).fill(b, T, inputs, targets);
+                    }
+                });
+                for (int b = 0; b < B && start + b < rows.size(); b++) {
+                    logps[start + b] = head.rewards.get(b);
                 }
             }
         }

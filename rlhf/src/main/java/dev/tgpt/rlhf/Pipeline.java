@@ -135,21 +135,27 @@ public final class Pipeline {
     }
 
     /**
-     * The three steps' plans from a config, before any of them runs (they run one after another, so each must fit on its
-     * own): the reward and value models share SFT's shape, which is the pretrained model's. Checks the config's
-     * data files are named, as the steps would.
+     * The steps' plans from a config, before any of them runs (they run one after another, so each must fit on its
+     * own): SFT, then the reward model and PPO, or DPO, or all of them; the reward and value models share SFT's shape,
+     * which is the pretrained model's. Checks the config's data files are named, as the steps would.
      */
-    public static java.util.Map<String, MemoryPlan> plans(RlhfConfig c, Trainer.Options base) {
+    public static java.util.Map<String, MemoryPlan> plans(RlhfConfig c, java.util.Set<Method> methods, Trainer.Options base) {
         require(c.model, "\"model\" (the pretrained model) is missing");
         require(c.sft.data, "SFT needs demonstrations (sft.data, or --data)");
-        require(c.rm.data, "the reward model needs rankings (rm.data, or --data)");
-        require(c.ppo.prompts, "PPO needs prompts (ppo.prompts, or --prompts)");
         Checkpoint.Header pretrained = Checkpoint.header(Path.of(c.model));
         GptConfig model = pretrained.config().withDropout(0f);
         java.util.Map<String, MemoryPlan> plans = new java.util.LinkedHashMap<>();
         plans.put("sft", sftPlan(model, c.sft, base));
-        plans.put("rm", rmPlan(model, c.rm, responses(Path.of(c.rm.data)), base));
-        plans.put("ppo", ppoPlan(model, model, pretrained.tokenizer(), RlhfData.prompts(Path.of(c.ppo.prompts)), c.ppo, base));
+        if (methods.contains(Method.PPO)) {
+            require(c.rm.data, "the reward model needs rankings (rm.data, or --data)");
+            require(c.ppo.prompts, "PPO needs prompts (ppo.prompts, or --prompts)");
+            plans.put("rm", rmPlan(model, c.rm, responses(Path.of(c.rm.data)), base));
+            plans.put("ppo", ppoPlan(model, model, pretrained.tokenizer(), RlhfData.prompts(Path.of(c.ppo.prompts)), c.ppo, base));
+        }
+        if (methods.contains(Method.DPO)) {
+            require(c.dpoSettings().data, "DPO needs preference pairs (dpo.data or rm.data)");
+            plans.put("dpo", dpoPlan(model, c.dpo, base));
+        }
         return plans;
     }
 

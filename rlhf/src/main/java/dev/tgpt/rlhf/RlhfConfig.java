@@ -19,6 +19,14 @@ public final class RlhfConfig {
     public Ppo ppo = new Ppo();
     public Dpo dpo = new Dpo();
 
+    /** DPO's settings, its data the reward model's when it names none. */
+    public Dpo dpoSettings() {
+        if (dpo.data == null) {
+            dpo.data = rm.data;
+        }
+        return dpo;
+    }
+
     public static final class Sft {
         /** {"prompt","completion"} lines. */
         public String data;
@@ -78,7 +86,7 @@ public final class RlhfConfig {
 
     /** DPO from the SFT model on the reward model's data: pairs, or rankings counted as their pairs. */
     public static final class Dpo {
-        /** {"prompt","chosen","rejected"} or {"prompt","ranking":[...]} lines. */
+        /** {"prompt","chosen","rejected"} or {"prompt","ranking":[...]} lines; null: the reward model's. */
         public String data;
         public int steps = 200;
         /** Preference pairs per batch (two rows each). */
@@ -104,6 +112,10 @@ public final class RlhfConfig {
         c.ppo.maxResponse = Demo.MAX_RESPONSE;
         // small models move little at InstructGPT's rates in a few iterations
         c.ppo.lr = 1e-4f;
+        // DPO learns from the reward model's rankings (as their pairs), as many steps as the reward model takes
+        c.dpo.data = c.rm.data;
+        c.dpo.steps = size.rmSteps();
+        c.dpo.lr = 1e-4f;
         return c;
     }
 }

@@ -22,7 +22,7 @@ import dev.tgpt.gpt.io.Checkpoint;
 
 /**
  * The RLHF demos' pipelines, shortened to a few steps of each stage, on the TornadoVM device of SDK mode (PoCL here):
- * pretraining, SFT, ranking samples, the reward model, PPO and PPO-ptx with rollouts sampled on the device. The
+ * pretraining, SFT, ranking samples, the reward model, PPO and PPO-ptx with rollouts sampled on the device, and DPO. The
  * Shakespeare demo's models have the main job's 4 layers, and PPO holds the policy, its value model, the reference
  * and the reward model in one process. At these sizes (batches of 16 to 32 sequences of 64 tokens) tornado-jvm's
  * emulator is far too slow for CI (the tiny demo was still in its reward-model stage after 16 minutes), so JVM mode
@@ -44,7 +44,7 @@ class DeviceDemoTest {
         for (Map.Entry<String, Object> e : report.entrySet()) {
             assertTrue(e.getValue() instanceof Number n && Double.isFinite(n.doubleValue()), e.getKey() + " = " + e.getValue());
         }
-        for (String stage : List.of("sft", "rm", "ppo", "ppo-ptx")) {
+        for (String stage : List.of("sft", "rm", "ppo", "ppo-ptx", "dpo")) {
             assertTrue(Files.exists(out.resolve(stage).resolve("checkpoint/model.safetensors")), stage);
         }
     }
@@ -53,7 +53,7 @@ class DeviceDemoTest {
     @Test
     void tinyDemoRunsOnTheDevice() {
         Path out = dir.resolve("tiny");
-        Map<String, Object> report = Demo.run(new Demo.Size(2, 2, 8, 4, 2, 1, 4, 64), null, CORPUS, out, TestBackends.device(),
+        Map<String, Object> report = Demo.run(new Demo.Size(2, 2, 8, 4, 2, 1, 4, 64), null, CORPUS, out, java.util.EnumSet.allOf(Method.class), TestBackends.device(),
                 new TrainingRun.Listener() {
                 });
         assertRan(report, out);
@@ -68,7 +68,7 @@ class DeviceDemoTest {
         p.initialise(1);
         Checkpoint.save(dir.resolve("init"), c, tok, p, null);
         Path out = dir.resolve("shakespeare");
-        Map<String, Object> report = Demo.run(new Demo.Size(0, 2, 8, 4, 2, 1, 4, 64), dir.resolve("init"), CORPUS, out, TestBackends.device(),
+        Map<String, Object> report = Demo.run(new Demo.Size(0, 2, 8, 4, 2, 1, 4, 64), dir.resolve("init"), CORPUS, out, java.util.EnumSet.allOf(Method.class), TestBackends.device(),
                 new TrainingRun.Listener() {
                 });
         assertRan(report, out);
