@@ -66,7 +66,8 @@ final class RlhfCommand implements Callable<Integer> {
 
     @Option(names = "--algo", paramLabel = "METHODS", defaultValue = "ppo",
             description = "After SFT: ppo (the reward model, then PPO; the demo adds PPO-ptx), dpo (on the reward model's data, no reward model), "
-                    + "or both as ppo,dpo (the demo reports them side by side). Default: ${DEFAULT-VALUE}.")
+                    + "grpo (against the reward model, or grpo.reward = labeler), or several as ppo,dpo,grpo (the demo reports them side by side). "
+                    + "Default: ${DEFAULT-VALUE}.")
     String algo;
 
     @Override
@@ -97,17 +98,27 @@ final class RlhfCommand implements Callable<Integer> {
                 var backend = device.backend();
                 Path sft = Pipeline.sft(Checkpoint.load(Path.of(c.model)), c.sft, out.resolve("sft"), backend, training.options(), progress);
                 StringBuilder summary = new StringBuilder();
-                if (methods.contains(Method.PPO)) {
+                Path rmDir = null;
+                boolean rmNeeded = methods.contains(Method.PPO) || methods.contains(Method.GRPO) && !Pipeline.LABELER.equals(c.grpo.reward);
+                if (rmNeeded) {
                     RewardModel.Result rm = Pipeline.rm(Checkpoint.load(sft), c.rm, RlhfData.demonstrations(Path.of(c.sft.data)), out.resolve("rm"), backend,
                             training.options(), progress);
-                    var ppo = Pipeline.ppo(sft, rm.dir(), c.ppo, c.pretrainData == null ? null : Path.of(c.pretrainData), out.resolve("ppo"), backend,
+                    rmDir = rm.dir();
+                    summary.append(String.format("reward model: held-out accuracy %.3f%n", rm.valAccuracy()));
+                }
+                if (methods.contains(Method.PPO)) {
+                    var ppo = Pipeline.ppo(sft, rmDir, c.ppo, c.pretrainData == null ? null : Path.of(c.pretrainData), out.resolve("ppo"), backend,
                             training.options(), progress, null);
-                    summary.append(String.format("reward model: held-out accuracy %.3f%nPPO: reward %.3f, KL %.3f%npolicy: %s%n", rm.valAccuracy(),
-                            ppo.reward(), ppo.kl(), ppo.checkpoint()));
+                    summary.append(String.format("PPO: reward %.3f, KL %.3f%npolicy: %s%n", ppo.reward(), ppo.kl(), ppo.checkpoint()));
                 }
                 if (methods.contains(Method.DPO)) {
                     Dpo.Result dpo = Pipeline.dpo(Checkpoint.load(sft), c.dpoSettings(), out.resolve("dpo"), backend, training.options(), progress);
                     summary.append(String.format("DPO: held-out preference accuracy %.3f%npolicy: %s%n", dpo.valAccuracy(), dpo.checkpoint()));
+                }
+                if (methods.contains(Method.GRPO)) {
+                    var grpo = Pipeline.grpo(sft, rmNeeded ? rmDir.toString() : Pipeline.LABELER, c.grpoSettings(), out.resolve("grpo"), backend,
+                            training.options(), progress, null);
+                    summary.append(String.format("GRPO: reward %.3f, KL %.3f%npolicy: %s%n", grpo.reward(), grpo.kl(), grpo.checkpoint()));
                 }
                 progress.close();
                 spec.commandLine().getOut().print(summary);

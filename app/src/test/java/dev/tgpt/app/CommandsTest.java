@@ -198,7 +198,7 @@ class CommandsTest {
         Files.writeString(plans.resolve("prompts.jsonl"), "{\"prompt\": \"abc\"}\n".repeat(4));
         Files.writeString(plans.resolve("labels.jsonl"), "{\"text\": \"ab\", \"label\": \"0\"}\n{\"text\": \"cd\", \"label\": \"1\"}\n");
         Files.writeString(plans.resolve("rlhf.json"), String.format("{\"model\": \"%s\", \"sft\": {\"data\": \"%s\"}, \"rm\": {\"data\": \"%s\"}, "
-                + "\"ppo\": {\"prompts\": \"%s\", \"max_response\": 8}}", ckpt, plans.resolve("demos.jsonl"), plans.resolve("ranks.jsonl"),
+                + "\"ppo\": {\"prompts\": \"%s\", \"max_response\": 8}, \"grpo\": {\"max_response\": 8}}", ckpt, plans.resolve("demos.jsonl"), plans.resolve("ranks.jsonl"),
                 plans.resolve("prompts.jsonl")));
         Path fixture = Path.of("../gpt/src/test/resources/gpt2-parity");
         Path out = plans.resolve("out");
@@ -213,12 +213,14 @@ class CommandsTest {
         commands.put("rm", new String[] { "--init", ckpt, "--data", plans.resolve("ranks.jsonl").toString(), "--out", out.toString() });
         commands.put("ppo", new String[] { "--sft", ckpt, "--rm", run.toString(), "--prompts", plans.resolve("prompts.jsonl").toString(), "--max-response", "8",
                 "--out", out.toString() });
+        commands.put("grpo", new String[] { "--sft", ckpt, "--reward", "labeler", "--prompts", plans.resolve("prompts.jsonl").toString(), "--max-response",
+                "8", "--out", out.toString() });
         commands.put("dpo", new String[] { "--init", ckpt, "--data", plans.resolve("ranks.jsonl").toString(), "--out", out.toString() });
         commands.put("rlhf", new String[] { "--config", plans.resolve("rlhf.json").toString(), "--out", out.toString() });
         commands.put("serve", new String[] { "--model", ckpt, "--max-batch", "4" });
         commands.put("eval", new String[] { "--model", ckpt, "--data", text.toString() });
         Map<String, String> expected = Map.of("train", "activations (recomputed in part)", "sample", "decoding state", "serve", "decoding state", "eval", "decoding state", "grads", "gradients", "rm",
-                "AdamW's moments", "dpo", "AdamW's moments", "ppo", "weights (policy, reference)");
+                "AdamW's moments", "dpo", "AdamW's moments", "ppo", "weights (policy, reference)", "grpo", "rollouts' decoding state");
         for (Map.Entry<String, String[]> c : commands.entrySet()) {
             String[] args = new String[c.getValue().length + 4];
             args[0] = c.getKey();
@@ -233,9 +235,9 @@ class CommandsTest {
         }
         TgptTest.Run rlhf = TgptTest.run("rlhf", "--config", plans.resolve("rlhf.json").toString(), "--out", out.toString(), "--device", "jvm", "--dry-run");
         assertEquals(3, rlhf.out().lines().filter(l -> l.matches("(sft|rm|ppo): memory plan on jvm: .*")).count(), rlhf.out());
-        TgptTest.Run both = TgptTest.run("rlhf", "--config", plans.resolve("rlhf.json").toString(), "--algo", "ppo,dpo", "--out", out.toString(), "--device",
-                "jvm", "--dry-run");
-        assertEquals(4, both.out().lines().filter(l -> l.matches("(sft|rm|ppo|dpo): memory plan on jvm: .*")).count(), both.out());
+        TgptTest.Run all = TgptTest.run("rlhf", "--config", plans.resolve("rlhf.json").toString(), "--algo", "ppo,dpo,grpo", "--out", out.toString(),
+                "--device", "jvm", "--dry-run");
+        assertEquals(5, all.out().lines().filter(l -> l.matches("(sft|rm|ppo|dpo|grpo): memory plan on jvm: .*")).count(), all.out());
         TgptTest.Run unknown = TgptTest.run("rlhf", "--config", plans.resolve("rlhf.json").toString(), "--algo", "ppo,kto", "--out", out.toString(),
                 "--dry-run");
         assertEquals(2, unknown.code(), unknown.err());

@@ -124,7 +124,7 @@ class DataParallelTest {
     }
 
     @Test
-    void finetuneSftRewardModelDpoAndPpoAsOneProcess() throws Exception {
+    void finetuneSftRewardModelDpoPpoAndGrpoAsOneProcess() throws Exception {
         Path labelled = dir.resolve("labelled.jsonl");
         Path demos = dir.resolve("demos.jsonl");
         Path rankings = dir.resolve("rankings.jsonl");
@@ -172,6 +172,14 @@ class DataParallelTest {
         Result parallel = mpirun(2, Map.of(), args(ppo, "--rollouts", "2", "--batch", "1", "--out", dir.resolve("ppo-two").toString()));
         assertEquals(0, parallel.code, parallel.err);
         assertSameRun(dir.resolve("ppo-one"), dir.resolve("ppo-two"), 1);
+        // one GRPO iteration rewarded by the labeler: 2 ranks with 1 prompt × 2 responses each against 2 prompts in one process
+        String[] grpo = { "grpo", "--device", "jvm", "--sft", dir.resolve("sft-one/checkpoint").toString(), "--reward", "labeler", "--prompts",
+                prompts.toString(), "--iterations", "1", "--group", "2", "--epochs", "2", "--max-response", "4", "--lr", "1e-3" };
+        single = TgptTest.run(args(grpo, "--prompts-per-iteration", "2", "--batch", "2", "--out", dir.resolve("grpo-one").toString()));
+        assertEquals(0, single.code(), single.err());
+        parallel = mpirun(2, Map.of(), args(grpo, "--prompts-per-iteration", "1", "--batch", "1", "--out", dir.resolve("grpo-two").toString()));
+        assertEquals(0, parallel.code, parallel.err);
+        assertSameRun(dir.resolve("grpo-one"), dir.resolve("grpo-two"), 1);
     }
 
     @Test

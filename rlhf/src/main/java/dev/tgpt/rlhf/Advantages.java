@@ -3,7 +3,7 @@ package dev.tgpt.rlhf;
 import java.util.Arrays;
 
 /**
- * PPO's per-token bookkeeping on the host, as Hugging Face TRL's PPOTrainer does it (compute_rewards,
+ * PPO's per-token bookkeeping on the host (and GRPO's per-group advantages), as Hugging Face TRL's PPOTrainer does it (compute_rewards,
  * compute_advantages, masked_whiten; Ziegler et al. 2019, Ouyang et al. 2022).
  *
  * <p>Arrays are laid out [B·T], sequence b's position t at b·T + t. Position t's action is emitting the token at t + 1,
@@ -36,6 +36,47 @@ public final class Advantages {
             }
         }
         return rewards;
+    }
+
+    /** GRPO's ε in (r − mean)/(std + ε), as TRL adds it, so that a group whose rewards all agree gets advantages 0. */
+    public static final double GROUP_EPS = 1e-4;
+
+    /**
+     * GRPO's advantages (Shao et al. 2024): each response's reward relative to the G responses to the same prompt,
+     * (r − mean)/(std + {@link #GROUP_EPS}) with the unbiased std, as TRL's GRPOTrainer computes them; groups are
+     * consecutive runs of G in {@code rewards}.
+     */
+    public static float[] grouped(float[] rewards, int G) {
+        if (G < 2 || rewards.length % G != 0) {
+            throw new IllegalArgumentException("groups of " + G + " in " + rewards.length + " rewards: need G ≥ 2 dividing them");
+        }
+        float[] out = new float[rewards.length];
+        for (int g = 0; g < rewards.length; g += G) {
+            double mean = groupMean(rewards, g, G);
+            double std = groupStd(rewards, g, G);
+            for (int i = g; i < g + G; i++) {
+                out[i] = (float) ((rewards[i] - mean) / (std + GROUP_EPS));
+            }
+        }
+        return out;
+    }
+
+    static double groupMean(float[] x, int from, int G) {
+        double sum = 0;
+        for (int i = from; i < from + G; i++) {
+            sum += x[i];
+        }
+        return sum / G;
+    }
+
+    /** The unbiased standard deviation of x[from..from+G). */
+    static double groupStd(float[] x, int from, int G) {
+        double mean = groupMean(x, from, G);
+        double squares = 0;
+        for (int i = from; i < from + G; i++) {
+            squares += (x[i] - mean) * (x[i] - mean);
+        }
+        return Math.sqrt(squares / (G - 1));
     }
 
     /**

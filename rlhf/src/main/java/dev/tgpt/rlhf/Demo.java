@@ -34,7 +34,7 @@ import dev.tgpt.rlhf.data.RlhfData;
  * pretrained character model (trained here for the tiny demo, or given), it writes DIR/data (demonstrations, K-way
  * rankings of the SFT model's own samples, prompts: TRL's JSONL formats), then runs SFT (DIR/sft) and the methods
  * asked for on the same data: the reward model (DIR/rm), PPO (DIR/ppo) and PPO-ptx (DIR/ppo-ptx); DPO on the rankings'
- * pairs (DIR/dpo). Each policy is judged on held-out prompts by the labeler, not by a learned reward model
+ * pairs (DIR/dpo); GRPO against the same reward model (DIR/grpo). Each policy is judged on held-out prompts by the labeler, not by a learned reward model
  * ({@link Judge}). DIR/report.json holds the figures README shows.
  */
 public final class Demo {
@@ -94,20 +94,32 @@ public final class Demo {
         List<Comparison> comparisons = rankSamples(sftModel, train.subList(0, Math.min(size.rankedPrompts(), train.size())), size.slots(), labeler,
                 backend);
         RlhfData.writeComparisons(data.resolve("rm.jsonl"), comparisons);
-        if (methods.contains(Method.PPO)) {
+        Path rmDir = null;
+        if (methods.contains(Method.PPO) || methods.contains(Method.GRPO)) {
             t0 = System.nanoTime();
             // each method trains a fresh copy of SFT: sftModel stays the judge's and the reference's
             RewardModel.Result rm = Pipeline.rm(Checkpoint.load(sft), c.rm, demos, out.resolve("rm"), backend, Trainer.Options.defaults(), listener);
+            rmDir = rm.dir();
             report.put("rm_val_acc", rm.valAccuracy());
             report.put("rm_seconds", seconds(t0));
+        }
+        Ppo.Judge labelerJudge = (texts, ended) -> meanScore(labeler, texts, ended);
+        if (methods.contains(Method.PPO)) {
             for (String variant : List.of("ppo", "ppo-ptx")) {
                 c.ppo.ptx = variant.equals("ppo") ? 0f : RlhfConfig.Ppo.DEMO_PTX;
                 t0 = System.nanoTime();
-                Ppo.Result r = Pipeline.ppo(sft, rm.dir(), c.ppo, corpusFile, out.resolve(variant), backend, Trainer.Options.defaults(), listener,
-                        (texts, ended) -> meanScore(labeler, texts, ended));
+                Ppo.Result r = Pipeline.ppo(sft, rmDir, c.ppo, corpusFile, out.resolve(variant), backend, Trainer.Options.defaults(), listener,
+                        labelerJudge);
                 judge.report(variant.replace('-', '_'), Checkpoint.load(r.checkpoint()), seconds(t0),
                         Pipeline.ppoPlan(model, model, tokenizer, train, c.ppo, Trainer.Options.defaults()), report);
             }
+        }
+        if (methods.contains(Method.GRPO)) {
+            t0 = System.nanoTime();
+            Grpo.Result r = Pipeline.grpo(sft, rmDir.toString(), c.grpo, out.resolve("grpo"), backend, Trainer.Options.defaults(), listener,
+                    labelerJudge);
+            judge.report("grpo", Checkpoint.load(r.checkpoint()), seconds(t0),
+                    Pipeline.grpoPlan(model, model, tokenizer, train, c.grpo, Trainer.Options.defaults()), report);
         }
         if (methods.contains(Method.DPO)) {
             t0 = System.nanoTime();
@@ -220,9 +232,15 @@ public final class Demo {
         RlhfConfig c = RlhfConfig.demo(size, Path.of("data"));
         List<String> prompts = DemoData.prompts(corpus, Integer.MAX_VALUE, 7);
         plans.put("sft", Pipeline.sftPlan(model, c.sft, Trainer.Options.defaults()));
-        if (methods.contains(Method.PPO)) {
+        List<String> train = prompts.subList(size.heldOut(), prompts.size());
+        if (methods.contains(Method.PPO) || methods.contains(Method.GRPO)) {
             plans.put("rm", Pipeline.rmPlan(model, c.rm, size.slots(), Trainer.Options.defaults()));
-            plans.put("ppo", Pipeline.ppoPlan(model, model, tokenizer, prompts.subList(size.heldOut(), prompts.size()), c.ppo, Trainer.Options.defaults()));
+        }
+        if (methods.contains(Method.PPO)) {
+            plans.put("ppo", Pipeline.ppoPlan(model, model, tokenizer, train, c.ppo, Trainer.Options.defaults()));
+        }
+        if (methods.contains(Method.GRPO)) {
+            plans.put("grpo", Pipeline.grpoPlan(model, model, tokenizer, train, c.grpo, Trainer.Options.defaults()));
         }
         if (methods.contains(Method.DPO)) {
             plans.put("dpo", Pipeline.dpoPlan(model, c.dpo, Trainer.Options.defaults()));

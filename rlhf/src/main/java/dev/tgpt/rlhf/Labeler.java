@@ -22,7 +22,7 @@ import java.util.SplittableRandom;
  * people's are: with the default σ = 0.5 two responses one point apart are swapped about 8% of the time (Φ(−1/(σ√2))),
  * and responses with equal scores are ordered at random. Win rates compare scores without noise.
  */
-public final class Labeler {
+public final class Labeler implements RewardFunction {
 
     /** The noise σ of the demo: a ranking that mostly agrees with the scores. */
     public static final double DEFAULT_NOISE = 0.5;
@@ -51,6 +51,12 @@ public final class Labeler {
 
     public double noise() {
         return noise;
+    }
+
+    /** As a reward function: the score of the response, whatever the prompt. */
+    @Override
+    public double score(String prompt, String response, boolean ended) {
+        return score(response, ended);
     }
 
     /** Distinct positive words − distinct negative words, − 1 if the response did not end. */

@@ -94,6 +94,40 @@ public final class Pipeline {
         }
     }
 
+    /**
+     * GRPO from the SFT model in {@code sftDir} (the policy, and a frozen copy as the reference), rewarded by the reward
+     * model in {@code reward} or, for "labeler", by the demo's labeler as a reward function.
+     */
+    public static Grpo.Result grpo(Path sftDir, String reward, RlhfConfig.Grpo c, Path out, Backend backend, Trainer.Options base,
+            TrainingRun.Listener listener, Ppo.Judge judge) {
+        require(c.prompts, "GRPO needs prompts (grpo.prompts, ppo.prompts, or --prompts)");
+        require(reward, "GRPO needs a reward: a reward model's directory, or labeler");
+        List<String> prompts = RlhfData.prompts(Path.of(c.prompts));
+        Checkpoint policy = Checkpoint.load(sftDir);
+        Checkpoint reference = Checkpoint.load(sftDir);
+        Tokenizer tokenizer = tokenizer(policy);
+        int T = Ppo.length(Ppo.encode(prompts, tokenizer), c.maxResponse, policy.config().context());
+        Grpo.Rewards rewards;
+        if (reward.equals(LABELER)) {
+            rewards = Grpo.function(new Labeler(Labeler.DEFAULT_NOISE), tokenizer);
+        } else {
+            Checkpoint rm = Checkpoint.load(TrainingRun.checkpointDir(Path.of(reward)));
+            if (rm.config().vocabSize() != policy.config().vocabSize()) {
+                throw new UserError("the reward model in " + reward + " was not trained on this policy's vocabulary");
+            }
+            rewards = Grpo.model(model(rm), RewardModel.loadHead(Path.of(reward), rm.config().channels(), 1, 1), backend, c.batch, T);
+        }
+        Trainer.Options po = options(base, c.batch, policy.config().context(), Integer.MAX_VALUE, c.lr, 0, c.seed);
+        Grpo.Settings s = new Grpo.Settings(c.iterations, c.promptsPerIteration, c.group, c.batch, c.epochs, c.maxResponse, po, c.clip, c.beta,
+                c.klInReward, c.evalEvery, c.seed, out);
+        try (Grpo grpo = new Grpo(model(policy), model(reference), rewards, tokenizer, prompts, backend, s)) {
+            return grpo.run(judge, listener);
+        }
+    }
+
+    /** What {@code --reward} names instead of a reward model's directory: the demo's labeler as a reward function. */
+    public static final String LABELER = "labeler";
+
     /** SFT's memory: the model's weights and what its trainer adds (SFT trains as pretraining does). */
     public static MemoryPlan sftPlan(GptConfig model, RlhfConfig.Sft c, Trainer.Options base) {
         return MemoryPlan.training(model, options(base, c.batch, model.context(), c.steps, c.lr, c.warmup, c.seed), false, 0);
@@ -135,6 +169,25 @@ public final class Pipeline {
     }
 
     /**
+     * GRPO's: the policy and its frozen reference, the policy's trainer, the reference's forward pass, the decoder that
+     * samples an iteration's P·G responses, and the reward model's weights and forward pass unless a function rewards.
+     */
+    public static MemoryPlan grpoPlan(GptConfig policy, GptConfig reward, Tokenizer tokenizer, List<String> prompts, RlhfConfig.Grpo c,
+            Trainer.Options base) {
+        if (tokenizer == null) {
+            throw new UserError("the model names no tokenizer, so texts cannot be encoded for it");
+        }
+        int T = Ppo.length(Ppo.encode(prompts, tokenizer), c.maxResponse, policy.context());
+        MemoryPlan plan = MemoryPlan.weights(policy).times(2, "policy, reference")
+                .plus(MemoryPlan.trainer(policy, options(base, c.batch, T, Integer.MAX_VALUE, c.lr, 0, c.seed)).times(1, "policy"))
+                .with("frozen models' activations", Gpt.activationFootprint(policy, c.batch, T, false), "the reference's")
+                .with("rollouts' decoding state", Gpt.decoderFootprint(policy, c.promptsPerIteration * c.group), "the rollouts' decoder's");
+        return reward == null ? plan
+                : plan.plus(MemoryPlan.weights(reward).times(1, "reward")).with("frozen models' activations",
+                        Gpt.activationFootprint(reward, c.batch, T, false), "the reward model's");
+    }
+
+    /**
      * The steps' plans from a config, before any of them runs (they run one after another, so each must fit on its
      * own): SFT, then the reward model and PPO, or DPO, or all of them; the reward and value models share SFT's shape,
      * which is the pretrained model's. Checks the config's data files are named, as the steps would.
@@ -156,6 +209,18 @@ public final class Pipeline {
             require(c.dpoSettings().data, "DPO needs preference pairs (dpo.data or rm.data)");
             plans.put("dpo", dpoPlan(model, c.dpo, base));
         }
+        if (methods.contains(Method.GRPO)) {
+            require(c.grpoSettings().prompts, "GRPO needs prompts (grpo.prompts or ppo.prompts)");
+            if (c.grpo.reward != null && !LABELER.equals(c.grpo.reward)) {
+                throw new UserError("grpo.reward is \"" + LABELER + "\" or absent (the reward model this pipeline trains), not \"" + c.grpo.reward + "\"");
+            }
+            boolean rm = c.grpo.reward == null;
+            if (rm && !methods.contains(Method.PPO)) {
+                require(c.rm.data, "GRPO's reward model needs rankings (rm.data), or set grpo.reward to labeler");
+                plans.put("rm", rmPlan(model, c.rm, responses(Path.of(c.rm.data)), base));
+            }
+            plans.put("grpo", grpoPlan(model, rm ? model : null, pretrained.tokenizer(), RlhfData.prompts(Path.of(c.grpo.prompts)), c.grpo, base));
+        }
         return plans;
     }
 
@@ -166,7 +231,7 @@ public final class Pipeline {
 
     /** What {@link #rm}, {@link #ppo} and the commands advise when a plan does not fit. */
     public static String advice(Trainer.Options base) {
-        return "use a smaller batch (--batch, --prompts, --pairs, --rollouts)" + (base.recompute() ? "" : ", --recompute") + ", a smaller model, or --zero 1 "
+        return "use a smaller batch (--batch, --prompts, --pairs, --rollouts, --group)" + (base.recompute() ? "" : ", --recompute") + ", a smaller model, or --zero 1 "
                 + "with more ranks";
     }
 

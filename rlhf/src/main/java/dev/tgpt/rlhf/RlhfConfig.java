@@ -18,6 +18,7 @@ public final class RlhfConfig {
     public Rm rm = new Rm();
     public Ppo ppo = new Ppo();
     public Dpo dpo = new Dpo();
+    public Grpo grpo = new Grpo();
 
     /** DPO's settings, its data the reward model's when it names none. */
     public Dpo dpoSettings() {
@@ -100,6 +101,39 @@ public final class RlhfConfig {
         public long seed = 4;
     }
 
+    /** GRPO from the SFT model: G responses to each prompt, rewards relative to the group, no value model. */
+    public static final class Grpo {
+        /** {"prompt"} lines; null: PPO's. */
+        public String prompts;
+        /** "labeler" (the demo's programmatic labeler as a reward function); null: the reward model the pipeline trained. */
+        public String reward;
+        public int iterations = 40;
+        /** Prompts per iteration (on each rank); each gets {@code group} responses. */
+        public int promptsPerIteration = 8;
+        public int group = 4;
+        /** Rows per micro-batch: memory, not the objective. */
+        public int batch = 16;
+        /** Optimizer steps per iteration's responses (TRL's μ). */
+        public int epochs = 1;
+        public int maxResponse = 40;
+        public float lr = 2e-5f;
+        public float clip = 0.2f;
+        /** The KL penalty's β (TRL's default 0.04). */
+        public float beta = 0.04f;
+        /** β·KL subtracted from each response's reward, instead of a penalty in the loss. */
+        public boolean klInReward;
+        public int evalEvery = 5;
+        public long seed = 5;
+    }
+
+    /** GRPO's settings, its prompts PPO's when it names none. */
+    public Grpo grpoSettings() {
+        if (grpo.prompts == null) {
+            grpo.prompts = ppo.prompts;
+        }
+        return grpo;
+    }
+
     /** The demo's settings: its data files, and the step counts of its size. */
     static RlhfConfig demo(Demo.Size size, Path data) {
         RlhfConfig c = new RlhfConfig();
@@ -116,6 +150,11 @@ public final class RlhfConfig {
         c.dpo.data = c.rm.data;
         c.dpo.steps = size.rmSteps();
         c.dpo.lr = 1e-4f;
+        // GRPO sees as many responses per iteration as PPO (8 prompts × 4), at PPO's rate, against the same reward model
+        c.grpo.prompts = c.ppo.prompts;
+        c.grpo.iterations = size.ppoIterations();
+        c.grpo.maxResponse = Demo.MAX_RESPONSE;
+        c.grpo.lr = 1e-4f;
         return c;
     }
 }

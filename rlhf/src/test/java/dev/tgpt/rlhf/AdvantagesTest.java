@@ -107,4 +107,19 @@ class AdvantagesTest {
         assertThrows(IllegalArgumentException.class, () -> Advantages.whiten(new float[] { 1, 2 }, new float[] { 0, 1 }), "one entry has no variance");
         assertThrows(IllegalArgumentException.class, () -> Advantages.maskedMean(new float[] { 1, 2 }, new float[] { 0, 0 }));
     }
+
+    /**
+     * GRPO's group advantages by hand: rewards 1, 2, 3 have mean 2 and unbiased std 1, so (−1, 0, 1)/(1 + 1e-4); a
+     * group that agrees gets 0 (TRL's ε keeps it finite); a group of 2 spread by 2 has std √2. Float32 outputs: 1e-6.
+     */
+    @Test
+    void groupAdvantagesByHand() {
+        float[] a = Advantages.grouped(new float[] { 1, 2, 3, 5, 5, 5 }, 3);
+        double s = 1 + Advantages.GROUP_EPS;
+        assertArrayEquals(new float[] { (float) (-1 / s), 0, (float) (1 / s), 0, 0, 0 }, a, 1e-6f);
+        float[] pair = Advantages.grouped(new float[] { 0, 2 }, 2);
+        assertEquals(-1 / (Math.sqrt(2) + Advantages.GROUP_EPS), pair[0], 1e-6);
+        assertThrows(IllegalArgumentException.class, () -> Advantages.grouped(new float[] { 1, 2, 3 }, 2));
+        assertThrows(IllegalArgumentException.class, () -> Advantages.grouped(new float[] { 1, 2 }, 1));
+    }
 }

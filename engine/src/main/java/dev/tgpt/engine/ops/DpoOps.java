@@ -17,21 +17,13 @@ public final class DpoOps {
 
     /** rewards [B]: β·(log π − ref) of each row. */
     public static Launch rewards(FloatArray rewards, FloatArray losses, IntArray targets, FloatArray ref, FloatArray hyper, int B, int T) {
-        return Launch.parallel("dpoRewardsForward", (g, id) -> g.task(id, Dpo::rewardsForward, rewards, losses, targets, ref, hyper, B, T),
-                jvm -> jvm.parallelRange(B, (from, to) -> {
-                    for (int b = from; b < to; b++) {
-                        Dpo.forwardAt(rewards, losses, targets, ref, hyper, T, b);
-                    }
-                }));
+        return Positions.of("dpoRewardsForward", (g, id) -> g.task(id, Dpo::rewardsForward, rewards, losses, targets, ref, hyper, B, T), B,
+                b -> Dpo.forwardAt(rewards, losses, targets, ref, hyper, T, b));
     }
 
     /** Adds d rewards / d losses · drewards into dlosses, the cross-entropy backward's dloss. */
     public static Launch backward(FloatArray dlosses, FloatArray drewards, IntArray targets, FloatArray hyper, int B, int T) {
-        return Launch.parallel("dpoRewardsBackward", (g, id) -> g.task(id, Dpo::rewardsBackward, dlosses, drewards, targets, hyper, B, T),
-                jvm -> jvm.parallelRange(B * T, (from, to) -> {
-                    for (int n = from; n < to; n++) {
-                        Dpo.backwardAt(dlosses, drewards, targets, hyper, T, n);
-                    }
-                }));
+        return Positions.of("dpoRewardsBackward", (g, id) -> g.task(id, Dpo::rewardsBackward, dlosses, drewards, targets, hyper, B, T), B * T,
+                n -> Dpo.backwardAt(dlosses, drewards, targets, hyper, T, n));
     }
 }

@@ -1,7 +1,5 @@
 package dev.tgpt.engine.ops;
 
-import java.util.function.IntConsumer;
-
 import dev.tgpt.engine.Launch;
 import dev.tgpt.kernels.Ppo;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -19,27 +17,27 @@ public final class PpoOps {
     /** objective [N] from the cross-entropy losses [N] (−logp of the sampled tokens). */
     public static Launch policyForward(FloatArray objective, FloatArray losses, FloatArray oldLogp, FloatArray advantages, FloatArray weights,
             FloatArray hyper, int N) {
-        return positions("policyLossForward", (g, id) -> g.task(id, Ppo::policyLossForward, objective, losses, oldLogp, advantages, weights, hyper, N),
+        return Positions.of("policyLossForward", (g, id) -> g.task(id, Ppo::policyLossForward, objective, losses, oldLogp, advantages, weights, hyper, N),
                 N, n -> Ppo.policyForwardAt(objective, losses, oldLogp, advantages, weights, hyper, n));
     }
 
     /** Adds into dlosses, the cross-entropy backward's dloss. */
     public static Launch policyBackward(FloatArray dlosses, FloatArray losses, FloatArray oldLogp, FloatArray advantages, FloatArray weights,
             FloatArray hyper, int N) {
-        return positions("policyLossBackward", (g, id) -> g.task(id, Ppo::policyLossBackward, dlosses, losses, oldLogp, advantages, weights, hyper, N),
+        return Positions.of("policyLossBackward", (g, id) -> g.task(id, Ppo::policyLossBackward, dlosses, losses, oldLogp, advantages, weights, hyper, N),
                 N, n -> Ppo.policyBackwardAt(dlosses, losses, oldLogp, advantages, weights, hyper, n));
     }
 
     public static Launch valueForward(FloatArray losses, FloatArray values, FloatArray oldValues, FloatArray returns, FloatArray weights,
             FloatArray hyper, int N) {
-        return positions("valueLossForward", (g, id) -> g.task(id, Ppo::valueLossForward, losses, values, oldValues, returns, weights, hyper, N),
+        return Positions.of("valueLossForward", (g, id) -> g.task(id, Ppo::valueLossForward, losses, values, oldValues, returns, weights, hyper, N),
                 N, n -> Ppo.valueForwardAt(losses, values, oldValues, returns, weights, hyper, n));
     }
 
     /** Adds into dvalues. */
     public static Launch valueBackward(FloatArray dvalues, FloatArray values, FloatArray oldValues, FloatArray returns, FloatArray weights,
             FloatArray hyper, int N) {
-        return positions("valueLossBackward", (g, id) -> g.task(id, Ppo::valueLossBackward, dvalues, values, oldValues, returns, weights, hyper, N),
+        return Positions.of("valueLossBackward", (g, id) -> g.task(id, Ppo::valueLossBackward, dvalues, values, oldValues, returns, weights, hyper, N),
                 N, n -> Ppo.valueBackwardAt(dvalues, values, oldValues, returns, weights, hyper, n));
     }
 
@@ -47,17 +45,5 @@ public final class PpoOps {
     public static Launch entropy(FloatArray entropy, FloatArray logits, FloatArray logSumExp, int N, int V) {
         return Launch.parallel("entropyForward", (g, id) -> g.task(id, Ppo::entropyForward, entropy, logits, logSumExp, N, V),
                 jvm -> jvm.parallelFor(N, n -> Ppo.entropyAt(entropy, logits, logSumExp, V, n)));
-    }
-
-    /**
-     * An element-wise launch over N positions; on the JVM backend each thread loops over its range calling {@code at}.
-     * One call per position (it does not inline across the four kernels) costs little at N = B·T.
-     */
-    private static Launch positions(String name, Launch.Task task, int N, IntConsumer at) {
-        return Launch.parallel(name, task, jvm -> jvm.parallelRange(N, (from, to) -> {
-            for (int n = from; n < to; n++) {
-                at.accept(n);
-            }
-        }));
     }
 }

@@ -15,21 +15,13 @@ public final class RankingOps {
     }
 
     public static Launch forward(FloatArray losses, FloatArray rewards, IntArray counts, int P, int K) {
-        return Launch.parallel("rankingForward", (g, id) -> g.task(id, Ranking::rankingForward, losses, rewards, counts, P, K),
-                jvm -> jvm.parallelRange(P, (from, to) -> {
-                    for (int p = from; p < to; p++) {
-                        Ranking.forwardAt(losses, rewards, counts, K, p);
-                    }
-                }));
+        return Positions.of("rankingForward", (g, id) -> g.task(id, Ranking::rankingForward, losses, rewards, counts, P, K), P,
+                p -> Ranking.forwardAt(losses, rewards, counts, K, p));
     }
 
     /** Adds into drewards; dlosses [P] is the gradient of the total loss with respect to each prompt's loss. */
     public static Launch backward(FloatArray drewards, FloatArray rewards, IntArray counts, FloatArray dlosses, int P, int K) {
-        return Launch.parallel("rankingBackward", (g, id) -> g.task(id, Ranking::rankingBackward, drewards, rewards, counts, dlosses, P, K),
-                jvm -> jvm.parallelRange(P * K, (from, to) -> {
-                    for (int i = from; i < to; i++) {
-                        Ranking.backwardAt(drewards, rewards, counts, dlosses, K, i);
-                    }
-                }));
+        return Positions.of("rankingBackward", (g, id) -> g.task(id, Ranking::rankingBackward, drewards, rewards, counts, dlosses, P, K), P * K,
+                i -> Ranking.backwardAt(drewards, rewards, counts, dlosses, K, i));
     }
 }
