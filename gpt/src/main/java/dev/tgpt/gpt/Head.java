@@ -12,14 +12,20 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  */
 public interface Head {
 
-    /** The trainable tensors (name, shape, decay), in a fixed order. */
-    List<Parameters.Tensor> tensors();
+    /** The trainable tensors (name, shape, decay), in a fixed order; none for an objective on the model's own outputs. */
+    default List<Parameters.Tensor> tensors() {
+        return List.of();
+    }
 
     /** Gradient buffers, one per tensor, same sizes. */
-    List<FloatArray> gradients();
+    default List<FloatArray> gradients() {
+        return List.of();
+    }
 
     /** Device arrays the head keeps between runs (its tensors, gradients and scratch). */
-    List<Object> state();
+    default List<Object> state() {
+        return List.of();
+    }
 
     /** Arrays copied to the device before each micro-step (labels, the rows to read). */
     List<Object> inputs();
@@ -29,6 +35,11 @@ public interface Head {
 
     List<Launch> forward(Gpt.Activations a);
 
-    /** Adds d(head loss) / d(final hidden) into {@link Gpt.Activations#finalHiddenGradient()} and into its own gradients. */
-    List<Launch> backward(Gpt.Activations a);
+    /**
+     * Adds d(head loss) / d(final hidden) into {@link Gpt.Activations#finalHiddenGradient()} and into its own
+     * gradients; none for an objective whose gradient {@link #forward} already put into d loss / d losses.
+     */
+    default List<Launch> backward(Gpt.Activations a) {
+        return List.of();
+    }
 }

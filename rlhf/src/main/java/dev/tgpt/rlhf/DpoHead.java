@@ -8,7 +8,6 @@ import dev.tgpt.engine.ops.FillOps;
 import dev.tgpt.engine.ops.RankingOps;
 import dev.tgpt.gpt.Gpt;
 import dev.tgpt.gpt.Head;
-import dev.tgpt.gpt.Parameters;
 import dev.tgpt.kernels.Dpo;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
@@ -50,16 +49,6 @@ public final class DpoHead implements Head {
     }
 
     @Override
-    public List<Parameters.Tensor> tensors() {
-        return List.of();
-    }
-
-    @Override
-    public List<FloatArray> gradients() {
-        return List.of();
-    }
-
-    @Override
     public List<Object> state() {
         return List.of(drewards);
     }
@@ -81,10 +70,5 @@ public final class DpoHead implements Head {
         return List.of(DpoOps.rewards(rewards, a.losses, a.targets, ref, hyper, B, T), RankingOps.forward(losses, rewards, counts, P, 2),
                 FillOps.fill(drewards, 0f), RankingOps.backward(drewards, rewards, counts, weights, P, 2),
                 DpoOps.backward(a.dlosses, drewards, a.targets, hyper, B, T));
-    }
-
-    @Override
-    public List<Launch> backward(Gpt.Activations a) {
-        return List.of();
     }
 }

@@ -7,7 +7,6 @@ import dev.tgpt.engine.Launch;
 import dev.tgpt.engine.ops.GrpoOps;
 import dev.tgpt.gpt.Gpt;
 import dev.tgpt.gpt.Head;
-import dev.tgpt.gpt.Parameters;
 import dev.tgpt.kernels.Grpo;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
@@ -36,21 +35,6 @@ public final class GrpoHead implements Head {
     }
 
     @Override
-    public List<Parameters.Tensor> tensors() {
-        return List.of();
-    }
-
-    @Override
-    public List<FloatArray> gradients() {
-        return List.of();
-    }
-
-    @Override
-    public List<Object> state() {
-        return List.of();
-    }
-
-    @Override
     public List<Object> inputs() {
         List<Object> in = new ArrayList<>(policy.inputs());
         in.addAll(List.of(refLogp, hyper));
@@ -70,10 +54,5 @@ public final class GrpoHead implements Head {
         out.add(GrpoOps.klForward(kl, a.losses, refLogp, policy.weights, hyper, N));
         out.add(GrpoOps.klBackward(a.dlosses, a.losses, refLogp, policy.weights, hyper, N));
         return out;
-    }
-
-    @Override
-    public List<Launch> backward(Gpt.Activations a) {
-        return List.of();
     }
 }

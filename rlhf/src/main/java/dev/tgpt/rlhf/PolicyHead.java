@@ -6,7 +6,6 @@ import dev.tgpt.engine.Launch;
 import dev.tgpt.engine.ops.PpoOps;
 import dev.tgpt.gpt.Gpt;
 import dev.tgpt.gpt.Head;
-import dev.tgpt.gpt.Parameters;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
@@ -40,21 +39,6 @@ public final class PolicyHead implements Head {
     }
 
     @Override
-    public List<Parameters.Tensor> tensors() {
-        return List.of();
-    }
-
-    @Override
-    public List<FloatArray> gradients() {
-        return List.of();
-    }
-
-    @Override
-    public List<Object> state() {
-        return List.of();
-    }
-
-    @Override
     public List<Object> inputs() {
         return List.of(oldLogp, advantages, weights, hyper);
     }
@@ -70,10 +54,5 @@ public final class PolicyHead implements Head {
         return List.of(PpoOps.entropy(entropy, a.logits, a.logSumExp, N, V),
                 PpoOps.policyForward(objective, a.losses, oldLogp, advantages, weights, hyper, N),
                 PpoOps.policyBackward(a.dlosses, a.losses, oldLogp, advantages, weights, hyper, N));
-    }
-
-    @Override
-    public List<Launch> backward(Gpt.Activations a) {
-        return List.of();
     }
 }
