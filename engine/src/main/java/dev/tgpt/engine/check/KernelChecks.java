@@ -9,7 +9,7 @@ public final class KernelChecks {
     }
 
     public static List<OpCheck> all() {
-        return List.of(new EmbeddingCheck(), new LayerNormCheck(), new MatmulCheck(), new QuantMatmulCheck(), new SoftmaxCheck(), new GeluCheck(), new DropoutCheck(),
+        return List.of(new EmbeddingCheck(), new LayerNormCheck(), new MatmulCheck(), new LoraCheck(), new QuantMatmulCheck(), new SoftmaxCheck(), new GeluCheck(), new DropoutCheck(),
                 new ResidualCheck(), new GatherCheck(), new AttentionCheck(), new SparseAttentionCheck(), new DecodeCheck(), new CrossEntropyCheck(), new GradNormCheck(), new AdamWCheck(),
                 new RankingCheck(), new DpoCheck(), new PpoCheck(), new GrpoCheck(), new RolloutCheck());
     }

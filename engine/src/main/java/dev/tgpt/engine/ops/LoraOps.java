@@ -1,0 +1,46 @@
+package dev.tgpt.engine.ops;
+
+import java.util.List;
+
+import dev.tgpt.engine.Launch;
+import dev.tgpt.engine.Slab;
+import dev.tgpt.kernels.Lora;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * Launches of a LoRA update on a frozen linear layer: x [N, C], y [N, OC], A [r, C], B [OC, r], h = x·Aᵀ [N, r] kept
+ * from forward for backward, dh [N, r] backward's scratch; scale = alpha/r, fixed for a run. The A-side products are
+ * {@link MatmulOps}'s, the B side {@link Lora}'s. A, B, dA and dB may be views of slabs. With r outputs (or rows of
+ * dA) Matmul's device kernel leaves most work-items of its 64-wide tiles idle: correct (LoraTest checks r = 1 to 16),
+ * and r/C of the frozen layer's work.
+ */
+public final class LoraOps {
+
+    private LoraOps() {
+    }
+
+    /** h = x·Aᵀ, then y += scale·h·Bᵀ: y already holds the frozen layer's x·Wᵀ + b. */
+    public static List<Launch> forward(FloatArray y, FloatArray h, FloatArray x, FloatArray A, FloatArray B, float scale, int N, int C, int OC,
+            int r) {
+        FloatArray b = Slab.baseOf(B);
+        int bOff = Slab.offsetOf(B);
+        return List.of(MatmulOps.forward(h, x, A, null, N, C, r),
+                Positions.of("loraForward", (g, id) -> g.task(id, Lora::loraForward, y, h, b, bOff, scale, N, OC, r), N * OC,
+                        i -> Lora.forwardAt(y, h, B, 0, scale, OC, r, i)));
+    }
+
+    /** Adds to dx, dA and dB; overwrites dh. h is forward's. */
+    public static List<Launch> backward(FloatArray dx, FloatArray dA, FloatArray dB, FloatArray dh, FloatArray dy, FloatArray x, FloatArray h,
+            FloatArray A, FloatArray B, float scale, int N, int C, int OC, int r) {
+        FloatArray b = Slab.baseOf(B);
+        int bOff = Slab.offsetOf(B);
+        FloatArray db = Slab.baseOf(dB);
+        int dbOff = Slab.offsetOf(dB);
+        return List.of(
+                Positions.of("loraBackwardB", (g, id) -> g.task(id, Lora::loraBackwardB, db, dbOff, dy, h, scale, N, OC, r), OC * r,
+                        i -> Lora.backwardBAt(dB, 0, dy, h, scale, N, OC, r, i)),
+                Positions.of("loraBackwardH", (g, id) -> g.task(id, Lora::loraBackwardH, dh, dy, b, bOff, scale, N, OC, r), N * r,
+                        i -> Lora.backwardHAt(dh, dy, B, 0, scale, OC, r, i)),
+                MatmulOps.backwardInput(dx, dh, A, N, C, r), MatmulOps.backwardWeight(dA, dh, x, N, C, r));
+    }
+}
