@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 import dev.tgpt.engine.UserError;
+import dev.tgpt.gpt.Trainer;
 import dev.tgpt.gpt.io.Checkpoint;
 import dev.tgpt.rlhf.Dpo;
 import dev.tgpt.rlhf.Pipeline;
@@ -31,6 +32,9 @@ final class DpoCommand implements Callable<Integer> {
 
     @Mixin
     TrainingOptions training;
+
+    @Mixin
+    LoraOption lora;
 
     @Mixin
     PlanOption plan;
@@ -77,14 +81,15 @@ final class DpoCommand implements Callable<Integer> {
         c.beta = beta;
         c.lr = lr;
         c.seed = seed;
-        plan.show("", Pipeline.dpoPlan(Checkpoint.header(init).config().withDropout(0f), c, training.options()), device.backend(),
-                Pipeline.advice(training.options()));
+        Trainer.Options base = lora.apply(training.options());
+        plan.show("", Pipeline.dpoPlan(Checkpoint.header(init).config().withDropout(0f), c, base), device.backend(),
+                Pipeline.advice(base));
         if (plan.dryRun()) {
             return 0;
         }
         Dpo.Result r;
         try (Progress.Stages progress = new Progress.Stages("dpo", spec.commandLine().getErr())) {
-            r = Pipeline.dpo(Checkpoint.load(init), c, out, device.backend(), training.options(), progress);
+            r = Pipeline.dpo(Checkpoint.load(init), c, out, device.backend(), base, progress);
         }
         spec.commandLine().getOut().printf("held-out preference accuracy %.3f, loss %.4f%ncheckpoint: %s%n", r.valAccuracy(), r.valLoss(), r.checkpoint());
         spec.commandLine().getOut().flush();

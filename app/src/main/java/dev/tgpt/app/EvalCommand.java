@@ -54,7 +54,7 @@ final class EvalCommand implements Callable<Integer> {
         if (windows < 1 || T < 1 || T > config.context()) {
             throw new UserError("--windows must be at least 1 and --context in 1.." + config.context());
         }
-        plan.show("", MemoryPlan.weights(config).plus(MemoryPlan.packed(config, weights.format())).plus(MemoryPlan.decoding(config, windows)),
+        plan.show("", MemoryPlan.weights(config).plus(weights.plan(config)).plus(MemoryPlan.decoding(config, windows)),
                 device.backend(), "use fewer --windows, or a smaller model");
         if (plan.dryRun()) {
             return 0;
@@ -64,7 +64,7 @@ final class EvalCommand implements Callable<Integer> {
             throw new UserError(model + " names no tokenizer, so " + data + " cannot be encoded; give a .bin token file");
         }
         int[] tokens = data.toString().endsWith(".bin") ? Dataset.fromTokenFiles(data, data).val() : Dataset.fromText(data, ckpt.tokenizer()).val();
-        Gpt gpt = new Gpt(ckpt.config().withDropout(0f), ckpt.parameters()).decodingWith(weights.format());
+        Gpt gpt = weights.model(ckpt);
         double loss = DecodingLoss.of(gpt, device.backend(), tokens, windows, T);
         spec.commandLine().getOut().printf(Locale.ROOT, "val loss %.5f (%s weights; %d windows of %d positions)%n", loss, weights.format(), windows, T);
         spec.commandLine().getOut().flush();

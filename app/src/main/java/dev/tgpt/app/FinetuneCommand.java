@@ -38,6 +38,9 @@ final class FinetuneCommand implements Callable<Integer> {
     TrainingOptions training;
 
     @Mixin
+    LoraOption lora;
+
+    @Mixin
     PlanOption plan;
 
     @Option(names = "--init", paramLabel = "DIR", required = true, description = "The pretrained model (a checkpoint or a Hugging Face GPT-2 directory).")
@@ -95,7 +98,8 @@ final class FinetuneCommand implements Callable<Integer> {
         if (T > config.context()) {
             throw new UserError("--context " + T + " exceeds the model's context of " + config.context());
         }
-        Trainer.Options o = training.options().batch(batch).context(T).steps(steps).accumulation(1).lr(lr).minLr(0f).warmup(warmup).weightDecay(weightDecay).beta1(0.9f).beta2(0.999f).eps(1e-8f).gradClip(clip).seed(seed);
+        Trainer.Options base = lora.apply(training.options());
+        Trainer.Options o = base.batch(batch).context(T).steps(steps).accumulation(1).lr(lr).minLr(0f).warmup(warmup).weightDecay(weightDecay).beta1(0.9f).beta2(0.999f).eps(1e-8f).gradClip(clip).seed(seed);
         plan.show("", MemoryPlan.training(config, o, false, 0), device.backend(), MemoryPlan.advice(o));
         if (plan.dryRun()) {
             return 0;
@@ -109,7 +113,7 @@ final class FinetuneCommand implements Callable<Integer> {
         var err = spec.commandLine().getErr();
         FineTuning.Result r;
         try (ProgressBar bar = Progress.bar("finetune", steps)) {
-            r = FineTuning.run(new Gpt(start.config(), start.parameters()), start.tokenizer(), trainSet, valSet, device.backend(),
+            r = FineTuning.run(new Gpt(start.config(), start.parameters()).trainedAs(o), start.tokenizer(), trainSet, valSet, device.backend(),
                     new FineTuning.Settings(o, lambda, evalEvery, out), new TrainingRun.Listener() {
                         @Override
                         public void step(int step, int total, float loss, Float valLoss, double tokensPerSecond) {

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 import dev.tgpt.engine.UserError;
+import dev.tgpt.gpt.Trainer;
 import dev.tgpt.gpt.io.Checkpoint;
 import dev.tgpt.rlhf.Pipeline;
 import dev.tgpt.rlhf.RewardModel;
@@ -32,6 +33,9 @@ final class RmCommand implements Callable<Integer> {
 
     @Mixin
     TrainingOptions training;
+
+    @Mixin
+    LoraOption lora;
 
     @Mixin
     PlanOption plan;
@@ -74,15 +78,16 @@ final class RmCommand implements Callable<Integer> {
         c.prompts = prompts;
         c.lr = lr;
         c.seed = seed;
-        plan.show("", Pipeline.rmPlan(Checkpoint.header(init).config().withDropout(0f), c, Pipeline.responses(data), training.options()),
-                device.backend(), Pipeline.advice(training.options()));
+        Trainer.Options base = lora.apply(training.options());
+        plan.show("", Pipeline.rmPlan(Checkpoint.header(init).config().withDropout(0f), c, Pipeline.responses(data), base),
+                device.backend(), Pipeline.advice(base));
         if (plan.dryRun()) {
             return 0;
         }
         RewardModel.Result r;
         try (Progress.Stages progress = new Progress.Stages("rm", spec.commandLine().getErr())) {
             r = Pipeline.rm(Checkpoint.load(init), c, demonstrations == null ? List.of() : RlhfData.demonstrations(demonstrations), out,
-                    device.backend(), training.options(), progress);
+                    device.backend(), base, progress);
         }
         spec.commandLine().getOut().printf("held-out pairwise accuracy %.3f%nreward model: %s%n", r.valAccuracy(), r.dir());
         spec.commandLine().getOut().flush();

@@ -102,14 +102,14 @@ final class SampleCommand implements Callable<Integer> {
             }
         }
         GptConfig config = Checkpoint.header(model).config();
-        plan.show("", MemoryPlan.weights(config).plus(MemoryPlan.packed(config, weights.format())).plus(MemoryPlan.decoding(config, batch.size())),
+        plan.show("", MemoryPlan.weights(config).plus(weights.plan(config)).plus(MemoryPlan.decoding(config, batch.size())),
                 device.backend(),
                 "use fewer prompts or --samples (each sequence keeps a KV cache of the whole context), or a smaller model");
         if (plan.dryRun()) {
             return 0;
         }
         Checkpoint ckpt = Checkpoint.load(model);
-        Gpt gpt = new Gpt(ckpt.config().withDropout(0f), ckpt.parameters()).decodingWith(weights.format());
+        Gpt gpt = weights.model(ckpt);
         var out = spec.commandLine().getOut();
         try (Sampler sampler = new Sampler(gpt, device.backend(), batch.size())) {
             List<String> texts = sampler.generate(batch, ckpt.tokenizer(), new Sampler.Options(tokens, temperature, topK, topP, stop, seed));

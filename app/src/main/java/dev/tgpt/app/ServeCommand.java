@@ -6,7 +6,6 @@ import java.util.concurrent.CountDownLatch;
 
 import dev.tgpt.engine.Backend;
 import dev.tgpt.gpt.ChatTemplate;
-import dev.tgpt.gpt.Gpt;
 import dev.tgpt.gpt.GptConfig;
 import dev.tgpt.gpt.MemoryPlan;
 import dev.tgpt.gpt.io.Checkpoint;
@@ -61,7 +60,7 @@ final class ServeCommand implements Callable<Integer> {
         Backend backend = device.backend();
         GptConfig config = Checkpoint.header(model).config();
         ChatTemplate template = ChatTemplate.of(model);
-        plan.show("", MemoryPlan.weights(config).plus(MemoryPlan.packed(config, weights.format())).plus(MemoryPlan.decoding(config, maxBatch)), backend,
+        plan.show("", MemoryPlan.weights(config).plus(weights.plan(config)).plus(MemoryPlan.decoding(config, maxBatch)), backend,
                 "use a smaller --max-batch (each sequence keeps a KV cache of the whole context), or a smaller model");
         if (plan.dryRun()) {
             return 0;
@@ -74,7 +73,7 @@ final class ServeCommand implements Callable<Integer> {
         Path path = model.toAbsolutePath().normalize();
         String name = (path.getFileName().toString().equals("checkpoint") && path.getParent() != null ? path.getParent() : path).getFileName()
                 .toString();
-        Server server = Server.start(new Gpt(ckpt.config().withDropout(0f), ckpt.parameters()).decodingWith(weights.format()), ckpt.tokenizer(), backend,
+        Server server = Server.start(weights.model(ckpt), ckpt.tokenizer(), backend,
                 Server.Options.defaults().host(host).port(port).apiKey(apiKey).maxBatch(maxBatch).maxQueue(maxQueue).modelName(name)
                         .chatTemplate(template));
         CountDownLatch stopped = new CountDownLatch(1);

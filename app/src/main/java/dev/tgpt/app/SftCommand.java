@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 import dev.tgpt.engine.UserError;
+import dev.tgpt.gpt.Trainer;
 import dev.tgpt.gpt.io.Checkpoint;
 import dev.tgpt.rlhf.Pipeline;
 import dev.tgpt.rlhf.RlhfConfig;
@@ -27,6 +28,9 @@ final class SftCommand implements Callable<Integer> {
 
     @Mixin
     TrainingOptions training;
+
+    @Mixin
+    LoraOption lora;
 
     @Mixin
     PlanOption plan;
@@ -66,14 +70,15 @@ final class SftCommand implements Callable<Integer> {
         c.batch = batch;
         c.lr = lr;
         c.seed = seed;
-        plan.show("", Pipeline.sftPlan(Checkpoint.header(init).config().withDropout(0f), c, training.options()), device.backend(),
-                Pipeline.advice(training.options()));
+        Trainer.Options base = lora.apply(training.options());
+        plan.show("", Pipeline.sftPlan(Checkpoint.header(init).config().withDropout(0f), c, base), device.backend(),
+                Pipeline.advice(base));
         if (plan.dryRun()) {
             return 0;
         }
         Path ckpt;
         try (Progress.Stages progress = new Progress.Stages("sft", spec.commandLine().getErr())) {
-            ckpt = Pipeline.sft(Checkpoint.load(init), c, out, device.backend(), training.options(), progress);
+            ckpt = Pipeline.sft(Checkpoint.load(init), c, out, device.backend(), base, progress);
         }
         spec.commandLine().getOut().println("checkpoint: " + ckpt);
         spec.commandLine().getOut().flush();

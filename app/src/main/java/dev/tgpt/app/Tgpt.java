@@ -27,7 +27,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "tgpt", mixinStandardHelpOptions = true, versionProvider = Tgpt.Version.class,
         description = "Train and run GPT models with kernels compiled by TornadoVM, or on the JVM backend.",
         subcommands = { DevicesCommand.class, KernelsCommand.class, TokenizeCommand.class, TrainCommand.class, SampleCommand.class, EvalCommand.class, FinetuneCommand.class,
-                SftCommand.class, RmCommand.class, PpoCommand.class, DpoCommand.class, GrpoCommand.class, RlhfCommand.class, ServeCommand.class, BenchCommand.class, GradsCommand.class, PlotCommand.class,
+                SftCommand.class, RmCommand.class, PpoCommand.class, DpoCommand.class, GrpoCommand.class, RlhfCommand.class, MergeCommand.class, ServeCommand.class, BenchCommand.class, GradsCommand.class, PlotCommand.class,
                 CommandLine.HelpCommand.class },
         footer = { "", "./tgpt test [MAVEN_ARGS]  builds and runs the test suite (SDK mode after `source tornado-env.sh`)." })
 public final class Tgpt implements Runnable {

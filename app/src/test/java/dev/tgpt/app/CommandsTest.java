@@ -72,6 +72,49 @@ class CommandsTest {
         assertTrue(Files.exists(run.resolve("curves.png")));
     }
 
+    /**
+     * SFT with --lora writes the base with its adapter merged in (OUT/checkpoint) and the adapter in PEFT's format
+     * (OUT/adapter); sampling the base with --adapter, the merged checkpoint, and what ./tgpt merge writes give the same
+     * greedy text, and the merged weights are not the base's. LoRA with ZeRO-1 is refused in one line.
+     */
+    @Test
+    void loraSftWritesAnAdapterThatSampleAndMergeRead() throws Exception {
+        Path demos = dir.resolve("lora-demos.jsonl");
+        Files.writeString(demos, "{\"prompt\": \"ab\", \"completion\": \"cd\"}\n".repeat(8));
+        String base = run.resolve("checkpoint").toString();
+        Path out = dir.resolve("lora-sft");
+        TgptTest.Run sft = TgptTest.run("sft", "--device", "jvm", "--init", base, "--data", demos.toString(), "--steps", "3", "--batch", "2", "--lr",
+                "1e-2", "--lora", "2", "--out", out.toString());
+        assertEquals(0, sft.code(), sft.err());
+        assertTrue(Files.exists(out.resolve("checkpoint/model.safetensors")) && Files.exists(out.resolve("adapter/adapter_config.json")));
+        String[] greedy = { "--prompt", "ab", "--tokens", "10", "--temperature", "0", "--device", "jvm" };
+        TgptTest.Run adapted = TgptTest.run(concat(new String[] { "sample", "--model", base, "--adapter", out.resolve("adapter").toString() }, greedy));
+        TgptTest.Run merged = TgptTest.run(concat(new String[] { "sample", "--model", out.resolve("checkpoint").toString() }, greedy));
+        assertEquals(0, adapted.code(), adapted.err());
+        assertEquals(merged.out(), adapted.out());
+        Path mergedDir = dir.resolve("lora-merged");
+        TgptTest.Run merge = TgptTest.run("merge", "--model", base, "--adapter", out.resolve("adapter").toString(), "--out", mergedDir.toString());
+        assertEquals(0, merge.code(), merge.err());
+        assertEquals(merged.out(), TgptTest.run(concat(new String[] { "sample", "--model", mergedDir.toString() }, greedy)).out());
+        try (Safetensors a = Safetensors.open(run.resolve("checkpoint/model.safetensors"));
+                Safetensors b = Safetensors.open(mergedDir.resolve("model.safetensors"))) {
+            String w = "transformer.h.0.attn.c_attn.weight";
+            boolean differ = false;
+            for (int i = 0; i < a.floats(w).getSize() && !differ; i++) {
+                differ = a.floats(w).get(i) != b.floats(w).get(i);
+            }
+            assertTrue(differ, "the merged weights are the base's");
+        }
+        userError("with LoRA the optimizer holds only the adapters'", "sft", "--device", "jvm", "--init", base, "--data", demos.toString(), "--steps",
+                "1", "--lora", "2", "--zero", "1", "--out", dir.resolve("lora-zero").toString());
+    }
+
+    static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     @Test
     void sampleAndFewShotPrompts() throws Exception {
         String ckpt = run.resolve("checkpoint").toString();

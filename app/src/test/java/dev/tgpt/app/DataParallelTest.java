@@ -124,7 +124,7 @@ class DataParallelTest {
     }
 
     @Test
-    void finetuneSftRewardModelDpoPpoAndGrpoAsOneProcess() throws Exception {
+    void finetuneSftLoraRewardModelDpoPpoAndGrpoAsOneProcess() throws Exception {
         Path labelled = dir.resolve("labelled.jsonl");
         Path demos = dir.resolve("demos.jsonl");
         Path rankings = dir.resolve("rankings.jsonl");
@@ -147,9 +147,10 @@ class DataParallelTest {
                 new String[] { "finetune", "--train", labelled.toString(), "--val", labelled.toString(), "--steps", "3", "--lr", "1e-3" },
                 new String[] { "sft", "--data", demos.toString(), "--steps", "3", "--lr", "1e-3" },
                 new String[] { "rm", "--data", rankings.toString(), "--demonstrations", demos.toString(), "--steps", "3", "--lr", "1e-3" },
-                new String[] { "dpo", "--data", rankings.toString(), "--steps", "3", "--lr", "1e-3" })) {
-            String name = job[0];
-            String[] shape = switch (name) {
+                new String[] { "dpo", "--data", rankings.toString(), "--steps", "3", "--lr", "1e-3" },
+                new String[] { "sft", "--data", demos.toString(), "--steps", "3", "--lr", "1e-2", "--lora", "2" })) {
+            String name = job[0] + (List.of(job).contains("--lora") ? "-lora" : "");
+            String[] shape = switch (job[0]) {
                 case "rm" -> new String[] { "--prompts", "4", "--prompts", "2" };
                 case "dpo" -> new String[] { "--pairs", "4", "--pairs", "2" };
                 default -> new String[] { "--batch", "4", "--batch", "2" };

@@ -29,7 +29,7 @@ public final class DecodingLoss {
             throw new UserError("the text has " + tokens.length + " tokens; the loss needs at least " + (T + 1));
         }
         Gpt.Activations act = gpt.decoder(B);
-        List<Object> state = new ArrayList<>(gpt.decodingWeights());
+        List<Object> state = new ArrayList<>(gpt.weightArrays());
         state.addAll(act.buffers());
         // the cross-entropy kernel on the device: a step hands back B losses, not B rows of logits
         Program step = new Program("loss").state(state.toArray()).inputs(act.tokens, act.pos, act.targets).outputs(act.losses);

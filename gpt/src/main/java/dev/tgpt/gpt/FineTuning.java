@@ -13,7 +13,6 @@ import dev.tgpt.engine.dist.Collective;
 import dev.tgpt.engine.io.Safetensors;
 import dev.tgpt.gpt.data.Labelled;
 import dev.tgpt.gpt.data.Tokenizer;
-import dev.tgpt.gpt.io.Checkpoint;
 
 /**
  * GPT-1's supervised fine-tuning (Radford et al. 2018, §3.2): a classifier on the last token's final hidden state,
@@ -83,9 +82,8 @@ public final class FineTuning {
 
                 @Override
                 public void checkpoint(int step, boolean writer) {
-                    trainer.sync();
+                    trainer.save(ckpt, tokenizer, writer);
                     if (writer) {
-                        Checkpoint.save(ckpt, model.config, tokenizer, model.params, null);
                         saveHead(s.out().resolve("classifier.safetensors"), head, train);
                     }
                 }

@@ -13,6 +13,7 @@ import dev.tgpt.engine.ops.EmbeddingOps;
 import dev.tgpt.engine.ops.FillOps;
 import dev.tgpt.engine.ops.GeluOps;
 import dev.tgpt.engine.ops.LayerNormOps;
+import dev.tgpt.engine.ops.LoraOps;
 import dev.tgpt.engine.ops.MatmulOps;
 import dev.tgpt.engine.ops.QuantMatmulOps;
 import dev.tgpt.engine.ops.ResidualOps;
@@ -43,15 +44,45 @@ public final class Gpt {
      * then the head's (wte); null: decoding reads the parameters, as every other pass does.
      */
     private final List<QuantMatmulOps.Matrix> packed;
+    /** LoRA adapters on the linear layers, trained while the parameters stay frozen; null: none. */
+    public final Lora lora;
 
     public Gpt(GptConfig config, Parameters params) {
-        this(config, params, null);
+        this(config, params, null, null);
     }
 
-    private Gpt(GptConfig config, Parameters params, List<QuantMatmulOps.Matrix> packed) {
+    private Gpt(GptConfig config, Parameters params, List<QuantMatmulOps.Matrix> packed, Lora lora) {
         this.config = config;
         this.params = params;
         this.packed = packed;
+        this.lora = lora;
+    }
+
+    /**
+     * This model with LoRA adapters on its linear layers: its forward adds each adapter's update, and its backward
+     * gives gradients to the adapters alone (the weights are frozen: their gradients are not computed). The same
+     * parameters, so this model without the adapters ({@link #withoutAdapters}) is its base.
+     */
+    public Gpt withAdapters(Lora adapters) {
+        if (!adapters.config.withDropout(config.dropout()).equals(config)) {
+            throw new IllegalArgumentException("adapters for " + adapters.config + " on " + config);
+        }
+        return new Gpt(config, params, packed, adapters);
+    }
+
+    /** This model as {@code o} trains it: with fresh adapters (seeded by o's seed) when o asks for LoRA, else itself. */
+    public Gpt trainedAs(Trainer.Options o) {
+        return o.lora() == null ? this : withAdapters(new Lora(config, o.lora()).initialise(o.seed()));
+    }
+
+    /** This model without dropout (its adapters, if any, kept): how frozen passes and sampling run it. */
+    public Gpt withoutDropout() {
+        return new Gpt(config.withDropout(0f), params, packed, lora);
+    }
+
+    /** The base model: the same parameters, no adapters. */
+    public Gpt withoutAdapters() {
+        return new Gpt(config, params, packed, null);
     }
 
     /**
@@ -76,16 +107,22 @@ public final class Gpt {
         weights.add(params.wte);
         rows[4 * L] = config.vocabSize();
         cols[4 * L] = C;
-        return new Gpt(config, params, QuantMatmulOps.pack(format, weights, rows, cols));
+        if (lora != null) {
+            throw new UserError("decoding from packed weights takes a model without adapters: merge the adapter first");
+        }
+        return new Gpt(config, params, QuantMatmulOps.pack(format, weights, rows, cols), null);
     }
 
-    /** The arrays decoding reads the weights from: the parameters', and the packed weights if any. */
-    public List<Object> decodingWeights() {
+    /** The arrays this model's passes read weights from: the parameters', the packed weights and the adapters', if any. */
+    public List<Object> weightArrays() {
         List<Object> out = new ArrayList<>();
         params.tensors().forEach(t -> out.add(t.data()));
         if (packed != null) {
             out.add(packed.getFirst().data());
             out.add(packed.getFirst().scales());
+        }
+        if (lora != null) {
+            out.add(lora.all());
         }
         return out;
     }
@@ -155,6 +192,9 @@ public final class Gpt {
         final FloatArray dbranch;
         final FloatArray dfch;
         final FloatArray dfchg;
+        /** LoRA: each adapted layer's x·Aᵀ [N, r], kept for backward ([layer][target]), and its gradient's scratch. */
+        final FloatArray[][] loraH;
+        final FloatArray loraDh;
 
         Activations(int B, int T, boolean decode, boolean plan, boolean recompute) {
             this(B, T, decode, plan, recompute, null);
@@ -230,6 +270,13 @@ public final class Gpt {
             dbranch = buffer((long) N * C);
             dfch = buffer((long) N * 4 * C);
             dfchg = buffer((long) N * 4 * C);
+            loraH = new FloatArray[lora == null ? 0 : config.layers()][Lora.Target.values().length];
+            for (int l = 0; l < loraH.length; l++) {
+                for (Lora.Target t : lora.settings.targets()) {
+                    loraH[l][t.ordinal()] = buffer((long) N * lora.settings.rank());
+                }
+            }
+            loraDh = lora == null || decode ? null : buffer((long) N * lora.settings.rank());
         }
 
         private FloatArray buffer(long n) {
@@ -341,7 +388,13 @@ public final class Gpt {
 
     /** A model's training activations for B sequences of T tokens, counted without allocating them. */
     public static Footprint activationFootprint(GptConfig config, int B, int T, boolean recompute) {
-        return new Gpt(config, null).new Activations(B, T, false, true, recompute).footprint();
+        return activationFootprint(config, B, T, recompute, null);
+    }
+
+    /** As {@link #activationFootprint(GptConfig, int, int, boolean)}, of a model with adapters of these settings (null: none). */
+    public static Footprint activationFootprint(GptConfig config, int B, int T, boolean recompute, Lora.Settings lora) {
+        Gpt g = new Gpt(config, null, null, lora == null ? null : new Lora(config, lora));
+        return g.new Activations(B, T, false, true, recompute).footprint();
     }
 
     /** A model's decoding activations for B sequences (the KV cache of the whole context among them), counted. */
@@ -383,6 +436,42 @@ public final class Gpt {
         return a.decode && packed != null ? QuantMatmulOps.forward(out, in, packed.get(matrix), b, a.N) : MatmulOps.forward(out, in, w, b, a.N, C, OC);
     }
 
+    /** Block l's linear layer t: out = in·wᵀ + b, and its adapter's update if it has one. */
+    private void linear(List<Launch> out, Activations a, int l, Lora.Target t, FloatArray y, FloatArray in, FloatArray w, FloatArray b, int C, int OC) {
+        out.add(linear(a, 4 * l + t.ordinal(), y, in, w, b, C, OC));
+        Lora.Pair p = lora == null ? null : lora.pair(l, t);
+        if (p != null) {
+            out.addAll(LoraOps.forward(y, a.loraH[l][t.ordinal()], in, p.a(), p.b(), lora.settings.scale(), a.N, C, OC, lora.settings.rank()));
+        }
+    }
+
+    /**
+     * Backward of block l's linear layer t: d(in) always; the weight's and bias's gradients unless the model is frozen
+     * (it has adapters), and then the adapter's, into {@code adapterGrads}.
+     */
+    private void linearBackward(List<Launch> out, Activations a, Lora adapterGrads, int l, Lora.Target t, FloatArray dinp, Parameters.Layer g,
+            FloatArray dout, FloatArray inp, FloatArray w, int C, int OC) {
+        if (lora == null) {
+            FloatArray[][] gw = { { g.qkvw(), g.qkvb() }, { g.attprojw(), g.attprojb() }, { g.fcw(), g.fcb() }, { g.fcprojw(), g.fcprojb() } };
+            out.addAll(MatmulOps.backward(dinp, gw[t.ordinal()][0], gw[t.ordinal()][1], dout, inp, w, a.N, C, OC));
+            return;
+        }
+        out.add(MatmulOps.backwardInput(dinp, dout, w, a.N, C, OC));
+        Lora.Pair p = lora.pair(l, t);
+        if (p != null) {
+            Lora.Pair d = adapterGrads.pair(l, t);
+            out.addAll(LoraOps.backward(dinp, d.a(), d.b(), a.loraDh, dout, inp, a.loraH[l][t.ordinal()], p.a(), p.b(), lora.settings.scale(), a.N, C,
+                    OC, lora.settings.rank()));
+        }
+    }
+
+    /** A layer norm's backward: d(in), and its weights' gradients unless the model is frozen (grads null). */
+    private List<Launch> layerNormBackward(Parameters grads, FloatArray dinp, FloatArray dw, FloatArray db, FloatArray dout, FloatArray inp,
+            FloatArray w, FloatArray mean, FloatArray rstd, int N, int C) {
+        return grads == null ? List.of(LayerNormOps.backwardInput(dinp, dout, inp, w, mean, rstd, N, C))
+                : LayerNormOps.backward(dinp, dw, db, dout, inp, w, mean, rstd, N, C);
+    }
+
     private boolean dropout() {
         return config.dropout() > 0;
     }
@@ -413,7 +502,7 @@ public final class Gpt {
             if (!postLn) {
                 out.add(LayerNormOps.forward(k.ln1, k.ln1Mean, k.ln1Rstd, x, p.ln1w(), p.ln1b(), N, C));
             }
-            out.add(linear(a, 4 * l, k.qkv, postLn ? x : k.ln1, p.qkvw(), p.qkvb(), C, 3 * C));
+            linear(out, a, l, Lora.Target.QKV, k.qkv, postLn ? x : k.ln1, p.qkvw(), p.qkvb(), C, 3 * C);
             if (a.decode) {
                 out.add(DecodeOps.cacheWrite(a.kcache[l], a.vcache[l], k.qkv, a.pos, a.slot, B, C, NH, config.context()));
                 out.add(DecodeOps.attention(k.atty, a.scores, k.qkv, a.kcache[l], a.vcache[l], a.pos, a.slot, B, C, NH, config.context(),
@@ -421,7 +510,7 @@ public final class Gpt {
             } else {
                 out.add(attention(k, B, T, l));
             }
-            out.add(linear(a, 4 * l + 1, k.attproj, k.atty, p.attprojw(), p.attprojb(), C, C));
+            linear(out, a, l, Lora.Target.PROJ, k.attproj, k.atty, p.attprojw(), p.attprojb(), C, C);
             if (drop) {
                 out.add(DropoutOps.forward(k.attprojDrop, k.attproj, a.seed, 1 + 2 * l, config.dropout(), N * C));
             }
@@ -430,9 +519,9 @@ public final class Gpt {
             FloatArray mlpIn = postLn ? k.ln1 : k.ln2;
             out.add(postLn ? LayerNormOps.forward(k.ln1, k.ln1Mean, k.ln1Rstd, k.res2, p.ln1w(), p.ln1b(), N, C)
                     : LayerNormOps.forward(k.ln2, k.ln2Mean, k.ln2Rstd, k.res2, p.ln2w(), p.ln2b(), N, C));
-            out.add(linear(a, 4 * l + 2, k.fch, mlpIn, p.fcw(), p.fcb(), C, 4 * C));
+            linear(out, a, l, Lora.Target.FC, k.fch, mlpIn, p.fcw(), p.fcb(), C, 4 * C);
             out.add(GeluOps.forward(k.fchg, k.fch, N * 4 * C));
-            out.add(linear(a, 4 * l + 3, k.fcproj, k.fchg, p.fcprojw(), p.fcprojb(), 4 * C, C));
+            linear(out, a, l, Lora.Target.FCPROJ, k.fcproj, k.fchg, p.fcprojw(), p.fcprojb(), 4 * C, C);
             if (drop) {
                 out.add(DropoutOps.forward(k.fcprojDrop, k.fcproj, a.seed, 2 + 2 * l, config.dropout(), N * C));
             }
@@ -466,34 +555,60 @@ public final class Gpt {
 
     /** As {@link #backward(Activations, Parameters)}, with a head's backward adding into the final hidden states' gradient. */
     public List<Launch> backward(Activations a, Parameters grads, List<Launch> head) {
+        if (lora != null) {
+            throw new IllegalStateException("a model with adapters trains them: backward(activations, adapterGradients, head)");
+        }
+        return backward(a, grads, null, head);
+    }
+
+    /**
+     * Backward of a model with adapters ({@link #withAdapters}): the gradients of the adapters alone, into
+     * {@code adapterGrads} (shaped as {@link #lora}); the frozen weights get none, and no weight gradient is computed.
+     */
+    public List<Launch> backward(Activations a, Lora adapterGrads, List<Launch> head) {
+        if (lora == null) {
+            throw new IllegalStateException("no adapters to train: backward(activations, grads, head)");
+        }
+        return backward(a, null, adapterGrads, head);
+    }
+
+    /** grads null: the weights are frozen (a model with adapters, whose gradients go to adapterGrads). */
+    private List<Launch> backward(Activations a, Parameters grads, Lora adapterGrads, List<Launch> head) {
         List<Launch> out = new ArrayList<>();
         int B = a.B, T = a.T, N = a.N, C = config.channels(), V = config.vocabSize(), NH = config.heads();
         boolean drop = dropout();
         boolean postLn = config.style() == GptConfig.Style.GPT1;
+        boolean frozen = grads == null;
         FloatArray d = a.dresidual;
         out.add(FillOps.fill(a.dlogits, 0f));
         out.add(FillOps.fill(d, 0f));
         out.add(CrossEntropyOps.backward(a.dlogits, a.logits, a.logSumExp, a.targets, a.dlosses, N, V));
         FloatArray last = a.input(config.layers(), drop);
+        FloatArray dhead = params.lnfw != null ? a.dlnf : d;
         if (params.lnfw != null) {
             out.add(FillOps.fill(a.dlnf, 0f));
-            out.addAll(MatmulOps.backward(a.dlnf, grads.wte, null, a.dlogits, a.lnf, params.wte, N, C, V));
-            out.addAll(head);
-            out.addAll(LayerNormOps.backward(d, grads.lnfw, grads.lnfb, a.dlnf, last, params.lnfw, a.lnfMean, a.lnfRstd, N, C));
+        }
+        if (frozen) {
+            out.add(MatmulOps.backwardInput(dhead, a.dlogits, params.wte, N, C, V));
         } else {
-            out.addAll(MatmulOps.backward(d, grads.wte, null, a.dlogits, last, params.wte, N, C, V));
-            out.addAll(head);
+            out.addAll(MatmulOps.backward(dhead, grads.wte, null, a.dlogits, params.lnfw != null ? a.lnf : last, params.wte, N, C, V));
+        }
+        out.addAll(head);
+        if (params.lnfw != null) {
+            out.addAll(layerNormBackward(grads, d, frozen ? null : grads.lnfw, frozen ? null : grads.lnfb, a.dlnf, last, params.lnfw, a.lnfMean, a.lnfRstd,
+                    N, C));
         }
         for (int l = config.layers() - 1; l >= 0; l--) {
             Parameters.Layer p = params.layers[l];
-            Parameters.Layer g = grads.layers[l];
+            Parameters.Layer g = frozen ? null : grads.layers[l];
             Activations.Block k = a.blocks[l];
             FloatArray x = a.input(l, drop);
             // the MLP half: d(res3) is in dresidual (GPT-2), or comes out of ln_2's backward into dln (GPT-1)
             FloatArray dres3 = d;
             if (postLn) {
                 out.add(FillOps.fill(a.dln, 0f));
-                out.addAll(LayerNormOps.backward(a.dln, g.ln2w(), g.ln2b(), d, k.res3, p.ln2w(), k.ln2Mean, k.ln2Rstd, N, C));
+                out.addAll(layerNormBackward(grads, a.dln, frozen ? null : g.ln2w(), frozen ? null : g.ln2b(), d, k.res3, p.ln2w(), k.ln2Mean, k.ln2Rstd,
+                        N, C));
                 dres3 = a.dln;
             }
             FloatArray dfcproj = dropoutBackward(out, drop, a, dres3, 2 + 2 * l, N * C);
@@ -501,23 +616,25 @@ public final class Gpt {
                 out.add(GeluOps.forward(k.fchg, k.fch, N * 4 * C));
             }
             out.add(FillOps.fill(a.dfchg, 0f));
-            out.addAll(MatmulOps.backward(a.dfchg, g.fcprojw(), g.fcprojb(), dfcproj, k.fchg, p.fcprojw(), N, 4 * C, C));
+            linearBackward(out, a, adapterGrads, l, Lora.Target.FCPROJ, a.dfchg, g, dfcproj, k.fchg, p.fcprojw(), 4 * C, C);
             out.add(FillOps.fill(a.dfch, 0f));
             out.add(GeluOps.backward(a.dfch, a.dfchg, k.fch, N * 4 * C));
             if (postLn) {
                 // res3 = ln1 + mlp(ln1): d(ln1) = d(res3) (already in dln) + the MLP's part; then ln_1 into d(res2)
-                out.addAll(MatmulOps.backward(a.dln, g.fcw(), g.fcb(), a.dfch, k.ln1, p.fcw(), N, C, 4 * C));
+                linearBackward(out, a, adapterGrads, l, Lora.Target.FC, a.dln, g, a.dfch, k.ln1, p.fcw(), C, 4 * C);
                 out.add(FillOps.fill(d, 0f));
-                out.addAll(LayerNormOps.backward(d, g.ln1w(), g.ln1b(), a.dln, k.res2, p.ln1w(), k.ln1Mean, k.ln1Rstd, N, C));
+                out.addAll(layerNormBackward(grads, d, frozen ? null : g.ln1w(), frozen ? null : g.ln1b(), a.dln, k.res2, p.ln1w(), k.ln1Mean, k.ln1Rstd,
+                        N, C));
             } else {
                 out.add(FillOps.fill(a.dln, 0f));
-                out.addAll(MatmulOps.backward(a.dln, g.fcw(), g.fcb(), a.dfch, k.ln2, p.fcw(), N, C, 4 * C));
-                out.addAll(LayerNormOps.backward(d, g.ln2w(), g.ln2b(), a.dln, k.res2, p.ln2w(), k.ln2Mean, k.ln2Rstd, N, C));
+                linearBackward(out, a, adapterGrads, l, Lora.Target.FC, a.dln, g, a.dfch, k.ln2, p.fcw(), C, 4 * C);
+                out.addAll(layerNormBackward(grads, d, frozen ? null : g.ln2w(), frozen ? null : g.ln2b(), a.dln, k.res2, p.ln2w(), k.ln2Mean, k.ln2Rstd,
+                        N, C));
             }
             // the attention half: d(res2) is in dresidual; res2 = x + attention, so it also carries d(x)
             FloatArray dattproj = dropoutBackward(out, drop, a, d, 1 + 2 * l, N * C);
             out.add(FillOps.fill(a.datty, 0f));
-            out.addAll(MatmulOps.backward(a.datty, g.attprojw(), g.attprojb(), dattproj, k.atty, p.attprojw(), N, C, C));
+            linearBackward(out, a, adapterGrads, l, Lora.Target.PROJ, a.datty, g, dattproj, k.atty, p.attprojw(), C, C);
             if (a.recompute) {
                 // the forward again, for this layer's probabilities: it rewrites atty with the same values
                 out.add(attention(k, B, T, l));
@@ -526,15 +643,17 @@ public final class Gpt {
             out.addAll(config.banded(l) ? SparseAttentionOps.backward(a.dqkv, a.datt, a.datty, k.qkv, k.att, B, T, C, NH, band())
                     : AttentionOps.backward(a.dqkv, a.datt, a.datty, k.qkv, k.att, B, T, C, NH));
             if (postLn) {
-                out.addAll(MatmulOps.backward(d, g.qkvw(), g.qkvb(), a.dqkv, x, p.qkvw(), N, C, 3 * C));
+                linearBackward(out, a, adapterGrads, l, Lora.Target.QKV, d, g, a.dqkv, x, p.qkvw(), C, 3 * C);
             } else {
                 out.add(FillOps.fill(a.dln, 0f));
-                out.addAll(MatmulOps.backward(a.dln, g.qkvw(), g.qkvb(), a.dqkv, k.ln1, p.qkvw(), N, C, 3 * C));
-                out.addAll(LayerNormOps.backward(d, g.ln1w(), g.ln1b(), a.dln, x, p.ln1w(), k.ln1Mean, k.ln1Rstd, N, C));
+                linearBackward(out, a, adapterGrads, l, Lora.Target.QKV, a.dln, g, a.dqkv, k.ln1, p.qkvw(), C, 3 * C);
+                out.addAll(layerNormBackward(grads, d, frozen ? null : g.ln1w(), frozen ? null : g.ln1b(), a.dln, x, p.ln1w(), k.ln1Mean, k.ln1Rstd, N, C));
             }
         }
-        FloatArray dencoded = dropoutBackward(out, drop, a, d, 0, N * C);
-        out.addAll(EmbeddingOps.backward(grads.wte, grads.wpe, dencoded, a.tokens, B, T, C, V));
+        if (!frozen) {
+            FloatArray dencoded = dropoutBackward(out, drop, a, d, 0, N * C);
+            out.addAll(EmbeddingOps.backward(grads.wte, grads.wpe, dencoded, a.tokens, B, T, C, V));
+        }
         return out;
     }
 

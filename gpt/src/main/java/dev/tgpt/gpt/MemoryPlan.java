@@ -45,10 +45,17 @@ public record MemoryPlan(Map<String, Long> parts, Map.Entry<String, Long> larges
 
     /**
      * What a {@link Trainer} adds to the weights it is given: gradients, AdamW's moments (this rank's ZeRO-1 shard of
-     * them) and activations; every trainer (fine-tuning, SFT, the reward model, PPO's) checks it against the JVM's free
+     * them) and activations; with LoRA the adapters, their gradients and moments instead of the weights'; every trainer (fine-tuning, SFT, the reward model, PPO's) checks it against the JVM's free
      * memory when it opens.
      */
     public static MemoryPlan trainer(GptConfig c, Trainer.Options o) {
+        if (o.lora() != null) {
+            long adapters = 4 * Lora.floats(c, o.lora());
+            return new MemoryPlan(Map.of()).with("LoRA adapters", adapters).with("adapters' gradients", adapters)
+                    .with("AdamW's moments (adapters)", 2 * adapters)
+                    .with(o.recompute() ? "activations (recomputed in part)" : "activations",
+                            Gpt.activationFootprint(c, o.batch(), o.context(), o.recompute(), o.lora()), "the activations'");
+        }
         long slab = Parameters.slabFloats(c);
         int ranks = o.world().size();
         long moment = 4 * (o.zero() == 1 ? (slab + ranks - 1) / ranks : slab);

@@ -62,12 +62,12 @@ public final class Sampler implements AutoCloseable {
         this.model = model;
         MemoryPlan.decoding(model.config, slots).checkFree("sampling", "sample fewer sequences at once");
         this.act = model.decoder(slots);
-        List<Object> state = new ArrayList<>(model.decodingWeights());
+        List<Object> state = new ArrayList<>(model.weightArrays());
         state.addAll(act.buffers());
         decode = new Program("decode").state(state.toArray()).inputs(act.tokens, act.pos).outputs(act.logits);
         model.forward(act, false).forEach(decode::add);
         this.pre = model.prefiller(act);
-        List<Object> preState = new ArrayList<>(model.decodingWeights());
+        List<Object> preState = new ArrayList<>(model.weightArrays());
         preState.addAll(pre.buffers());
         prefill = new Program("prefill").state(preState.toArray()).inputs(pre.tokens, pre.pos, pre.slot);
         model.forward(pre, false).forEach(prefill::add);

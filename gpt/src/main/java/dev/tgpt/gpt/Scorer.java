@@ -20,10 +20,10 @@ public final class Scorer implements AutoCloseable {
 
     /** @param head run after the model's forward; null: none */
     public Scorer(Gpt model, Backend backend, int batch, int context, Head head) {
-        Gpt exact = new Gpt(model.config.withDropout(0f), model.params);
+        Gpt exact = model.withoutDropout();
         act = exact.activations(batch, context);
         List<Object> state = new ArrayList<>();
-        model.params.tensors().forEach(t -> state.add(t.data()));
+        state.addAll(model.weightArrays());
         state.addAll(act.buffers());
         List<Object> inputs = new ArrayList<>(List.of(act.tokens, act.targets));
         List<Object> outputs = new ArrayList<>(List.of(act.losses));

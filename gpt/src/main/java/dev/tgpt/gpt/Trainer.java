@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.tgpt.engine.Backend;
+import dev.tgpt.engine.Launch;
 import dev.tgpt.engine.Program;
 import dev.tgpt.engine.Session;
 import dev.tgpt.engine.Slab;
@@ -48,6 +49,7 @@ public final class Trainer implements AutoCloseable {
         private int zero;
         private int checksumEvery = 100;
         private boolean recompute;
+        private Lora.Settings lora;
 
         private Options() {
         }
@@ -205,6 +207,15 @@ public final class Trainer implements AutoCloseable {
             return with(o -> o.recompute = v);
         }
 
+        /** LoRA: the model trains adapters of these settings, its weights frozen (null: every weight trains). */
+        public Lora.Settings lora() {
+            return lora;
+        }
+
+        public Options lora(Lora.Settings v) {
+            return with(o -> o.lora = v);
+        }
+
         /** The learning rate of optimizer step {@code step} (0-based): nanoGPT's warmup and cosine schedule. */
         public float learningRate(int step) {
             if (step < warmup) {
@@ -241,7 +252,16 @@ public final class Trainer implements AutoCloseable {
     private final Gpt model;
     private final Options options;
     private final Collective world;
+    /** The weights' gradients; null with adapters, whose own are {@link #adapterGrads}. */
     private final Parameters grads;
+    /** LoRA: the model's adapters (what trains), their gradients and AdamW's moments; all null without. */
+    private final Lora adapters;
+    private final Lora adapterGrads;
+    private final Lora adapterM;
+    private final Lora adapterV;
+    /** What AdamW updates, and its gradients: the parameter slab, or the adapters' slab. */
+    private final FloatArray trained;
+    private final FloatArray trainedGrads;
     /** AdamW's moments of every parameter; null under ZeRO-1, where {@link #shard} holds this rank's. */
     private final Parameters m;
     private final Parameters v;
@@ -290,19 +310,39 @@ public final class Trainer implements AutoCloseable {
         this.world = options.world();
         boolean parallel = world.size() > 1;
         boolean zero = options.zero() == 1;
+        this.adapters = model.lora;
+        if (!java.util.Objects.equals(options.lora(), adapters == null ? null : adapters.settings)) {
+            throw new IllegalArgumentException("the options' LoRA settings (" + options.lora() + ") are not the model's adapters'");
+        }
+        if (adapters != null && zero) {
+            throw new UserError("--zero 1 shards AdamW's moments of every weight; with LoRA the optimizer holds only the adapters': leave --zero at 0");
+        }
         MemoryPlan.trainer(model.config, options).checkFree("training", MemoryPlan.advice(options));
-        this.grads = new Parameters(model.config);
+        this.grads = adapters == null ? new Parameters(model.config) : null;
+        this.adapterGrads = adapters == null ? null : new Lora(model.config, adapters.settings);
+        this.adapterM = adapters == null ? null : new Lora(model.config, adapters.settings);
+        this.adapterV = adapters == null ? null : new Lora(model.config, adapters.settings);
+        this.trained = adapters == null ? model.params.all() : adapters.all();
+        this.trainedGrads = adapters == null ? grads.all() : adapterGrads.all();
         this.act = model.activations(options.batch(), options.context(), options.recompute());
         act.seed.set(1, world.rank() * act.N * model.config.channels());
         Parameters p = model.params;
         if (parallel) {
             world.broadcast(p.all(), 0, p.all().getSize(), 0);
+            if (adapters != null) {
+                world.broadcast(adapters.all(), 0, adapters.all().getSize(), 0);
+            }
             if (head != null) {
                 head.tensors().forEach(t -> world.broadcast(t.data(), 0, t.size(), 0));
             }
         }
-        List<Object> state = new ArrayList<>(List.of(p.all(), grads.all()));
-        if (zero) {
+        List<Object> state = new ArrayList<>(List.of(p.all(), trainedGrads));
+        if (adapters != null) {
+            shard = null;
+            m = null;
+            v = null;
+            state.addAll(List.of(adapters.all(), adapterM.all(), adapterV.all()));
+        } else if (zero) {
             long[] starts = world.shards(0, p.all().getSize());
             int lo = Math.toIntExact(starts[world.rank()]);
             int hi = Math.toIntExact(starts[world.rank() + 1]);
@@ -322,7 +362,7 @@ public final class Trainer implements AutoCloseable {
         List<Object> inputs = new ArrayList<>(List.of(act.tokens, act.targets, act.dlosses, act.seed));
         List<Object> outputs = new ArrayList<>(List.of(act.losses));
         // the model's tensors go to AdamW as two regions of their slabs (with and without weight decay); a head's one by one
-        List<FloatArray> gradients = new ArrayList<>(List.of(grads.all()));
+        List<FloatArray> gradients = new ArrayList<>(List.of(trainedGrads));
         List<Parameters.Tensor> headTensors = new ArrayList<>();
         List<FloatArray> headMoments1 = new ArrayList<>();
         List<FloatArray> headMoments2 = new ArrayList<>();
@@ -347,7 +387,8 @@ public final class Trainer implements AutoCloseable {
         if (head != null) {
             head.forward(act).forEach(microStep::add);
         }
-        model.backward(act, grads, head == null ? List.of() : head.backward(act)).forEach(microStep::add);
+        List<Launch> headBackward = head == null ? List.of() : head.backward(act);
+        (adapters != null ? model.backward(act, adapterGrads, headBackward) : model.backward(act, grads, headBackward)).forEach(microStep::add);
 
         FloatArray[] allGrads = gradients.toArray(FloatArray[]::new);
         update = new Program("update").state(shared).inputs(hyperDecay, hyperNoDecay);
@@ -365,9 +406,15 @@ public final class Trainer implements AutoCloseable {
             float maxNorm = options.gradClip() > 0 ? options.gradClip() : Float.POSITIVE_INFINITY;
             update.state(partials, clipScale).outputs(gradNorm);
             GradNormOps.norm(gradNorm, clipScale, partials, maxNorm, allGrads).forEach(update::add);
-            update.add(AdamWOps.update(p.decayed(), grads.decayed(), m.decayed(), v.decayed(), hyperDecay, clipScale, p.decayed().getSize()));
-            update.add(AdamWOps.update(p.undecayed(), grads.undecayed(), m.undecayed(), v.undecayed(), hyperNoDecay, clipScale,
-                    p.undecayed().getSize()));
+            if (adapters != null) {
+                // the adapters' matrices decay as the model's do; the slab's gaps hold zeros and keep them
+                update.add(AdamWOps.update(adapters.all(), adapterGrads.all(), adapterM.all(), adapterV.all(), hyperDecay, clipScale,
+                        adapters.all().getSize()));
+            } else {
+                update.add(AdamWOps.update(p.decayed(), grads.decayed(), m.decayed(), v.decayed(), hyperDecay, clipScale, p.decayed().getSize()));
+                update.add(AdamWOps.update(p.undecayed(), grads.undecayed(), m.undecayed(), v.undecayed(), hyperNoDecay, clipScale,
+                        p.undecayed().getSize()));
+            }
         }
         for (int i = 0; i < headTensors.size(); i++) {
             Parameters.Tensor t = headTensors.get(i);
@@ -377,7 +424,7 @@ public final class Trainer implements AutoCloseable {
         for (FloatArray g : allGrads) {
             update.add(FillOps.fill(g, 0f));
         }
-        long moments = zero ? shard.hi - shard.lo : p.all().getSize();
+        long moments = zero ? shard.hi - shard.lo : trained.getSize();
         for (Parameters.Tensor t : headTensors) {
             moments += t.size();
         }
@@ -487,7 +534,7 @@ public final class Trainer implements AutoCloseable {
         } else {
             if (world.size() > 1) {
                 readGradients();
-                world.allReduceSum(grads.all(), 0, grads.all().getSize());
+                world.allReduceSum(trainedGrads, 0, trainedGrads.getSize());
                 headGrads.forEach(g -> world.allReduceSum(g, 0, g.getSize()));
             }
             commNanos += System.nanoTime() - t0;
@@ -524,14 +571,14 @@ public final class Trainer implements AutoCloseable {
 
     private void readGradients() {
         List<Object> all = new ArrayList<>(headGrads);
-        all.add(grads.all());
+        all.add(trainedGrads);
         session.read(all.toArray());
     }
 
     /** Every rank must hold the same weights after the same steps: a rank that drifted is an error, not a silent fork. */
     private void checkSameWeights() {
-        session.read(model.params.all());
-        FloatArray w = model.params.all();
+        session.read(trained);
+        FloatArray w = trained;
         long hash = 1125899906842597L;
         for (int i = 0; i < w.getSize(); i++) {
             hash = 31 * hash + Float.floatToRawIntBits(w.get(i));
@@ -614,12 +661,35 @@ public final class Trainer implements AutoCloseable {
 
     /** Brings parameters and AdamW's moments (this rank's) to the host, e.g. before a checkpoint. */
     public void sync() {
-        if (shard != null) {
+        if (adapters != null) {
+            session.read(adapters.all(), adapterM.all(), adapterV.all());
+        } else if (shard != null) {
             session.read(model.params.all(), shard.m, shard.v);
         } else {
             session.read(model.params.all(), m.all(), v.all());
         }
     }
+
+    /**
+     * Saves the trained model as a checkpoint in {@code dir} (every rank calls it; only {@code writer} writes): the
+     * weights, or with LoRA the base with the adapters merged in (what the next step and sampling read), and the
+     * adapters in PEFT's format beside it, in {@code dir}'s sibling "adapter".
+     */
+    public void save(java.nio.file.Path dir, dev.tgpt.gpt.data.Tokenizer tokenizer, boolean writer) {
+        sync();
+        if (!writer) {
+            return;
+        }
+        if (adapters == null) {
+            dev.tgpt.gpt.io.Checkpoint.save(dir, model.config, tokenizer, model.params, null);
+        } else {
+            dev.tgpt.gpt.io.Checkpoint.save(dir, model.config, tokenizer, adapters.mergedInto(model.params), null);
+            adapters.save(dir.resolveSibling(ADAPTER_DIR));
+        }
+    }
+
+    /** Where {@link #save} puts a LoRA run's adapters: beside its checkpoint. */
+    public static final String ADAPTER_DIR = "adapter";
 
     /** The activations the programs run on (a head reads its inputs' sizes from them). */
     public Gpt.Activations activations() {
@@ -628,6 +698,9 @@ public final class Trainer implements AutoCloseable {
 
     /** Continues a run: AdamW's moments, the step count and the dropout counter, before the first step. */
     public void restore(TrainingState state) {
+        if (adapters != null) {
+            throw new IllegalStateException("a LoRA run keeps no resumable training state");
+        }
         if (step != 0 || dropoutCounter != 0) {
             throw new IllegalStateException("restore before the first step");
         }
@@ -648,6 +721,9 @@ public final class Trainer implements AutoCloseable {
      * the moments are gathered from every rank, so every rank must call it.
      */
     public TrainingState state(long dataRng) {
+        if (adapters != null) {
+            throw new IllegalStateException("a LoRA run keeps no resumable training state");
+        }
         sync();
         if (shard == null) {
             return new TrainingState(step, m, v, dataRng, dropoutCounter);

@@ -21,7 +21,7 @@ class MemoryPlanTest {
         MemoryPlan plan = MemoryPlan.training(c, o, true, 0);
         long before = MemoryPlan.held();
         Parameters p = new Parameters(c);
-        Gpt model = new Gpt(c, p);
+        Gpt model = new Gpt(c, p).trainedAs(o);
         try (Trainer t = new Trainer(model, new JvmBackend(1), o); Sampler s = new Sampler(model, new JvmBackend(1), 1)) {
             long used = MemoryPlan.held() - before;
             double error = Math.abs(used - plan.total()) / (double) used;
@@ -42,6 +42,13 @@ class MemoryPlanTest {
     void withRecomputation() {
         planMatchesWhatIsAllocated(new GptConfig(GptConfig.Style.GPT3, 65, 128, 4, 4, 64, 0.1f, 16),
                 Trainer.Options.defaults().batch(4).context(128).recompute(true));
+    }
+
+    /** LoRA: the adapters, their gradients and moments instead of the weights' gradients and moments. */
+    @Test
+    void withLoraAdapters() {
+        planMatchesWhatIsAllocated(new GptConfig(GptConfig.Style.GPT2, 65, 64, 4, 4, 128, 0f, 0),
+                Trainer.Options.defaults().batch(8).context(64).lora(new Lora.Settings(4, 8f, java.util.EnumSet.allOf(Lora.Target.class))));
     }
 
     @Test

@@ -94,7 +94,7 @@ class PackedDecodingTest {
 
         Stepper(Gpt gpt, Backend backend) {
             act = gpt.decoder(1);
-            List<Object> state = new ArrayList<>(gpt.decodingWeights());
+            List<Object> state = new ArrayList<>(gpt.weightArrays());
             state.addAll(act.buffers());
             step = new Program("step").state(state.toArray()).inputs(act.tokens, act.pos).outputs(act.logits, act.lnf);
             gpt.forward(act, false).forEach(step::add);

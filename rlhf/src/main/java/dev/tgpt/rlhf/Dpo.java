@@ -15,7 +15,6 @@ import dev.tgpt.gpt.Trainer;
 import dev.tgpt.gpt.TrainingLoop;
 import dev.tgpt.gpt.TrainingRun;
 import dev.tgpt.gpt.data.Tokenizer;
-import dev.tgpt.gpt.io.Checkpoint;
 import dev.tgpt.rlhf.data.Comparison;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
@@ -106,10 +105,7 @@ public final class Dpo {
 
                 @Override
                 public void checkpoint(int step, boolean writer) {
-                    trainer.sync();
-                    if (writer) {
-                        Checkpoint.save(ckpt, model.config, tokenizer, model.params, null);
-                    }
+                    trainer.save(ckpt, tokenizer, writer);
                 }
 
                 @Override

@@ -15,7 +15,6 @@ import dev.tgpt.gpt.Trainer;
 import dev.tgpt.gpt.TrainingLoop;
 import dev.tgpt.gpt.TrainingRun;
 import dev.tgpt.gpt.data.Tokenizer;
-import dev.tgpt.gpt.io.Checkpoint;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
@@ -163,10 +162,7 @@ public final class Grpo implements AutoCloseable {
 
             @Override
             public void checkpoint(int it, boolean writer) {
-                policy.sync();
-                if (writer) {
-                    Checkpoint.save(ckpt, policyModel.config, tokenizer, policyModel.params, null);
-                }
+                policy.save(ckpt, tokenizer, writer);
             }
         };
         TrainingLoop.of("GRPO", s.iterations()).unit("iteration").watch("reward", "kl").evalEvery(s.evalEvery()).run(job, 0, world, s.out(), listener);

@@ -34,7 +34,7 @@ public final class Pipeline {
         int held = heldOut(all.size(), c.heldOut);
         Tokenizer tokenizer = tokenizer(pretrained);
         Trainer.Options o = options(base, c.batch, pretrained.config().context(), c.steps, c.lr, c.warmup, c.seed);
-        Sft.run(model(pretrained), tokenizer, all.subList(0, all.size() - held), all.subList(all.size() - held, all.size()), backend,
+        Sft.run(model(pretrained).trainedAs(o), tokenizer, all.subList(0, all.size() - held), all.subList(all.size() - held, all.size()), backend,
                 new Sft.Settings(o, c.evalEvery, out), listener);
         return TrainingRun.checkpointDir(out);
     }
@@ -46,7 +46,7 @@ public final class Pipeline {
         List<Comparison> all = RlhfData.comparisons(Path.of(c.data));
         int held = heldOut(all.size(), c.heldOut);
         Trainer.Options o = options(base, 1, sft.config().context(), c.steps, c.lr, c.warmup, c.seed);
-        return RewardModel.train(model(sft), tokenizer(sft), all.subList(0, all.size() - held), all.subList(all.size() - held, all.size()), demos,
+        return RewardModel.train(model(sft).trainedAs(o), tokenizer(sft), all.subList(0, all.size() - held), all.subList(all.size() - held, all.size()), demos,
                 backend, new RewardModel.Settings(o, c.prompts, c.evalEvery, out), listener);
     }
 
@@ -56,7 +56,7 @@ public final class Pipeline {
         List<Comparison> all = RlhfData.comparisons(Path.of(c.data));
         int held = heldOut(all.size(), c.heldOut);
         Trainer.Options o = options(base, 2 * c.pairs, sft.config().context(), c.steps, c.lr, c.warmup, c.seed);
-        return Dpo.train(model(sft), tokenizer(sft), all.subList(0, all.size() - held), all.subList(all.size() - held, all.size()), backend,
+        return Dpo.train(model(sft).trainedAs(o), tokenizer(sft), all.subList(0, all.size() - held), all.subList(all.size() - held, all.size()), backend,
                 new Dpo.Settings(o, c.pairs, c.beta, c.evalEvery, out), listener);
     }
 

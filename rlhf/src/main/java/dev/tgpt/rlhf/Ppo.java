@@ -18,7 +18,6 @@ import dev.tgpt.gpt.TrainingLoop;
 import dev.tgpt.gpt.TrainingRun;
 import dev.tgpt.gpt.data.Batches;
 import dev.tgpt.gpt.data.Tokenizer;
-import dev.tgpt.gpt.io.Checkpoint;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
@@ -208,10 +207,7 @@ public final class Ppo implements AutoCloseable {
 
             @Override
             public void checkpoint(int it, boolean writer) {
-                policy.sync();
-                if (writer) {
-                    Checkpoint.save(ckpt, policyModel.config, tokenizer, policyModel.params, null);
-                }
+                policy.save(ckpt, tokenizer, writer);
             }
         };
         TrainingLoop.of("PPO", s.iterations()).unit("iteration").watch("reward", "kl").evalEvery(s.evalEvery()).run(job, 0, world, s.out(),

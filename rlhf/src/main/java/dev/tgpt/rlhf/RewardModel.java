@@ -19,7 +19,6 @@ import dev.tgpt.gpt.Trainer;
 import dev.tgpt.gpt.TrainingLoop;
 import dev.tgpt.gpt.TrainingRun;
 import dev.tgpt.gpt.data.Tokenizer;
-import dev.tgpt.gpt.io.Checkpoint;
 import dev.tgpt.rlhf.data.Comparison;
 import dev.tgpt.rlhf.data.Demonstration;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -97,12 +96,11 @@ public final class RewardModel {
             };
             TrainingLoop.of("reward model training", o.steps()).evalEvery(s.evalEvery()).run(job, 0, world, s.out(), listener);
             mean = meanReward(trainer, head, demos, tokenizer, T);
-            trainer.sync();
+            trainer.save(TrainingRun.checkpointDir(s.out()), tokenizer, world.rank() == 0);
             trainer.read(head.weight, head.bias);
         }
         head.bias.set(0, head.bias.get(0) - mean);
         if (world.rank() == 0) {
-            Checkpoint.save(TrainingRun.checkpointDir(s.out()), model.config, tokenizer, model.params, null);
             saveHead(s.out().resolve(HEAD_FILE), head);
         }
         TrainingLoop.listener(listener, world).message(String.format(

@@ -37,7 +37,7 @@ final class Rollouts {
         this.B = B;
         this.T = T;
         this.eos = eos;
-        Gpt exact = new Gpt(policy.config.withDropout(0f), policy.params);
+        Gpt exact = policy.withoutDropout();
         Gpt.Activations dec = exact.decoder(B);
         prompts = new IntArray(B * T);
         promptLengths = new IntArray(B);
@@ -45,7 +45,7 @@ final class Rollouts {
         temperature.set(0, 1f);
         seed.set(1, firstRow * T);
         List<Object> state = new ArrayList<>();
-        policy.params.tensors().forEach(t -> state.add(t.data()));
+        state.addAll(policy.weightArrays());
         state.addAll(dec.buffers());
         state.addAll(List.of(dec.tokens, dec.pos, seq));
         Object[] shared = state.toArray();

@@ -14,7 +14,6 @@ import dev.tgpt.gpt.Trainer;
 import dev.tgpt.gpt.TrainingLoop;
 import dev.tgpt.gpt.TrainingRun;
 import dev.tgpt.gpt.data.Tokenizer;
-import dev.tgpt.gpt.io.Checkpoint;
 import dev.tgpt.rlhf.data.Demonstration;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
@@ -73,10 +72,7 @@ public final class Sft {
 
                 @Override
                 public void checkpoint(int step, boolean writer) {
-                    trainer.sync();
-                    if (writer) {
-                        Checkpoint.save(ckpt, model.config, tokenizer, model.params, null);
-                    }
+                    trainer.save(ckpt, tokenizer, writer);
                 }
             };
             int steps = TrainingLoop.of("SFT", o.steps()).evalEvery(s.evalEvery()).run(job, 0, world, s.out(), listener);

@@ -25,6 +25,16 @@ public final class LayerNormOps {
                 jvm -> jvm.parallelFor(N, row -> LayerNormVector.forward(out, mean, rstd, inp, weight, bias, row, C)));
     }
 
+    /** Adds to dinp only: the backward of a frozen layer norm (its weights get no gradient). */
+    public static Launch backwardInput(FloatArray dinp, FloatArray dout, FloatArray inp, FloatArray weight, FloatArray mean, FloatArray rstd, int N,
+            int C) {
+        FloatArray w = Slab.baseOf(weight);
+        int wOff = Slab.offsetOf(weight);
+        return Launch.groups("layerNormBackward", N, LayerNorm.GROUP,
+                (g, id, ctx) -> g.task(id, LayerNorm::layerNormBackward, ctx, dinp, dout, inp, w, wOff, mean, rstd, C),
+                jvm -> jvm.parallelFor(LayerNormVector.chunks(N), k -> LayerNormVector.backward(dinp, dout, inp, weight, mean, rstd, k, N, C)));
+    }
+
     /**
      * Adds to dinp, dweight and dbias. On the JVM backend the first launch also sums dw and db over fixed chunks of rows
      * (in the same pass over dout and inp as dx), and the second adds up the chunks' partial sums.
