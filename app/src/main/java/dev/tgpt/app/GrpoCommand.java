@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 import dev.tgpt.engine.UserError;
+import dev.tgpt.gpt.Trainer;
 import dev.tgpt.gpt.TrainingRun;
 import dev.tgpt.gpt.io.Checkpoint;
 import dev.tgpt.rlhf.Grpo;
@@ -33,6 +34,9 @@ final class GrpoCommand implements Callable<Integer> {
 
     @Mixin
     TrainingOptions training;
+
+    @Mixin
+    LoraOption lora;
 
     @Mixin
     PlanOption plan;
@@ -116,15 +120,16 @@ final class GrpoCommand implements Callable<Integer> {
         c.clip = clip;
         c.seed = seed;
         Checkpoint.Header policy = Checkpoint.header(sft);
+        Trainer.Options base = lora.apply(training.options());
         plan.show("", Pipeline.grpoPlan(policy.config().withDropout(0f),
                 byModel ? Checkpoint.header(TrainingRun.checkpointDir(Path.of(reward))).config().withDropout(0f) : null, policy.tokenizer(),
-                RlhfData.prompts(prompts), c, training.options()), device.backend(), Pipeline.advice(training.options()));
+                RlhfData.prompts(prompts), c, base), device.backend(), Pipeline.advice(base));
         if (plan.dryRun()) {
             return 0;
         }
         Grpo.Result r;
         try (Progress.Stages progress = new Progress.Stages("grpo", spec.commandLine().getErr())) {
-            r = Pipeline.grpo(sft, reward, c, out, device.backend(), training.options(), progress, null);
+            r = Pipeline.grpo(sft, reward, c, out, device.backend(), base, progress, null);
         }
         spec.commandLine().getOut().printf("reward %.3f, KL %.3f%npolicy: %s%n", r.reward(), r.kl(), r.checkpoint());
         spec.commandLine().getOut().flush();

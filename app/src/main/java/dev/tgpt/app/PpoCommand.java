@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 import dev.tgpt.engine.UserError;
+import dev.tgpt.gpt.Trainer;
 import dev.tgpt.gpt.TrainingRun;
 import dev.tgpt.gpt.io.Checkpoint;
 import dev.tgpt.rlhf.Pipeline;
@@ -32,6 +33,9 @@ final class PpoCommand implements Callable<Integer> {
 
     @Mixin
     TrainingOptions training;
+
+    @Mixin
+    LoraOption lora;
 
     @Mixin
     PlanOption plan;
@@ -112,14 +116,15 @@ final class PpoCommand implements Callable<Integer> {
         c.ptx = ptx;
         c.seed = seed;
         Checkpoint.Header policy = Checkpoint.header(sft);
+        Trainer.Options base = lora.apply(training.options());
         plan.show("", Pipeline.ppoPlan(policy.config().withDropout(0f), Checkpoint.header(TrainingRun.checkpointDir(rm)).config().withDropout(0f),
-                policy.tokenizer(), RlhfData.prompts(prompts), c, training.options()), device.backend(), Pipeline.advice(training.options()));
+                policy.tokenizer(), RlhfData.prompts(prompts), c, base), device.backend(), Pipeline.advice(base));
         if (plan.dryRun()) {
             return 0;
         }
         Ppo.Result r;
         try (Progress.Stages progress = new Progress.Stages("ppo", spec.commandLine().getErr())) {
-            r = Pipeline.ppo(sft, rm, c, pretrainData, out, device.backend(), training.options(), progress, null);
+            r = Pipeline.ppo(sft, rm, c, pretrainData, out, device.backend(), base, progress, null);
         }
         spec.commandLine().getOut().printf("reward %.3f, KL %.3f%npolicy: %s%n", r.reward(), r.kl(), r.checkpoint());
         spec.commandLine().getOut().flush();

@@ -63,7 +63,9 @@ public final class Pipeline {
     /**
      * PPO from the SFT model in {@code sftDir} (the policy, and a frozen copy as the reference) against the reward model
      * in {@code rmDir} (frozen, and a copy as the value model); pretraining text for PPO-ptx and the pretraining loss
-     * (null: neither).
+     * (null: neither). With LoRA ({@code base.lora()}) the policy and the value model train adapters on frozen weights,
+     * so the reference is the policy's own weights with the adapters off, and the reward model the value model's: two
+     * copies of weights instead of four.
      */
     public static Ppo.Result ppo(Path sftDir, Path rmDir, RlhfConfig.Ppo c, Path pretrainText, Path out, Backend backend,
             Trainer.Options base, TrainingRun.Listener listener, Ppo.Judge judge) {
@@ -73,10 +75,8 @@ public final class Pipeline {
         }
         List<String> prompts = RlhfData.prompts(Path.of(c.prompts));
         Checkpoint policy = Checkpoint.load(sftDir);
-        Checkpoint reference = Checkpoint.load(sftDir);
         Path backbone = TrainingRun.checkpointDir(rmDir);
         Checkpoint reward = Checkpoint.load(backbone);
-        Checkpoint value = Checkpoint.load(backbone);
         if (reward.config().channels() != policy.config().channels() || reward.config().vocabSize() != policy.config().vocabSize()) {
             throw new UserError("the reward model in " + rmDir + " was not trained from this policy's architecture and vocabulary");
         }
@@ -87,7 +87,11 @@ public final class Pipeline {
         Trainer.Options vo = options(base, c.batch, policy.config().context(), Integer.MAX_VALUE, c.valueLr, 0, c.seed);
         Ppo.Settings s = new Ppo.Settings(c.iterations, c.rollouts, c.batch, c.epochs, c.maxResponse, po, vo, c.clip, c.valueClip, c.gamma, c.lambda,
                 c.kl(), c.ptx, c.evalEvery, c.evalBatches, c.seed, out);
-        Ppo ppo = new Ppo(model(policy), model(reference), model(reward), head, model(value), tokenizer, prompts, text == null ? null : text.train(),
+        Gpt policyModel = model(policy).trainedAs(po);
+        Gpt valueModel = model(reward).trainedAs(vo);
+        Gpt referenceModel = base.lora() != null ? policyModel.withoutAdapters() : model(Checkpoint.load(sftDir));
+        Gpt rewardModel = base.lora() != null ? valueModel.withoutAdapters() : model(Checkpoint.load(backbone));
+        Ppo ppo = new Ppo(policyModel, referenceModel, rewardModel, head, valueModel, tokenizer, prompts, text == null ? null : text.train(),
                 text == null ? null : text.val(), backend, s);
         try (ppo) {
             return ppo.run(judge, listener);
@@ -104,7 +108,6 @@ public final class Pipeline {
         require(reward, "GRPO needs a reward: a reward model's directory, or labeler");
         List<String> prompts = RlhfData.prompts(Path.of(c.prompts));
         Checkpoint policy = Checkpoint.load(sftDir);
-        Checkpoint reference = Checkpoint.load(sftDir);
         Tokenizer tokenizer = tokenizer(policy);
         int T = Ppo.length(Ppo.encode(prompts, tokenizer), c.maxResponse, policy.config().context());
         Grpo.Rewards rewards;
@@ -120,7 +123,10 @@ public final class Pipeline {
         Trainer.Options po = options(base, c.batch, policy.config().context(), Integer.MAX_VALUE, c.lr, 0, c.seed);
         Grpo.Settings s = new Grpo.Settings(c.iterations, c.promptsPerIteration, c.group, c.batch, c.epochs, c.maxResponse, po, c.clip, c.beta,
                 c.klInReward, c.evalEvery, c.seed, out);
-        try (Grpo grpo = new Grpo(model(policy), model(reference), rewards, tokenizer, prompts, backend, s)) {
+        Gpt policyModel = model(policy).trainedAs(po);
+        // with LoRA the reference is the policy's own frozen weights, the adapters off
+        Gpt referenceModel = base.lora() != null ? policyModel.withoutAdapters() : model(Checkpoint.load(sftDir));
+        try (Grpo grpo = new Grpo(policyModel, referenceModel, rewards, tokenizer, prompts, backend, s)) {
             return grpo.run(judge, listener);
         }
     }
@@ -161,7 +167,9 @@ public final class Pipeline {
         int B = c.batch;
         Trainer.Options po = options(base, B, T, Integer.MAX_VALUE, c.lr, 0, c.seed);
         Trainer.Options vo = options(base, B, T, Integer.MAX_VALUE, c.valueLr, 0, c.seed);
-        return MemoryPlan.weights(policy).times(2, "policy, reference").plus(MemoryPlan.weights(reward).times(2, "reward, value"))
+        boolean lora = base.lora() != null;
+        return MemoryPlan.weights(policy).times(lora ? 1 : 2, lora ? "policy and reference: adapters off" : "policy, reference")
+                .plus(MemoryPlan.weights(reward).times(lora ? 1 : 2, lora ? "reward and value: adapters off" : "reward, value"))
                 .plus(MemoryPlan.trainer(policy, po).times(1, "policy")).plus(MemoryPlan.trainer(reward, vo).times(1, "value"))
                 .with("reference's and reward model's activations", Gpt.activationFootprint(policy, B, T, false), "the reference's")
                 .with("reference's and reward model's activations", Gpt.activationFootprint(reward, B, T, false), "the reward model's")
@@ -178,7 +186,8 @@ public final class Pipeline {
             throw new UserError("the model names no tokenizer, so texts cannot be encoded for it");
         }
         int T = Ppo.length(Ppo.encode(prompts, tokenizer), c.maxResponse, policy.context());
-        MemoryPlan plan = MemoryPlan.weights(policy).times(2, "policy, reference")
+        boolean lora = base.lora() != null;
+        MemoryPlan plan = MemoryPlan.weights(policy).times(lora ? 1 : 2, lora ? "policy and reference: adapters off" : "policy, reference")
                 .plus(MemoryPlan.trainer(policy, options(base, c.batch, T, Integer.MAX_VALUE, c.lr, 0, c.seed)).times(1, "policy"))
                 .with("frozen models' activations", Gpt.activationFootprint(policy, c.batch, T, false), "the reference's")
                 .with("rollouts' decoding state", Gpt.decoderFootprint(policy, c.promptsPerIteration * c.group), "the rollouts' decoder's");

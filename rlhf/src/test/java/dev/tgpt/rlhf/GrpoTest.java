@@ -145,4 +145,39 @@ class GrpoTest {
             assertTrue(error < 0.05, "planned " + plan.describe() + ", allocated " + used + " bytes: " + error);
         }
     }
+
+    /**
+     * GRPO with LoRA: the reference is the policy's own frozen weights with the adapters off (one copy of them); the
+     * weights stay bit for bit, the adapters move, and the run saves the adapter and the merged policy. The first
+     * iteration's KL is exactly 0 (a fresh adapter's B is 0).
+     */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void withLoraTheReferenceIsThePolicyWithItsAdaptersOff(Backend backend) throws Exception {
+        CharTokenizer tokenizer = CharTokenizer.of(TEXT);
+        GptConfig config = config(tokenizer);
+        Gpt base = model(config);
+        FloatArray before = new FloatArray(base.params.all().getSize());
+        before.getSegment().copyFrom(base.params.all().getSegment());
+        Trainer.Options o = Pipeline.options(Trainer.Options.defaults(), 4, 16, Integer.MAX_VALUE, 1e-2f, 0, 1)
+                .lora(new dev.tgpt.gpt.Lora.Settings(2, 4f, java.util.EnumSet.allOf(dev.tgpt.gpt.Lora.Target.class)));
+        Gpt policy = base.trainedAs(o);
+        RewardFunction as = (prompt, response, ended) -> response.chars().filter(ch -> ch == 'a').count();
+        Grpo.Settings s = new Grpo.Settings(2, 2, 2, 4, 1, 6, o, 0.2f, 0.04f, false, 100, 9, dir);
+        try (Grpo grpo = new Grpo(policy, policy.withoutAdapters(), Grpo.function(as, tokenizer), tokenizer, List.of("ab", "c"), backend, s)) {
+            grpo.run(null, new TrainingRun.Listener() {
+            });
+        }
+        assertEquals(0.0, metrics(dir).getFirst().get("kl").asDouble(), 0.0);
+        for (int i = 0; i < before.getSize(); i++) {
+            assertEquals(before.get(i), base.params.all().get(i), 0f, "weight " + i);
+        }
+        assertTrue(Files.exists(dir.resolve("adapter/adapter_model.safetensors")));
+        Parameters merged = Checkpoint.load(dir.resolve("checkpoint")).parameters();
+        boolean moved = false;
+        for (int i = 0; i < before.getSize() && !moved; i++) {
+            moved = merged.all().get(i) != before.get(i);
+        }
+        assertTrue(moved, "the saved policy is the base: the adapters did not train");
+    }
 }
