@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 import dev.tgpt.engine.UserError;
+import dev.tgpt.gpt.Trainer;
 import dev.tgpt.gpt.io.Checkpoint;
 import dev.tgpt.rlhf.Demo;
 import dev.tgpt.rlhf.Dpo;
@@ -49,6 +50,9 @@ final class RlhfCommand implements Callable<Integer> {
     @Mixin
     PlanOption plan;
 
+    @Mixin
+    LoraOption lora;
+
     @Option(names = "--config", paramLabel = "FILE", description = "The three steps' settings (JSON).")
     Path config;
 
@@ -82,14 +86,16 @@ final class RlhfCommand implements Callable<Integer> {
         RlhfConfig settings = demo == null ? read(config) : null;
         Path demoModel = "shakespeare".equals(demo) ? (init != null ? init : Path.of("runs/shakespeare/checkpoint")) : init;
         // every step's plan before the first runs: they run one after another, so each must fit on its own
-        var plans = settings != null ? Pipeline.plans(settings, methods, training.options()) : Demo.plans(demo, demoModel, corpus, methods);
+        // with --lora every step after SFT trains adapters; SFT, the reference, trains every weight
+        Trainer.Options base = lora.apply(training.options());
+        var plans = settings != null ? Pipeline.plans(settings, methods, base) : Demo.plans(demo, demoModel, corpus, methods, base);
         plans.forEach((stage, p) -> plan.show(stage, p, device.backend(), Pipeline.advice(training.options())));
         if (plan.dryRun()) {
             return 0;
         }
         try (Progress.Stages progress = new Progress.Stages("rlhf", spec.commandLine().getErr())) {
             if (demo != null) {
-                Map<String, Object> report = Demo.run(demo, demoModel, corpus, out, methods, device.backend(), progress);
+                Map<String, Object> report = Demo.run(demo, demoModel, corpus, out, methods, base, device.backend(), progress);
                 write(out.resolve("report.json"), report);
                 progress.close();
                 spec.commandLine().getOut().println(JSON.writeValueAsString(report));
@@ -102,22 +108,22 @@ final class RlhfCommand implements Callable<Integer> {
                 boolean rmNeeded = methods.contains(Method.PPO) || methods.contains(Method.GRPO) && !Pipeline.LABELER.equals(c.grpo.reward);
                 if (rmNeeded) {
                     RewardModel.Result rm = Pipeline.rm(Checkpoint.load(sft), c.rm, RlhfData.demonstrations(Path.of(c.sft.data)), out.resolve("rm"), backend,
-                            training.options(), progress);
+                            base, progress);
                     rmDir = rm.dir();
                     summary.append(String.format("reward model: held-out accuracy %.3f%n", rm.valAccuracy()));
                 }
                 if (methods.contains(Method.PPO)) {
                     var ppo = Pipeline.ppo(sft, rmDir, c.ppo, c.pretrainData == null ? null : Path.of(c.pretrainData), out.resolve("ppo"), backend,
-                            training.options(), progress, null);
+                            base, progress, null);
                     summary.append(String.format("PPO: reward %.3f, KL %.3f%npolicy: %s%n", ppo.reward(), ppo.kl(), ppo.checkpoint()));
                 }
                 if (methods.contains(Method.DPO)) {
-                    Dpo.Result dpo = Pipeline.dpo(Checkpoint.load(sft), c.dpoSettings(), out.resolve("dpo"), backend, training.options(), progress);
+                    Dpo.Result dpo = Pipeline.dpo(Checkpoint.load(sft), c.dpoSettings(), out.resolve("dpo"), backend, base, progress);
                     summary.append(String.format("DPO: held-out preference accuracy %.3f%npolicy: %s%n", dpo.valAccuracy(), dpo.checkpoint()));
                 }
                 if (methods.contains(Method.GRPO)) {
                     var grpo = Pipeline.grpo(sft, rmNeeded ? rmDir.toString() : Pipeline.LABELER, c.grpoSettings(), out.resolve("grpo"), backend,
-                            training.options(), progress, null);
+                            base, progress, null);
                     summary.append(String.format("GRPO: reward %.3f, KL %.3f%npolicy: %s%n", grpo.reward(), grpo.kl(), grpo.checkpoint()));
                 }
                 progress.close();

@@ -67,6 +67,26 @@ public final class Lora {
         db.set(dbOff + i, db.get(dbOff + i) + scale * sum);
     }
 
+    /**
+     * Rows o in [from, to) of dB, as {@link #backwardBAt} computes each element (n in order, then one scaled add), for
+     * the JVM: it walks dy and h row by row instead of down dy's columns, OC floats apart.
+     */
+    public static void backwardBRows(FloatArray db, FloatArray dy, FloatArray h, float scale, int N, int OC, int r, int from, int to) {
+        float[] sums = new float[(to - from) * r];
+        for (int n = 0; n < N; n++) {
+            for (int o = from; o < to; o++) {
+                float d = dy.get(n * OC + o);
+                for (int k = 0; k < r; k++) {
+                    sums[(o - from) * r + k] += d * h.get(n * r + k);
+                }
+            }
+        }
+        for (int i = 0; i < sums.length; i++) {
+            int at = from * r + i;
+            db.set(at, db.get(at) + scale * sums[i]);
+        }
+    }
+
     /** Element i = n·r + k of dh. */
     public static void backwardHAt(FloatArray dh, FloatArray dy, FloatArray b, int bOff, float scale, int OC, int r, int i) {
         int n = i / r;

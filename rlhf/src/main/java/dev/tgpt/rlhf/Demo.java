@@ -58,15 +58,20 @@ public final class Demo {
     }
 
     /**
+     * @param base the options of every step after SFT: with LoRA ({@code base.lora()}) the reward model and each method
+     *             train adapters on SFT's frozen weights; SFT itself trains every weight (it is the reference)
      * @param init a pretrained character-level model; null: pretrain a small one on the corpus first (the tiny demo)
      */
-    public static Map<String, Object> run(String name, Path init, Path corpusFile, Path out, Set<Method> methods, Backend backend,
-            TrainingRun.Listener listener) {
-        return run(Size.of(name), init, corpusFile, out, methods, backend, listener);
+    public static Map<String, Object> run(String name, Path init, Path corpusFile, Path out, Set<Method> methods, Trainer.Options base,
+            Backend backend, TrainingRun.Listener listener) {
+        return run(Size.of(name), init, corpusFile, out, methods, base, backend, listener);
     }
 
-    /** As {@link #run(String, Path, Path, Path, java.util.Set, Backend, TrainingRun.Listener)}, at any size (a shortened pipeline, say). */
-    public static Map<String, Object> run(Size size, Path init, Path corpusFile, Path out, Set<Method> methods, Backend backend,
+    /**
+     * As {@link #run(String, Path, Path, Path, Set, Trainer.Options, Backend, TrainingRun.Listener)}, at any size (a
+     * shortened pipeline, say).
+     */
+    public static Map<String, Object> run(Size size, Path init, Path corpusFile, Path out, Set<Method> methods, Trainer.Options base, Backend backend,
             TrainingRun.Listener listener) {
         String corpus = Dataset.readText(corpusFile);
         Checkpoint pretrained = init != null ? Checkpoint.load(init) : pretrain(corpusFile, size, out.resolve("pretrain"), backend, listener);
@@ -98,7 +103,7 @@ public final class Demo {
         if (methods.contains(Method.PPO) || methods.contains(Method.GRPO)) {
             t0 = System.nanoTime();
             // each method trains a fresh copy of SFT: sftModel stays the judge's and the reference's
-            RewardModel.Result rm = Pipeline.rm(Checkpoint.load(sft), c.rm, demos, out.resolve("rm"), backend, Trainer.Options.defaults(), listener);
+            RewardModel.Result rm = Pipeline.rm(Checkpoint.load(sft), c.rm, demos, out.resolve("rm"), backend, base, listener);
             rmDir = rm.dir();
             report.put("rm_val_acc", rm.valAccuracy());
             report.put("rm_seconds", seconds(t0));
@@ -108,24 +113,24 @@ public final class Demo {
             for (String variant : List.of("ppo", "ppo-ptx")) {
                 c.ppo.ptx = variant.equals("ppo") ? 0f : RlhfConfig.Ppo.DEMO_PTX;
                 t0 = System.nanoTime();
-                Ppo.Result r = Pipeline.ppo(sft, rmDir, c.ppo, corpusFile, out.resolve(variant), backend, Trainer.Options.defaults(), listener,
+                Ppo.Result r = Pipeline.ppo(sft, rmDir, c.ppo, corpusFile, out.resolve(variant), backend, base, listener,
                         labelerJudge);
                 judge.report(variant.replace('-', '_'), Checkpoint.load(r.checkpoint()), seconds(t0),
-                        Pipeline.ppoPlan(model, model, tokenizer, train, c.ppo, Trainer.Options.defaults()), report);
+                        Pipeline.ppoPlan(model, model, tokenizer, train, c.ppo, base), report);
             }
         }
         if (methods.contains(Method.GRPO)) {
             t0 = System.nanoTime();
-            Grpo.Result r = Pipeline.grpo(sft, rmDir.toString(), c.grpo, out.resolve("grpo"), backend, Trainer.Options.defaults(), listener,
+            Grpo.Result r = Pipeline.grpo(sft, rmDir.toString(), c.grpo, out.resolve("grpo"), backend, base, listener,
                     labelerJudge);
             judge.report("grpo", Checkpoint.load(r.checkpoint()), seconds(t0),
-                    Pipeline.grpoPlan(model, model, tokenizer, train, c.grpo, Trainer.Options.defaults()), report);
+                    Pipeline.grpoPlan(model, model, tokenizer, train, c.grpo, base), report);
         }
         if (methods.contains(Method.DPO)) {
             t0 = System.nanoTime();
-            Dpo.Result r = Pipeline.dpo(Checkpoint.load(sft), c.dpo, out.resolve("dpo"), backend, Trainer.Options.defaults(), listener);
+            Dpo.Result r = Pipeline.dpo(Checkpoint.load(sft), c.dpo, out.resolve("dpo"), backend, base, listener);
             report.put("dpo_val_acc", r.valAccuracy());
-            judge.report("dpo", Checkpoint.load(r.checkpoint()), seconds(t0), Pipeline.dpoPlan(model, c.dpo, Trainer.Options.defaults()), report);
+            judge.report("dpo", Checkpoint.load(r.checkpoint()), seconds(t0), Pipeline.dpoPlan(model, c.dpo, base), report);
         }
         return report;
     }
@@ -213,7 +218,7 @@ public final class Demo {
      * What each step of a demo will hold (pretraining the tiny demo's model, SFT, the reward model, PPO), planned from
      * {@code init}'s header or the tiny model's shape before anything runs.
      */
-    public static Map<String, MemoryPlan> plans(String name, Path init, Path corpusFile, Set<Method> methods) {
+    public static Map<String, MemoryPlan> plans(String name, Path init, Path corpusFile, Set<Method> methods, Trainer.Options base) {
         Size size = Size.of(name);
         String corpus = Dataset.readText(corpusFile);
         Map<String, MemoryPlan> plans = new LinkedHashMap<>();
@@ -234,16 +239,16 @@ public final class Demo {
         plans.put("sft", Pipeline.sftPlan(model, c.sft, Trainer.Options.defaults()));
         List<String> train = prompts.subList(size.heldOut(), prompts.size());
         if (methods.contains(Method.PPO) || methods.contains(Method.GRPO)) {
-            plans.put("rm", Pipeline.rmPlan(model, c.rm, size.slots(), Trainer.Options.defaults()));
+            plans.put("rm", Pipeline.rmPlan(model, c.rm, size.slots(), base));
         }
         if (methods.contains(Method.PPO)) {
-            plans.put("ppo", Pipeline.ppoPlan(model, model, tokenizer, train, c.ppo, Trainer.Options.defaults()));
+            plans.put("ppo", Pipeline.ppoPlan(model, model, tokenizer, train, c.ppo, base));
         }
         if (methods.contains(Method.GRPO)) {
-            plans.put("grpo", Pipeline.grpoPlan(model, model, tokenizer, train, c.grpo, Trainer.Options.defaults()));
+            plans.put("grpo", Pipeline.grpoPlan(model, model, tokenizer, train, c.grpo, base));
         }
         if (methods.contains(Method.DPO)) {
-            plans.put("dpo", Pipeline.dpoPlan(model, c.dpo, Trainer.Options.defaults()));
+            plans.put("dpo", Pipeline.dpoPlan(model, c.dpo, base));
         }
         return plans;
     }

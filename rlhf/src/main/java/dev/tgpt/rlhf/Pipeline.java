@@ -198,7 +198,8 @@ public final class Pipeline {
 
     /**
      * The steps' plans from a config, before any of them runs (they run one after another, so each must fit on its
-     * own): SFT, then the reward model and PPO, or DPO, or all of them; the reward and value models share SFT's shape,
+     * own): SFT (every weight: with LoRA in {@code base}, only the steps after it train adapters), then the reward model
+     * and PPO, or DPO, or GRPO, or all of them; the reward and value models share SFT's shape,
      * which is the pretrained model's. Checks the config's data files are named, as the steps would.
      */
     public static java.util.Map<String, MemoryPlan> plans(RlhfConfig c, java.util.Set<Method> methods, Trainer.Options base) {
@@ -207,7 +208,7 @@ public final class Pipeline {
         Checkpoint.Header pretrained = Checkpoint.header(Path.of(c.model));
         GptConfig model = pretrained.config().withDropout(0f);
         java.util.Map<String, MemoryPlan> plans = new java.util.LinkedHashMap<>();
-        plans.put("sft", sftPlan(model, c.sft, base));
+        plans.put("sft", sftPlan(model, c.sft, base.lora(null)));
         if (methods.contains(Method.PPO)) {
             require(c.rm.data, "the reward model needs rankings (rm.data, or --data)");
             require(c.ppo.prompts, "PPO needs prompts (ppo.prompts, or --prompts)");

@@ -53,7 +53,7 @@ class DeviceDemoTest {
     @Test
     void tinyDemoRunsOnTheDevice() {
         Path out = dir.resolve("tiny");
-        Map<String, Object> report = Demo.run(new Demo.Size(2, 2, 8, 4, 2, 1, 4, 64), null, CORPUS, out, java.util.EnumSet.allOf(Method.class), TestBackends.device(),
+        Map<String, Object> report = Demo.run(new Demo.Size(2, 2, 8, 4, 2, 1, 4, 64), null, CORPUS, out, java.util.EnumSet.allOf(Method.class), dev.tgpt.gpt.Trainer.Options.defaults(), TestBackends.device(),
                 new TrainingRun.Listener() {
                 });
         assertRan(report, out);
@@ -68,7 +68,7 @@ class DeviceDemoTest {
         p.initialise(1);
         Checkpoint.save(dir.resolve("init"), c, tok, p, null);
         Path out = dir.resolve("shakespeare");
-        Map<String, Object> report = Demo.run(new Demo.Size(0, 2, 8, 4, 2, 1, 4, 64), dir.resolve("init"), CORPUS, out, java.util.EnumSet.allOf(Method.class), TestBackends.device(),
+        Map<String, Object> report = Demo.run(new Demo.Size(0, 2, 8, 4, 2, 1, 4, 64), dir.resolve("init"), CORPUS, out, java.util.EnumSet.allOf(Method.class), dev.tgpt.gpt.Trainer.Options.defaults(), TestBackends.device(),
                 new TrainingRun.Listener() {
                 });
         assertRan(report, out);

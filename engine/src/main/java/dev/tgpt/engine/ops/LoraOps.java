@@ -37,8 +37,8 @@ public final class LoraOps {
         FloatArray db = Slab.baseOf(dB);
         int dbOff = Slab.offsetOf(dB);
         return List.of(
-                Positions.of("loraBackwardB", (g, id) -> g.task(id, Lora::loraBackwardB, db, dbOff, dy, h, scale, N, OC, r), OC * r,
-                        i -> Lora.backwardBAt(dB, 0, dy, h, scale, N, OC, r, i)),
+                Launch.parallel("loraBackwardB", (g, id) -> g.task(id, Lora::loraBackwardB, db, dbOff, dy, h, scale, N, OC, r),
+                        jvm -> jvm.parallelRange(OC, (from, to) -> Lora.backwardBRows(dB, dy, h, scale, N, OC, r, from, to))),
                 Positions.of("loraBackwardH", (g, id) -> g.task(id, Lora::loraBackwardH, dh, dy, b, bOff, scale, N, OC, r), N * r,
                         i -> Lora.backwardHAt(dh, dy, B, 0, scale, OC, r, i)),
                 MatmulOps.backwardInput(dx, dh, A, N, C, r), MatmulOps.backwardWeight(dA, dh, x, N, C, r));
