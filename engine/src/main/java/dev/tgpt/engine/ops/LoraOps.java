@@ -25,8 +25,8 @@ public final class LoraOps {
         FloatArray b = Slab.baseOf(B);
         int bOff = Slab.offsetOf(B);
         return List.of(MatmulOps.forward(h, x, A, null, N, C, r),
-                Positions.of("loraForward", (g, id) -> g.task(id, Lora::loraForward, y, h, b, bOff, scale, N, OC, r), N * OC,
-                        i -> Lora.forwardAt(y, h, B, 0, scale, OC, r, i)));
+                Launch.parallel("loraForward", (g, id) -> g.task(id, Lora::loraForward, y, h, b, bOff, scale, N, OC, r),
+                        jvm -> jvm.parallelRange(N, (from, to) -> Lora.forwardRows(y, h, B, scale, OC, r, from, to))));
     }
 
     /** Adds to dx, dA and dB; overwrites dh. h is forward's. */
@@ -39,8 +39,8 @@ public final class LoraOps {
         return List.of(
                 Launch.parallel("loraBackwardB", (g, id) -> g.task(id, Lora::loraBackwardB, db, dbOff, dy, h, scale, N, OC, r),
                         jvm -> jvm.parallelRange(OC, (from, to) -> Lora.backwardBRows(dB, dy, h, scale, N, OC, r, from, to))),
-                Positions.of("loraBackwardH", (g, id) -> g.task(id, Lora::loraBackwardH, dh, dy, b, bOff, scale, N, OC, r), N * r,
-                        i -> Lora.backwardHAt(dh, dy, B, 0, scale, OC, r, i)),
+                Launch.parallel("loraBackwardH", (g, id) -> g.task(id, Lora::loraBackwardH, dh, dy, b, bOff, scale, N, OC, r),
+                        jvm -> jvm.parallelRange(N, (from, to) -> Lora.backwardHRows(dh, dy, B, scale, OC, r, from, to))),
                 MatmulOps.backwardInput(dx, dh, A, N, C, r), MatmulOps.backwardWeight(dA, dh, x, N, C, r));
     }
 }
