@@ -49,6 +49,12 @@ class GrpoTest {
         return new Gpt(config, p);
     }
 
+    static FloatArray copy(FloatArray a) {
+        FloatArray c = new FloatArray(a.getSize());
+        c.getSegment().copyFrom(a.getSegment());
+        return c;
+    }
+
     static List<JsonNode> metrics(Path dir) throws Exception {
         List<JsonNode> lines = new ArrayList<>();
         for (String l : Files.readAllLines(dir.resolve("metrics.jsonl"))) {
@@ -106,8 +112,7 @@ class GrpoTest {
         CharTokenizer tokenizer = CharTokenizer.of(TEXT);
         GptConfig config = config(tokenizer);
         Gpt policy = model(config);
-        FloatArray before = new FloatArray(policy.params.all().getSize());
-        before.getSegment().copyFrom(policy.params.all().getSegment());
+        FloatArray before = copy(policy.params.all());
         Trainer.Options o = Pipeline.options(Trainer.Options.defaults(), 4, 16, Integer.MAX_VALUE, 1e-2f, 0, 1).weightDecay(0f);
         Grpo.Settings s = new Grpo.Settings(1, 2, 2, 4, 2, 6, o, 0.2f, 0.04f, false, 100, 9, dir);
         try (Grpo grpo = new Grpo(policy, model(config), Grpo.function((p, r, e) -> 1.0, tokenizer), tokenizer, List.of("ab", "c"), backend, s)) {
@@ -157,8 +162,7 @@ class GrpoTest {
         CharTokenizer tokenizer = CharTokenizer.of(TEXT);
         GptConfig config = config(tokenizer);
         Gpt base = model(config);
-        FloatArray before = new FloatArray(base.params.all().getSize());
-        before.getSegment().copyFrom(base.params.all().getSegment());
+        FloatArray before = copy(base.params.all());
         Trainer.Options o = Pipeline.options(Trainer.Options.defaults(), 4, 16, Integer.MAX_VALUE, 1e-2f, 0, 1)
                 .lora(new dev.tgpt.gpt.Lora.Settings(2, 4f, java.util.EnumSet.allOf(dev.tgpt.gpt.Lora.Target.class)));
         Gpt policy = base.trainedAs(o);
