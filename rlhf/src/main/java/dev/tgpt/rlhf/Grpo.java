@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Random;
 
 import dev.tgpt.engine.Backend;
+import dev.tgpt.engine.Program;
 import dev.tgpt.engine.dist.Collective;
 import dev.tgpt.gpt.Gpt;
 import dev.tgpt.gpt.Scorer;
@@ -90,8 +91,14 @@ public final class Grpo implements AutoCloseable {
         R = s.prompts() * s.group();
         head = new GrpoHead(s.batch(), T, s.clip(), s.klInReward() ? 0f : s.beta());
         rollouts = new Rollouts(policyModel, R, T, Sequences.eos(tokenizer), world.rank() * R);
-        policy = new Trainer(policyModel, backend, s.policy().batch(s.batch()).context(T), head, rollouts.start, rollouts.step);
-        reference = new Scorer(referenceModel, backend, s.batch(), T, null);
+        // with LoRA the reference is the policy's weights, adapters off: it scores in the policy's session (one device copy)
+        boolean shared = referenceModel.params == policyModel.params;
+        reference = shared ? Scorer.hosted(referenceModel, s.batch(), T, null) : new Scorer(referenceModel, backend, s.batch(), T, null);
+        policy = new Trainer(policyModel, backend, s.policy().batch(s.batch()).context(T), head,
+                shared ? new Program[] { rollouts.start, rollouts.step, reference.program() } : new Program[] { rollouts.start, rollouts.step });
+        if (shared) {
+            reference.runIn(policy);
+        }
     }
 
     /** A reward model's score at each rollout's last real token, in batches of B. */

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Random;
 
 import dev.tgpt.engine.Backend;
+import dev.tgpt.engine.Program;
 import dev.tgpt.engine.UserError;
 import dev.tgpt.engine.dist.Collective;
 import dev.tgpt.gpt.Gpt;
@@ -131,10 +132,21 @@ public final class Ppo implements AutoCloseable {
         valueHead = new ValueHead(rewardHead, B, T, s.valueClip());
         rollouts = new Rollouts(policyModel, s.rollouts(), T, eos, world.rank() * s.rollouts());
         packed = world.size() > 1 ? new FloatArray(all * (6 * T + 3)) : null;
-        policy = new Trainer(policyModel, backend, s.policy().batch(B).context(T), policyHead, rollouts.start, rollouts.step);
-        value = new Trainer(valueModel, backend, s.value().batch(B).context(T), valueHead);
-        reference = new Scorer(referenceModel, backend, B, T, null);
-        reward = new Scorer(rewardModel, backend, B, T, this.rewardHead);
+        // a frozen model on a trained one's weights (LoRA's adapters off) scores in that trainer's session: one device copy
+        boolean sharedReference = referenceModel.params == policyModel.params;
+        boolean sharedReward = rewardModel.params == valueModel.params;
+        reference = sharedReference ? Scorer.hosted(referenceModel, B, T, null) : new Scorer(referenceModel, backend, B, T, null);
+        reward = sharedReward ? Scorer.hosted(rewardModel, B, T, this.rewardHead) : new Scorer(rewardModel, backend, B, T, this.rewardHead);
+        policy = new Trainer(policyModel, backend, s.policy().batch(B).context(T), policyHead,
+                sharedReference ? new Program[] { rollouts.start, rollouts.step, reference.program() } : new Program[] { rollouts.start, rollouts.step });
+        value = sharedReward ? new Trainer(valueModel, backend, s.value().batch(B).context(T), valueHead, reward.program())
+                : new Trainer(valueModel, backend, s.value().batch(B).context(T), valueHead);
+        if (sharedReference) {
+            reference.runIn(policy);
+        }
+        if (sharedReward) {
+            reward.runIn(value);
+        }
     }
 
     /** One iteration's rollouts as the host sees them: [R·T] arrays over positions, position t predicting token t + 1. */

@@ -76,6 +76,41 @@ class PpoTest {
         assertTrue(Files.exists(dir.resolve("checkpoint/model.safetensors")));
     }
 
+    /**
+     * PPO with LoRA on the backends: the reference and the reward model are the policy's and the value model's weights
+     * with their adapters off, scored in the trainers' own sessions. The first rollouts' KL is exactly 0 and the
+     * weights do not move; the policy's saved checkpoint has its adapter merged in.
+     */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void withLoraTheFrozenModelsAreTheTrainedOnesAdaptersOff(Backend backend) throws Exception {
+        String text = "abcdefgh \n".repeat(40);
+        CharTokenizer tokenizer = CharTokenizer.of(text);
+        GptConfig config = new GptConfig(GptConfig.Style.GPT2, tokenizer.vocabSize(), 24, 4, 2, 16, 0f, 0);
+        Parameters sft = new Parameters(config);
+        sft.initialise(1);
+        Parameters rm = new Parameters(config);
+        rm.initialise(2);
+        float[] before = sft.all().toHeapArray();
+        Trainer.Options o = Pipeline.options(Trainer.Options.defaults(), 2, 24, Integer.MAX_VALUE, 1e-2f, 0, 1)
+                .lora(new dev.tgpt.gpt.Lora.Settings(2, 4f, java.util.EnumSet.allOf(dev.tgpt.gpt.Lora.Target.class)));
+        Gpt policy = new Gpt(config, sft).trainedAs(o);
+        Gpt value = new Gpt(config, rm).trainedAs(o);
+        Ppo.Settings s = new Ppo.Settings(1, 4, 2, 1, 6, o, o, 0.2f, 0.2f, 1f, 0.95f, new KlController.Fixed(0.1f), 0f, 1, 1, 9, dir);
+        try (Ppo ppo = new Ppo(policy, policy.withoutAdapters(), value.withoutAdapters(), new RewardHead(1, 1, 16, 5), value, tokenizer,
+                List.of("ab", "c", "hhg", "d e"), null, null, backend, s)) {
+            ppo.run(null, new TrainingRun.Listener() {
+            });
+        }
+        JsonNode first = new ObjectMapper().readTree(Files.readAllLines(dir.resolve("metrics.jsonl")).getFirst());
+        assertEquals(0.0, first.get("kl").asDouble(), 0.0, first.toString());
+        float[] after = sft.all().toHeapArray();
+        for (int i = 0; i < before.length; i++) {
+            assertEquals(before[i], after[i], 0f, "weight " + i);
+        }
+        assertTrue(Files.exists(dir.resolve("adapter/adapter_model.safetensors")) && Files.exists(dir.resolve("checkpoint/model.safetensors")));
+    }
+
     /** PPO's plan (four models, two trainers, two scorers, the rollouts' decoder) against what it really allocates. */
     @org.junit.jupiter.api.Test
     void thePlanIsWhatPpoAllocates() {
