@@ -242,9 +242,14 @@ public final class Lora {
         }
         EnumSet<Target> targets = EnumSet.noneOf(Target.class);
         for (JsonNode m : c.get("target_modules")) {
-            targets.add(EnumSet.allOf(Target.class).stream().filter(t -> t.module.equals(m.asText()) || t.module.endsWith("." + m.asText()))
-                    .findFirst().orElseThrow(() -> new UserError(dir.resolve(CONFIG) + ": target module " + m + " is not one of GPT-2's "
-                            + "attn.c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj")));
+            // PEFT matches a name as a suffix: "c_proj" is both attn.c_proj and mlp.c_proj
+            List<Target> named = EnumSet.allOf(Target.class).stream().filter(t -> t.module.equals(m.asText()) || t.module.endsWith("." + m.asText()))
+                    .toList();
+            if (named.isEmpty()) {
+                throw new UserError(dir.resolve(CONFIG) + ": target module " + m + " is not one of GPT-2's attn.c_attn, attn.c_proj, mlp.c_fc, "
+                        + "mlp.c_proj");
+            }
+            targets.addAll(named);
         }
         Lora lora = new Lora(config, new Settings(c.get("r").asInt(), (float) c.get("lora_alpha").asDouble(), targets));
         try (Safetensors st = Safetensors.open(file)) {

@@ -224,6 +224,10 @@ class LoraTest {
         for (int i = 0; i < lora.all().getSize(); i++) {
             assertEquals(lora.all().get(i), back.all().get(i), 0f);
         }
+        // PEFT's short names match as suffixes: "c_proj" is both projections
+        Files.writeString(dir.resolve("adapter_config.json"), Files.readString(dir.resolve("adapter_config.json")).replaceAll(
+                "\\[[^\\]]*\\]", "[\"c_attn\", \"c_proj\", \"c_fc\"]"));
+        assertEquals(EnumSet.allOf(Lora.Target.class), Lora.load(dir, CONFIG).settings.targets());
         Parameters merged = back.mergedInto(base());
         assertNotEquals(base().layers[0].qkvw().get(0), merged.layers[0].qkvw().get(0));
         assertTrue(Files.exists(dir.resolve("adapter_model.safetensors")));
