@@ -105,6 +105,14 @@ class CommandsTest {
             }
             assertTrue(differ, "the merged weights are the base's");
         }
+        // fine-tuning a classifier with LoRA: the head trains whole, the model through its adapters
+        Path labels = dir.resolve("lora-labels.jsonl");
+        Files.writeString(labels, "{\"text\": \"ab\", \"label\": \"0\"}\n{\"text\": \"cd\", \"label\": \"1\"}\n".repeat(4));
+        Path tuned = dir.resolve("lora-finetune");
+        TgptTest.Run finetune = TgptTest.run("finetune", "--device", "jvm", "--init", base, "--train", labels.toString(), "--val", labels.toString(),
+                "--steps", "2", "--lora", "2", "--out", tuned.toString());
+        assertEquals(0, finetune.code(), finetune.err());
+        assertTrue(Files.exists(tuned.resolve("adapter/adapter_model.safetensors")) && Files.exists(tuned.resolve("checkpoint/model.safetensors")));
         userError("with LoRA the optimizer holds only the adapters'", "sft", "--device", "jvm", "--init", base, "--data", demos.toString(), "--steps",
                 "1", "--lora", "2", "--zero", "1", "--out", dir.resolve("lora-zero").toString());
     }

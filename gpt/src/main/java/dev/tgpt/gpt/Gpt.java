@@ -46,16 +46,23 @@ public final class Gpt {
     private final List<QuantMatmulOps.Matrix> packed;
     /** LoRA adapters on the linear layers, trained while the parameters stay frozen; null: none. */
     public final Lora lora;
+    /** The settings of the adapters the activations make room for: lora's, or a plan's (which allocates none). */
+    private final Lora.Settings adapted;
 
     public Gpt(GptConfig config, Parameters params) {
         this(config, params, null, null);
     }
 
     private Gpt(GptConfig config, Parameters params, List<QuantMatmulOps.Matrix> packed, Lora lora) {
+        this(config, params, packed, lora, lora == null ? null : lora.settings);
+    }
+
+    private Gpt(GptConfig config, Parameters params, List<QuantMatmulOps.Matrix> packed, Lora lora, Lora.Settings adapted) {
         this.config = config;
         this.params = params;
         this.packed = packed;
         this.lora = lora;
+        this.adapted = adapted;
     }
 
     /**
@@ -270,13 +277,13 @@ public final class Gpt {
             dbranch = buffer((long) N * C);
             dfch = buffer((long) N * 4 * C);
             dfchg = buffer((long) N * 4 * C);
-            loraH = new FloatArray[lora == null ? 0 : config.layers()][Lora.Target.values().length];
+            loraH = new FloatArray[adapted == null ? 0 : config.layers()][Lora.Target.values().length];
             for (int l = 0; l < loraH.length; l++) {
-                for (Lora.Target t : lora.settings.targets()) {
-                    loraH[l][t.ordinal()] = buffer((long) N * lora.settings.rank());
+                for (Lora.Target t : adapted.targets()) {
+                    loraH[l][t.ordinal()] = buffer((long) N * adapted.rank());
                 }
             }
-            loraDh = lora == null || decode ? null : buffer((long) N * lora.settings.rank());
+            loraDh = adapted == null || decode ? null : buffer((long) N * adapted.rank());
         }
 
         private FloatArray buffer(long n) {
@@ -393,7 +400,7 @@ public final class Gpt {
 
     /** As {@link #activationFootprint(GptConfig, int, int, boolean)}, of a model with adapters of these settings (null: none). */
     public static Footprint activationFootprint(GptConfig config, int B, int T, boolean recompute, Lora.Settings lora) {
-        Gpt g = new Gpt(config, null, null, lora == null ? null : new Lora(config, lora));
+        Gpt g = new Gpt(config, null, null, null, lora);
         return g.new Activations(B, T, false, true, recompute).footprint();
     }
 

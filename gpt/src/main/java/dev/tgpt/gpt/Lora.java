@@ -107,15 +107,7 @@ public final class Lora {
         this.settings = settings;
         int C = config.channels();
         int r = settings.rank();
-        List<Integer> sizes = new ArrayList<>();
-        for (int l = 0; l < config.layers(); l++) {
-            for (Target t : settings.targets()) {
-                int[] s = t.shape(C);
-                sizes.add(r * s[0]);
-                sizes.add(s[1] * r);
-            }
-        }
-        slab = new Slab(sizes.stream().mapToInt(Integer::intValue).toArray());
+        slab = new Slab(sizes(config, settings));
         pairs = new Pair[config.layers()][Target.values().length];
         int v = 0;
         for (int l = 0; l < config.layers(); l++) {
@@ -130,9 +122,22 @@ public final class Lora {
         }
     }
 
-    /** Floats of an adapter set of this shape (one slab, with its alignment). */
+    /** Floats of an adapter set of this shape (one slab, with its alignment), counted without allocating it. */
     public static long floats(GptConfig config, Settings settings) {
-        return new Lora(config, settings).all().getSize();
+        return Slab.floats(sizes(config, settings));
+    }
+
+    /** Each tensor's size in slab order: per layer, per target, A [r, in] then B [out, r]. */
+    private static int[] sizes(GptConfig config, Settings settings) {
+        List<Integer> sizes = new ArrayList<>();
+        for (int l = 0; l < config.layers(); l++) {
+            for (Target t : settings.targets()) {
+                int[] s = t.shape(config.channels());
+                sizes.add(settings.rank() * s[0]);
+                sizes.add(s[1] * settings.rank());
+            }
+        }
+        return sizes.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /** A fresh adapter: A Kaiming-uniform as PEFT's (bound 1/√in), B = 0. */

@@ -184,8 +184,8 @@ public final class Demo {
                 Sample s = samples.get(i);
                 rows.add(Sequences.of(policy.tokenizer(), prompts.get(i), s.ended() ? s.text() + "\n" : s.text(), false, T));
             }
-            float[] mine = Dpo.logps(model(policy), backend, rows, 16, T, dev.tgpt.engine.dist.Collective.single());
-            float[] theirs = Dpo.logps(model(sft), backend, rows, 16, T, dev.tgpt.engine.dist.Collective.single());
+            float[] mine = Dpo.logps(Pipeline.model(policy), backend, rows, 16, T, dev.tgpt.engine.dist.Collective.single());
+            float[] theirs = Dpo.logps(Pipeline.model(sft), backend, rows, 16, T, dev.tgpt.engine.dist.Collective.single());
             double sum = 0;
             for (int i = 0; i < mine.length; i++) {
                 sum += mine[i] - theirs[i];
@@ -198,7 +198,7 @@ public final class Demo {
             int T = policy.config().context();
             Batches batches = new Batches(valText, B, T, 5);
             double sum = 0;
-            try (Scorer scorer = new Scorer(model(policy), backend, B, T, null)) {
+            try (Scorer scorer = new Scorer(Pipeline.model(policy), backend, B, T, null)) {
                 for (int i = 0; i < PRETRAIN_BATCHES; i++) {
                     scorer.score(batches::next);
                     for (int n = 0; n < B * T; n++) {
@@ -207,10 +207,6 @@ public final class Demo {
                 }
             }
             return sum / (PRETRAIN_BATCHES * B * T);
-        }
-
-        private static Gpt model(Checkpoint c) {
-            return new Gpt(c.config().withDropout(0f), c.parameters());
         }
     }
 

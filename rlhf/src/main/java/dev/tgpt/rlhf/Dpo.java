@@ -138,7 +138,7 @@ public final class Dpo {
     /**
      * Pairs {@code from..} of the list into the batch (cycling), the first {@code real} of them counted, the rest fillers
      * that count for nothing (counts 0, weight 0); each real pair weighs 1/(P·ranks), its share of the mean over every
-     * rank's pairs. ref null: zeros.
+     * rank's pairs.
      */
     static void fill(DpoHead head, List<Pair> pairs, float[] ref, int from, int real, int ranks, int T, IntArray inputs, IntArray targets) {
         for (int p = 0; p < head.P; p++) {
@@ -147,8 +147,8 @@ public final class Dpo {
             Pair pair = pairs.get(i);
             pair.chosen().fill(2 * p, T, inputs, targets);
             pair.rejected().fill(2 * p + 1, T, inputs, targets);
-            head.ref.set(2 * p, ref == null ? 0f : ref[2 * i]);
-            head.ref.set(2 * p + 1, ref == null ? 0f : ref[2 * i + 1]);
+            head.ref.set(2 * p, ref[2 * i]);
+            head.ref.set(2 * p + 1, ref[2 * i + 1]);
             head.counts.set(p, counted ? 2 : 0);
             head.weights.set(p, counted ? 1f / (head.P * ranks) : 0f);
         }
