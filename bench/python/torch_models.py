@@ -7,6 +7,8 @@ as tgpt's are: timings do not depend on them.
 
   train_step (B): one optimizer step on a fixed random batch of B x T tokens: zero_grad, forward with the loss,
                   backward, AdamW (lr 3e-4, betas (0.9, 0.99), weight decay 0.1 on matrices and embeddings).
+                  With R: LoRA adapters of rank R (alpha 2R) on every block's four nn.Linear layers as PEFT's
+                  LoraLayer computes them, everything else frozen, AdamW on the adapters alone.
   prefill (P):    the time to the first token of a P-token prompt, batch 1, with a KV cache.
   decode (P, N, W): one position of batch-1 greedy decoding with a KV cache, weights of W bits (32; 16: bf16; 8: int8
                   by dynamic quantization); successive calls feed a P-token prompt,
@@ -98,15 +100,44 @@ def model(p, device):
 def adamw(m, lr=3e-4):
     """AdamW as the cases run it: betas (0.9, 0.99), weight decay 0.1 on matrices and embeddings, not on biases and
     layer norms (nanoGPT's groups, and tgpt's)."""
-    decay = [t for t in m.parameters() if t.dim() >= 2]
-    no_decay = [t for t in m.parameters() if t.dim() < 2]
+    trained = [t for t in m.parameters() if t.requires_grad]
+    decay = [t for t in trained if t.dim() >= 2]
+    no_decay = [t for t in trained if t.dim() < 2]
     return torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}], lr=lr,
                              betas=(0.9, 0.99), eps=1e-8)
 
 
+class LoraLinear(nn.Module):
+    """PEFT's LoraLayer forward on a frozen nn.Linear: base(x) + scaling * lora_B(lora_A(x)), scaling = alpha / r,
+    lora_A Kaiming-uniform (a = sqrt(5)) and lora_B zero, as PEFT initialises them."""
+
+    def __init__(self, base, r):
+        super().__init__()
+        self.base = base.requires_grad_(False)
+        self.lora_A = nn.Linear(base.in_features, r, bias=False, device=base.weight.device)
+        self.lora_B = nn.Linear(r, base.out_features, bias=False, device=base.weight.device)
+        nn.init.kaiming_uniform_(self.lora_A.weight, a=math.sqrt(5))
+        nn.init.zeros_(self.lora_B.weight)
+        self.scaling = 2.0  # alpha = 2r
+
+    def forward(self, x):
+        return self.base(x) + self.lora_B(self.lora_A(x)) * self.scaling
+
+
+def with_lora(m, r):
+    """m with every block's four matmuls adapted and all else frozen (in place)."""
+    m.requires_grad_(False)
+    for block in m.h:
+        for name in ("c_attn", "attn_proj", "c_fc", "mlp_proj"):
+            setattr(block, name, LoraLinear(getattr(block, name), r))
+    return m
+
+
 def train_step(p, device):
     m = model(p, device)
-    B, T, V = p["B"], p["T"], p["V"]
+    B, T, V, R = p["B"], p["T"], p["V"], p.get("R", 0)
+    if R:
+        m = with_lora(m, R)
     opt = adamw(m)
     g = torch.Generator().manual_seed(2)
     x = torch.randint(V, (B, T), generator=g).to(device)
@@ -120,7 +151,8 @@ def train_step(p, device):
             opt.step()
 
     return run, "nanoGPT's GPT-2, %s attention; one step: zero_grad, forward with the loss, backward, AdamW (lr 3e-4, betas " \
-                "0.9/0.99, weight decay 0.1); no clipping; a fixed random batch of B x T tokens" % ("SDPA" if SDPA else "unfused")
+                "0.9/0.99, weight decay 0.1); no clipping; a fixed random batch of B x T tokens%s" % (
+                    "SDPA" if SDPA else "unfused", "; LoRA of rank R (alpha 2R) on every block's nn.Linear layers, the rest frozen" if R else "")
 
 
 def decode(p, device):

@@ -94,7 +94,7 @@ public final class Llmc {
                         + tail(output));
             }
             double[] ms = steps.stream().skip(1).mapToDouble(Step::ms).toArray();
-            Case c = ModelCases.trainStep(config, B, T);
+            Case c = ModelCases.trainStep(config, B, T, 0);
             return Result.of(c, "llm.c(" + binary.getFileName() + ")", "cpu", "CPU, " + threads + " threads (OpenMP)", Stats.of(ms), peaks, String.format(Locale.ROOT,
                     "train_gpt2.c's own step times (data loading, forward, backward, AdamW lr 1e-4, betas 0.9/0.999, no weight decay, "
                             + "no clipping), steps 1-%d of its fixed run, step 0 dropped as the warm-up; B = 4 and T = 64 are hard-coded in "

@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,6 +21,7 @@ import dev.tgpt.engine.UserError;
 import dev.tgpt.engine.ops.QuantMatmulOps;
 import dev.tgpt.gpt.Gpt;
 import dev.tgpt.gpt.GptConfig;
+import dev.tgpt.gpt.Lora;
 import dev.tgpt.gpt.Parameters;
 import dev.tgpt.gpt.Sampler;
 import dev.tgpt.gpt.Trainer;
@@ -48,6 +50,8 @@ public final class ModelCases {
     /** llm.c's train_gpt2.c hard-codes batch 4 (and T = 64); the main job trains at batch 32. */
     static final int LLMC_BATCH = 4;
     static final int MAIN_BATCH = 32;
+    /** LoRA's rank in the adapter cases (PEFT's default r = 8; α = 2r, as ./tgpt --lora defaults). */
+    static final int LORA_RANK = 8;
     /** Timed runs where one run takes seconds (GPT-2 decoding, a PPO iteration), after the warm-up runs. */
     static final int FEW_RUNS = 3;
     static final String PPO = "ppo_iteration.";
@@ -59,10 +63,13 @@ public final class ModelCases {
     /** The cases; quick leaves out GPT-2-sized decoding and runs a smaller PPO iteration. */
     public static List<Case> cases(boolean quick) {
         List<Case> out = new ArrayList<>();
-        out.add(trainStep(CHAR, LLMC_BATCH, CHAR.context()));
-        out.add(trainStep(CHAR, MAIN_BATCH, CHAR.context()));
+        out.add(trainStep(CHAR, LLMC_BATCH, CHAR.context(), 0));
+        out.add(trainStep(CHAR, MAIN_BATCH, CHAR.context(), 0));
+        out.add(trainStep(CHAR, MAIN_BATCH, CHAR.context(), LORA_RANK));
         out.add(decode(CHAR, 8, 48, QuantMatmulOps.Format.FP32));
         if (!quick) {
+            out.add(trainStep(GPT2, LLMC_BATCH, CHAR.context(), 0));
+            out.add(trainStep(GPT2, LLMC_BATCH, CHAR.context(), LORA_RANK));
             for (QuantMatmulOps.Format f : QuantMatmulOps.Format.values()) {
                 out.add(readWeights(GPT2, f));
                 out.add(decode(GPT2, 8, 64, f));
@@ -74,11 +81,20 @@ public final class ModelCases {
         return out;
     }
 
-    /** One optimizer step on B sequences of T tokens (the case's model has context T). */
-    static Case trainStep(GptConfig m, int B, int T) {
+    /**
+     * One optimizer step on B sequences of T tokens (the case's model has context T); with R > 0 of LoRA adapters of
+     * rank R on every block's four matmuls (param R), the rest frozen: no weight gradients (backward is one product
+     * instead of two), and the adapters' products, 16·C·R multiply-adds a layer and token each way (A: C or 4C in, B:
+     * 3C, C, 4C or C out), three times over.
+     */
+    static Case trainStep(GptConfig m, int B, int T, int R) {
         m = new GptConfig(m.style(), m.vocabSize(), T, m.layers(), m.heads(), m.channels(), 0f, m.band());
-        double flops = 6.0 * weightMacs(m) * B * T + 6.0 * m.layers() * m.channels() * B * T * (T + 1.0);
-        return Case.model("train_step", with(m, "B", B), flops, 0);
+        double attention = 6.0 * m.layers() * m.channels() * B * T * (T + 1.0);
+        if (R == 0) {
+            return Case.model("train_step", with(m, "B", B), 6.0 * weightMacs(m) * B * T + attention, 0);
+        }
+        double adapters = 16.0 * m.layers() * m.channels() * R;
+        return Case.model("train_step", with(m, "B", B, "R", R), (4.0 * weightMacs(m) + 6.0 * adapters) * B * T + attention, 0);
     }
 
     /**
@@ -187,22 +203,29 @@ public final class ModelCases {
         int T = c.params().get("T");
         // AdamW as bench/python/torch_models.py's (lr 3e-4, β (0.9, 0.99), weight decay 0.1); clipping as the main job's
         Trainer.Options o = Trainer.Options.defaults().batch(B).context(T).steps(Integer.MAX_VALUE).accumulation(1).lr(3e-4f).minLr(3e-4f).warmup(0).weightDecay(0.1f).beta1(0.9f).beta2(0.99f).eps(1e-8f).gradClip(1f).seed(1);
+        int R = c.params().getOrDefault("R", 0);
+        if (R > 0) {
+            o = o.lora(new Lora.Settings(R, 2f * R, EnumSet.allOf(Lora.Target.class)));
+        }
         Random r = new Random(2);
         int[] tokens = r.ints(B * T, 0, m.vocabSize()).toArray();
         int[] targets = r.ints(B * T, 0, m.vocabSize()).toArray();
         double[] ms;
-        try (Trainer trainer = new Trainer(model(m, 1), backend, o)) {
+        try (Trainer trainer = new Trainer(model(m, 1).trainedAs(o), backend, o)) {
             Runnable step = () -> trainer.trainStep((in, tg) -> {
                 for (int i = 0; i < tokens.length; i++) {
                     in.set(i, tokens[i]);
                     tg.set(i, targets[i]);
                 }
             });
-            ms = protocol.time(step);
+            ms = protocol(protocol, longRun(c)).time(step);
         }
         return result(backend, c, Stats.of(ms), peaks, "one optimizer step as the trainer runs it: forward, backward, gradient norm and "
                 + "clipping at 1, AdamW (lr 3e-4, betas 0.9/0.99, weight decay 0.1); dropout 0; a fixed random batch of B x T tokens; "
-                + "flops = 6(12LC^2 + VC)BT + 6LCBT(T+1)");
+                + (R == 0 ? "flops = 6(12LC^2 + VC)BT + 6LCBT(T+1)"
+                        : "LoRA adapters of rank R (alpha 2R) on qkv, proj, fc and fcproj of every block, all else frozen, AdamW on the "
+                                + "adapters alone; flops = (4(12LC^2 + VC) + 96LCR)BT + 6LCBT(T+1)")
+                + (longRun(c) ? "; " + fewNote() : ""));
     }
 
     private static Result decode(Backend backend, Case c, Protocol protocol, Peaks peaks) {
@@ -298,9 +321,12 @@ public final class ModelCases {
         return Result.of(c, "tgpt", d.id(), d.name(), s, peaks, note);
     }
 
-    /** A run takes seconds: GPT-2-sized decoding (a tenth of a GFLOP per token and more), and PPO iterations. */
+    /**
+     * A run takes seconds: GPT-2-sized decoding (a tenth of a GFLOP per token and more) and training steps (a hundred
+     * GFLOP and more), and PPO iterations.
+     */
     static boolean longRun(Case c) {
-        return c.name().startsWith(PPO) || c.name().equals("decode") && c.flops() > 1e8;
+        return c.name().startsWith(PPO) || c.name().equals("decode") && c.flops() > 1e8 || c.name().equals("train_step") && c.flops() > 1e11;
     }
 
     /** The protocol, or, for long runs, no warm-up time (two runs, more while the JIT compiles) and a few timed runs. */

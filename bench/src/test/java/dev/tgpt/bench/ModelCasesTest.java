@@ -26,8 +26,15 @@ class ModelCasesTest {
             params.put("B", B);
             assertTrue(quick.stream().anyMatch(c -> c.sameAs("train_step", params)), "train_step at B = " + B);
         }
-        assertEquals(List.of("train_step", "train_step", "decode", "ppo_iteration.generate", "ppo_iteration.score", "ppo_iteration.update"),
-                quick.stream().map(Case::name).toList());
+        Map<String, Integer> lora = new java.util.HashMap<>(charModel);
+        lora.putAll(Map.of("B", 32, "R", 8));
+        assertTrue(quick.stream().anyMatch(c -> c.sameAs("train_step", lora)), "LoRA's train_step at the main job's batch");
+        assertEquals(List.of("train_step", "train_step", "train_step", "decode", "ppo_iteration.generate", "ppo_iteration.score",
+                "ppo_iteration.update"), quick.stream().map(Case::name).toList());
+        for (int R : new int[] { 0, 8 }) {
+            assertTrue(full.stream().anyMatch(c -> c.name().equals("train_step") && c.params().get("C") == 768 && c.params().get("B") == 4
+                    && c.params().getOrDefault("R", 0) == R), "GPT-2's training step, R " + R);
+        }
         for (int W : new int[] { 32, 16, 8 }) {
             assertTrue(full.stream().anyMatch(c -> c.name().equals("decode") && c.params().get("V") == 50257 && c.params().get("W") == W), "W " + W);
             assertTrue(full.stream().anyMatch(c -> c.name().equals("read_weights") && c.params().get("W") == W), "floor at W " + W);
@@ -47,7 +54,10 @@ class ModelCasesTest {
         GptConfig m = ModelCases.CHAR;
         // 6·(12·L·C² + V·C)·B·T + 6·L·C·B·T·(T+1) at L 4, C 128, V 65, B 4, T 64
         double expected = 6.0 * (12 * 4 * 128 * 128 + 65 * 128) * 4 * 64 + 6.0 * 4 * 128 * 4 * 64 * 65;
-        assertEquals(expected, ModelCases.trainStep(m, 4, 64).flops(), 1e-6 * expected);
+        assertEquals(expected, ModelCases.trainStep(m, 4, 64, 0).flops(), 1e-6 * expected);
+        // LoRA of rank 8: no weight gradients (4 products of the weights, not 6), the adapters' 16·C·R a layer 6 times
+        double lora = (4.0 * (12 * 4 * 128 * 128 + 65 * 128) + 6.0 * 16 * 4 * 128 * 8) * 4 * 64 + 6.0 * 4 * 128 * 4 * 64 * 65;
+        assertEquals(lora, ModelCases.trainStep(m, 4, 64, 8).flops(), 1e-6 * lora);
         // a decoding step at the mean position of P − 1 + N steps: keys 1..55, mean 28
         Case d = ModelCases.decode(m, 8, 48, QuantMatmulOps.Format.FP32);
         assertEquals(2 * (12 * 4 * 128 * 128 + 65 * 128 + 2.0 * 4 * 128 * 28), d.flops(), 1e-6);
@@ -61,7 +71,7 @@ class ModelCasesTest {
     @Test
     void timesEveryCaseOnTheJvmBackendAtTinySizes() {
         GptConfig tiny = new GptConfig(GptConfig.Style.GPT2, 20, 16, 2, 2, 32, 0f, 0);
-        List<Case> cases = new ArrayList<>(List.of(ModelCases.trainStep(tiny, 2, 16)));
+        List<Case> cases = new ArrayList<>(List.of(ModelCases.trainStep(tiny, 2, 16, 0), ModelCases.trainStep(tiny, 2, 16, 4)));
         for (QuantMatmulOps.Format f : QuantMatmulOps.Format.values()) {
             cases.add(ModelCases.decode(tiny, 3, 5, f));
             cases.add(ModelCases.readWeights(tiny, f));

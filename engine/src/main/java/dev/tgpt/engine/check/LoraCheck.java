@@ -14,8 +14,8 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
  * A LoRA update (h = x·Aᵀ by {@link dev.tgpt.kernels.Matmul}, y += s·h·Bᵀ and its backward by
- * {@link dev.tgpt.kernels.Lora}) against {@link LoraReference}, at ranks 1, 4 and 8 and sizes that are not multiples of
- * Matmul's tiles, s = 16/r as alpha = 16 gives. A and B are views of one slab and dA, dB of another, at non-zero
+ * {@link dev.tgpt.kernels.Lora}) against {@link LoraReference}, at ranks 1, 4, 8 and 20 (more than a vector's lanes on
+ * the JVM) and sizes that are not multiples of Matmul's tiles, s = 16/r as alpha = 16 gives. A and B are views of one slab and dA, dB of another, at non-zero
  * offsets, as a model holds them. y starts as a random base output (forward adds to it), the gradients start non-zero
  * (backward adds) and h, dh hold garbage (each is written). Tolerance: each output is a float32 sum of at most
  * max(C, N, OC) = 384 products, followed by a second product of r or C terms: about √K·2⁻²⁴ of the sum of the
@@ -24,7 +24,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 public final class LoraCheck implements OpCheck {
 
     /** { N, C, OC, r }. */
-    static final int[][] SHAPES = { { 3, 5, 7, 1 }, { 33, 40, 24, 4 }, { 64, 128, 384, 8 } };
+    static final int[][] SHAPES = { { 3, 5, 7, 1 }, { 33, 40, 24, 4 }, { 64, 128, 384, 8 }, { 37, 24, 50, 20 } };
     static final float ALPHA = 16f;
 
     @Override

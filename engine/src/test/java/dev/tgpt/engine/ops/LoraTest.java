@@ -1,5 +1,6 @@
 package dev.tgpt.engine.ops;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -20,7 +21,9 @@ import dev.tgpt.engine.check.CheckResult;
 import dev.tgpt.engine.check.Checks;
 import dev.tgpt.engine.check.LoraCheck;
 import dev.tgpt.engine.io.Safetensors;
+import dev.tgpt.kernels.Lora;
 import dev.tgpt.kernels.LoraReference;
+import dev.tgpt.kernels.LoraVector;
 import dev.tgpt.kernels.MatmulReference;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
@@ -134,6 +137,52 @@ class LoraTest {
             PyTorchFixturesTest.close("LoRA d A", da, f.floats("dA"), 1e-5);
             PyTorchFixturesTest.close("LoRA d B", db, f.floats("dB"), 1e-5);
         }
+    }
+
+    /**
+     * The JVM twin's vectors run across outputs, never along a sum: each output is the device work-item's sum in its
+     * order, so the same bits as the work-item's Java code. Ranks below, at and above a vector's lanes (with a masked
+     * rest), rows and dB rows not multiples of a block.
+     */
+    @Test
+    void theJvmTwinGivesTheWorkItemsBits() {
+        Random rnd = new Random(41);
+        for (int[] s : new int[][] { { 37, 50, 3 }, { 19, 33, 16 }, { 21, 70, 21 } }) {
+            int N = s[0], OC = s[1], r = s[2];
+            float scale = 2f;
+            FloatArray h = Checks.random(rnd, N * r, 1f);
+            FloatArray b = Checks.random(rnd, OC * r, 1f);
+            FloatArray dy = Checks.random(rnd, N * OC, 1f);
+            FloatArray y = Checks.random(rnd, N * OC, 1f);
+            FloatArray db = Checks.random(rnd, OC * r, 1f);
+            FloatArray dh = new FloatArray(N * r);
+            FloatArray y2 = copy(y), db2 = copy(db), dh2 = new FloatArray(N * r);
+            for (int i = 0; i < N * OC; i++) {
+                Lora.forwardAt(y, h, b, 0, scale, OC, r, i);
+            }
+            for (int i = 0; i < OC * r; i++) {
+                Lora.backwardBAt(db, 0, dy, h, scale, N, OC, r, i);
+            }
+            for (int i = 0; i < N * r; i++) {
+                Lora.backwardHAt(dh, dy, b, 0, scale, OC, r, i);
+            }
+            float[] bt = LoraVector.transposed(b, OC, r);
+            LoraVector.forward(y2, h, bt, scale, OC, r, 0, 5);
+            LoraVector.forward(y2, h, bt, scale, OC, r, 5, N);
+            LoraVector.backwardB(db2, dy, h, scale, N, OC, r, 0, 17);
+            LoraVector.backwardB(db2, dy, h, scale, N, OC, r, 17, OC);
+            float[] bs = LoraVector.padded(b, OC, r);
+            LoraVector.backwardH(dh2, dy, bs, scale, OC, r, 0, 16);
+            LoraVector.backwardH(dh2, dy, bs, scale, OC, r, 16, N);
+            String shape = "N=" + N + " OC=" + OC + " r=" + r;
+            assertArrayEquals(y.toHeapArray(), y2.toHeapArray(), "forward " + shape);
+            assertArrayEquals(db.toHeapArray(), db2.toHeapArray(), "dB " + shape);
+            assertArrayEquals(dh.toHeapArray(), dh2.toHeapArray(), "dh " + shape);
+        }
+    }
+
+    private static FloatArray copy(FloatArray a) {
+        return FloatArray.fromArray(a.toHeapArray());
     }
 
     /** A, B, dA and dB as views of a slab: the same bits as plain arrays, nothing else in the slab touched. */
