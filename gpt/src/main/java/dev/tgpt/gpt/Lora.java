@@ -229,6 +229,32 @@ public final class Lora {
         }
     }
 
+    /**
+     * PEFT's options that change what an adapter computes beyond y += (α/r)·B·A·x on every targeted layer: read as if
+     * absent they would give other outputs than PEFT's, so an adapter that sets one is refused.
+     */
+    private static void refuseUnsupported(Path config, JsonNode c) {
+        Map<String, String> unsupported = new LinkedHashMap<>();
+        unsupported.put("use_dora", "DoRA");
+        unsupported.put("use_rslora", "rank-stabilised LoRA (α/√r)");
+        unsupported.put("lora_bias", "a trained bias in lora_B");
+        unsupported.put("rank_pattern", "per-layer ranks");
+        unsupported.put("alpha_pattern", "per-layer alphas");
+        unsupported.put("layers_to_transform", "adapters on some layers only");
+        unsupported.put("modules_to_save", "fully trained extra modules");
+        unsupported.put("target_parameters", "adapters on parameters");
+        for (var e : unsupported.entrySet()) {
+            JsonNode v = c.path(e.getKey());
+            boolean set = v.isBoolean() ? v.asBoolean() : v.isContainerNode() ? !v.isEmpty() : !v.isMissingNode() && !v.isNull();
+            if (set) {
+                throw new UserError(config + ": " + e.getKey() + " (" + e.getValue() + ") is not supported; tgpt reads plain LoRA adapters");
+            }
+        }
+        if (!c.path("bias").isMissingNode() && !"none".equals(c.path("bias").asText())) {
+            throw new UserError(config + ": bias \"" + c.path("bias").asText() + "\" (trained biases) is not supported; tgpt reads adapters with bias \"none\"");
+        }
+    }
+
     /** An adapter saved by {@link #save} (or by PEFT for GPT-2 with these names), for a model of {@code config}. */
     public static Lora load(Path dir, GptConfig config) {
         Path file = dir.resolve(WEIGHTS);
@@ -245,6 +271,7 @@ public final class Lora {
                 || !c.path("target_modules").isArray()) {
             throw new UserError(dir.resolve(CONFIG) + ": not a LoRA config (peft_type LORA, r, lora_alpha and target_modules expected)");
         }
+        refuseUnsupported(dir.resolve(CONFIG), c);
         EnumSet<Target> targets = EnumSet.noneOf(Target.class);
         for (JsonNode m : c.get("target_modules")) {
             // PEFT matches a name as a suffix: "c_proj" is both attn.c_proj and mlp.c_proj
