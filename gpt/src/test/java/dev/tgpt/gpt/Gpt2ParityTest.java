@@ -24,6 +24,17 @@ class Gpt2ParityTest {
 
     static final Path DIR = Path.of("src/test/resources/gpt2-parity");
 
+    /** The fixture's batch: B rows of T tokens and their targets. */
+    record Batch(int B, int T, int[] inputs, int[] targets) {
+
+        static Batch load() {
+            try (Safetensors batch = Safetensors.open(DIR.resolve("batch.safetensors"))) {
+                long[] shape = batch.tensor("input_ids").shape();
+                return new Batch((int) shape[0], (int) shape[1], batch.ints("input_ids").toHeapArray(), batch.ints("targets").toHeapArray());
+            }
+        }
+    }
+
     static Stream<Backend> backends() {
         return TestBackends.all();
     }
@@ -32,17 +43,8 @@ class Gpt2ParityTest {
     @MethodSource("backends")
     void logitsLossAndGradientsMatchPyTorch(Backend backend) {
         Checkpoint model = Checkpoint.load(DIR.resolve("model"));
-        int[] inputs;
-        int[] targets;
-        int B;
-        int T;
-        try (Safetensors batch = Safetensors.open(DIR.resolve("batch.safetensors"))) {
-            B = (int) batch.tensor("input_ids").shape()[0];
-            T = (int) batch.tensor("input_ids").shape()[1];
-            inputs = batch.ints("input_ids").toHeapArray();
-            targets = batch.ints("targets").toHeapArray();
-        }
-        Gradients.Result r = Gradients.compute(model.config(), model.parameters(), backend, inputs, targets, B, T);
+        Batch b = Batch.load();
+        Gradients.Result r = Gradients.compute(model.config(), model.parameters(), backend, b.inputs(), b.targets(), b.B(), b.T());
         try (Safetensors want = Safetensors.open(DIR.resolve("expected.safetensors"))) {
             FloatArray logits = want.floats("logits");
             double maxAbs = 0;

@@ -50,15 +50,8 @@ class PeftFormatTest {
         Checkpoint base = Checkpoint.load(PARITY.resolve("model"));
         Lora lora = Lora.load(DIR.resolve("adapter"), base.config());
         assertEquals(new Lora.Settings(4, 12f, java.util.EnumSet.allOf(Lora.Target.class)), lora.settings, "c_proj names both projections");
-        int[] inputs;
-        int B;
-        int T;
-        try (Safetensors batch = Safetensors.open(PARITY.resolve("batch.safetensors"))) {
-            B = (int) batch.tensor("input_ids").shape()[0];
-            T = (int) batch.tensor("input_ids").shape()[1];
-            inputs = batch.ints("input_ids").toHeapArray();
-        }
-        FloatArray logits = Gradients.compute(base.config(), lora.mergedInto(base.parameters()), backend, inputs, inputs, B, T).logits();
+        Gpt2ParityTest.Batch b = Gpt2ParityTest.Batch.load();
+        FloatArray logits = Gradients.compute(base.config(), lora.mergedInto(base.parameters()), backend, b.inputs(), b.targets(), b.B(), b.T()).logits();
         try (Safetensors want = Safetensors.open(DIR.resolve("expected.safetensors"))) {
             FloatArray w = want.floats("logits");
             assertEquals(w.getSize(), logits.getSize());
