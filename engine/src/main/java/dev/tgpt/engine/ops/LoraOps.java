@@ -12,9 +12,9 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 /**
  * Launches of a LoRA update on a frozen linear layer: x [N, C], y [N, OC], A [r, C], B [OC, r], h = x·Aᵀ [N, r] kept
  * from forward for backward, dh [N, r] backward's scratch; scale = alpha/r, fixed for a run. The A-side products are
- * {@link MatmulOps}'s, the B side {@link Lora}'s (on the JVM {@link LoraVector}'s). A, B, dA and dB may be views of slabs. With r outputs (or rows of
- * dA) Matmul's device kernel leaves most work-items of its 64-wide tiles idle: correct (LoraTest checks r = 1 to 16),
- * and r/C of the frozen layer's work.
+ * {@link MatmulOps}'s, the B side {@link Lora}'s (on the JVM {@link LoraVector}'s). A, B, dA and dB may be views of
+ * slabs. With r outputs (or rows of dA) Matmul's device kernel leaves most work-items of its 64-wide tiles idle:
+ * correct (LoraTest checks r = 1 to 16), and r/C of the frozen layer's work.
  */
 public final class LoraOps {
 
