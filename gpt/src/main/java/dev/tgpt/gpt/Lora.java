@@ -251,7 +251,8 @@ public final class Lora {
             }
         }
         if (!c.path("bias").isMissingNode() && !"none".equals(c.path("bias").asText())) {
-            throw new UserError(config + ": bias \"" + c.path("bias").asText() + "\" (trained biases) is not supported; tgpt reads adapters with bias \"none\"");
+            throw new UserError(config + ": bias \"" + c.path("bias").asText()
+                    + "\" (trained biases) is not supported; tgpt reads adapters with bias \"none\"");
         }
     }
 

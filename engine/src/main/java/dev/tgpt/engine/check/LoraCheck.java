@@ -16,8 +16,8 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * A LoRA update (h = x·Aᵀ by {@link dev.tgpt.kernels.Matmul}, y += s·h·Bᵀ and its backward by
  * {@link dev.tgpt.kernels.Lora}) against {@link LoraReference}, at ranks 1, 4, 8 and 20 (more than a vector's lanes on
  * the JVM) and sizes that are not multiples of Matmul's tiles, s = 16/r as alpha = 16 gives. A and B are views of one
- * slab and dA, dB of another, at non-zero offsets, as a model holds them. y starts as a random base output (forward adds to it), the gradients start non-zero
- * (backward adds) and h, dh hold garbage (each is written). Tolerance: each output is a float32 sum of at most
+ * slab and dA, dB of another, at non-zero offsets, as a model holds them. y starts as a random base output (forward
+ * adds to it), the gradients start non-zero (backward adds) and h, dh hold garbage (each is written). Tolerance: each output is a float32 sum of at most
  * max(C, N, OC) = 384 products, followed by a second product of r or C terms: about √K·2⁻²⁴ of the sum of the
  * magnitudes, a few times the largest output for these random inputs (as {@link MatmulCheck}): 1e-5.
  */
