@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -22,7 +23,24 @@ public final class LoraVector {
     private static final int L = S.length();
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
+    /**
+     * Each thread's working rows, kept between launches (a training step runs these launches for every adapted layer):
+     * a block's rows or dB sums, and a row of h or a block's dh.
+     */
+    private static final ThreadLocal<float[]> ROWS = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> SMALL = ThreadLocal.withInitial(() -> new float[0]);
+
     private LoraVector() {
+    }
+
+    /** This thread's array of at least n floats from {@code local}; its contents are left over from earlier calls. */
+    private static float[] scratch(ThreadLocal<float[]> local, int n) {
+        float[] a = local.get();
+        if (a.length < n) {
+            a = new float[n];
+            local.set(a);
+        }
+        return a;
     }
 
     /** Bᵀ [r, OC] of B [OC, r] on the heap: the forward reads B's columns as rows. Once per launch. */
@@ -50,7 +68,7 @@ public final class LoraVector {
 
     /** Rows n in [from, to) of y[N,OC] += scale·h·Bᵀ; bt is {@link #transposed}(B). */
     public static void forward(FloatArray y, FloatArray h, float[] bt, float scale, int OC, int r, int from, int to) {
-        float[] hr = new float[r];
+        float[] hr = scratch(SMALL, r);
         for (int n = from; n < to; n++) {
             MemorySegment.copy(h.getSegment(), JAVA_FLOAT, 4L * n * r, hr, 0, r);
             addRow(y.getSegment(), (long) n * OC, bt, hr, scale, OC, r);
@@ -74,8 +92,9 @@ public final class LoraVector {
     public static void backwardB(FloatArray db, FloatArray dy, FloatArray h, float scale, int N, int OC, int r, int from, int to) {
         int w = to - from;
         // sums[k·w + o − from]: dB's block transposed, so that a vector runs across o
-        float[] sums = new float[r * w];
-        float[] hr = new float[r];
+        float[] sums = scratch(ROWS, r * w);
+        Arrays.fill(sums, 0, r * w, 0f);
+        float[] hr = scratch(SMALL, r);
         for (int n = 0; n < N; n++) {
             MemorySegment.copy(h.getSegment(), JAVA_FLOAT, 4L * n * r, hr, 0, r);
             accumulate(sums, dy.getSegment(), (long) n * OC + from, hr, w, r);
@@ -106,8 +125,8 @@ public final class LoraVector {
      * independent chains of adds keep the core busy.
      */
     public static void backwardH(FloatArray dh, FloatArray dy, float[] bs, float scale, int OC, int r, int from, int to) {
-        float[] rows = new float[4 * OC];
-        float[] out = new float[4 * r];
+        float[] rows = scratch(ROWS, 4 * OC);
+        float[] out = scratch(SMALL, 4 * r);
         MemorySegment dys = dy.getSegment();
         for (int n = from; n < to; n += 4) {
             for (int i = 0; i < 4; i++) {
