@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Data parallelism on one machine: 2 ranks × 1 thread (mpirun -np 2, each rank bound to a core; plain and --zero 1)
 # against 1 process × 2 threads and 1 process × 1 thread, at the same global batch, for the main job's character model
-# and GPT-2 124M (per-rank B = 4, T = 64). Prints a markdown table: tokens/s (median of the timed steps), the
-# exchange's share of a 2-rank step (comm_s / step_s from metrics.jsonl), the bytes each rank sends per step, and the
+# and GPT-2 124M (per-rank B = 4, T = 64); and the 2-rank runs again with the exchange overlapping the backward
+# (--overlap on). Prints a markdown table: tokens/s (median of the timed steps), the exchange's share of a 2-rank step
+# (comm_s / step_s from metrics.jsonl: the time the step waits for it), the bytes each rank sends per step, and the
 # scaling efficiencies.
 #   bench/scale-out.sh [OUT_DIR]        (default runs/scale-out)
 set -euo pipefail
@@ -34,8 +35,8 @@ train() { # NAME WARM STEPS LAUNCH... -- ARGS...: WARM untimed steps (the JIT co
   figures "$OUT/$name/metrics.jsonl" "$warm"
 }
 
-echo "| model | parameters | 1 process × 1 thread, batch 8 | 1 process × 2 threads, batch 8 | 2 ranks × 1 thread, batch 4 each | the same, --zero 1 | exchange's share of a 2-rank step (plain, ZeRO-1) | bytes sent per rank per step | efficiency vs 1 × 2 threads (plain, ZeRO-1) | efficiency vs 2 × (1 × 1) (plain, ZeRO-1) |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| model | parameters | 1 process × 1 thread, batch 8 | 1 process × 2 threads, batch 8 | 2 ranks × 1 thread, batch 4 each | the same, --zero 1 | 2 ranks, --overlap on (plain, ZeRO-1) | exchange's share of a 2-rank step (plain, ZeRO-1; overlapped) | bytes sent per rank per step | efficiency vs 1 × 2 threads (plain, ZeRO-1) | efficiency vs 2 × (1 × 1) (plain, ZeRO-1) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 # the char model's steps are short: more of them, after a longer warm-up (C2 shares a rank's one core)
 for spec in "char:40:60:--model shakespeare-char --context 64" "gpt2-124m:3:8:--model gpt2 --tokenizer gpt2 --context 64"; do
   IFS=: read -r name warm steps rest <<<"$spec"; read -r -a args <<<"$rest"
@@ -43,14 +44,17 @@ for spec in "char:40:60:--model shakespeare-char --context 64" "gpt2-124m:3:8:--
   read -r one2 _ < <(train "$name-1x2" "$warm" "$steps" env -- "${args[@]}" --batch 8)
   read -r two share < <(train "$name-2x1" "$warm" "$steps" mpirun -np 2 --bind-to core -- "${args[@]}" --batch 4)
   read -r zero zshare < <(train "$name-2x1-zero" "$warm" "$steps" mpirun -np 2 --bind-to core -- "${args[@]}" --batch 4 --zero 1)
+  read -r over oshare < <(train "$name-2x1-overlap" "$warm" "$steps" mpirun -np 2 --bind-to core -- "${args[@]}" --batch 4 --overlap on)
+  read -r zover zoshare < <(train "$name-2x1-zero-overlap" "$warm" "$steps" mpirun -np 2 --bind-to core -- "${args[@]}" --batch 4 --zero 1 --overlap on)
   params=$(sed -n 's/.*model: \([0-9,]*\) parameters.*/\1/p' "$OUT/$name-2x1.log" | head -1 | tr -d ,)
-  python3 - "$name" "$params" "$one1" "$one2" "$two" "$zero" "$share" "$zshare" <<'PY'
+  python3 - "$name" "$params" "$one1" "$one2" "$two" "$zero" "$share" "$zshare" "$over" "$zover" "$oshare" "$zoshare" <<'PY'
 import sys
 name, p = sys.argv[1], int(sys.argv[2])
-one1, one2, two, zero, share, zshare = map(float, sys.argv[3:9])
+one1, one2, two, zero, share, zshare, over, zover, oshare, zoshare = map(float, sys.argv[3:13])
 # a ring all-reduce sends 2·(N−1)/N of the gradient bytes from each rank; reduce-scatter and all-gather half that each
 sent = 2 * (2 - 1) / 2 * 4 * p
-print(f"| {name} | {p:,} | {one1:,.0f} tok/s | {one2:,.0f} tok/s | {two:,.0f} tok/s | {zero:,.0f} tok/s | {share:.1%}, {zshare:.1%} "
+print(f"| {name} | {p:,} | {one1:,.0f} tok/s | {one2:,.0f} tok/s | {two:,.0f} tok/s | {zero:,.0f} tok/s | {over:,.0f}, {zover:,.0f} tok/s "
+      f"| {share:.1%}, {zshare:.1%}; {oshare:.1%}, {zoshare:.1%} "
       f"| {sent / 1e6:,.1f} MB | {two / one2:.2f}, {zero / one2:.2f} | {two / (2 * one1):.2f}, {zero / (2 * one1):.2f} |")
 PY
 done

@@ -31,6 +31,17 @@ final class TrainingOptions {
             description = "ZeRO stage under mpirun: 0 (each rank keeps all of AdamW's moments) or 1 (each keeps 1/ranks of them). Default: ${DEFAULT-VALUE}.")
     int zero;
 
+    /** When to exchange gradients during the backward pass. */
+    enum Overlap {
+        auto, on, off
+    }
+
+    @Option(names = "--overlap", paramLabel = "auto|on|off", defaultValue = "auto",
+            description = "Under mpirun, exchange each layer's gradients while the backward pass computes the layers below it (the JVM "
+                    + "backend): on, off, or auto, on when the ranks run on several machines (over shared memory the exchange's copies "
+                    + "take the cores the backward needs). Default: ${DEFAULT-VALUE}.")
+    Overlap overlap;
+
     @Option(names = "--recompute", description = "Keep fewer activations (GELU's output, attention's probabilities) and recompute them "
             + "in the backward pass: less memory, a slower step, the same results.")
     boolean recompute;
@@ -44,7 +55,8 @@ final class TrainingOptions {
             if (world.size() > 1) {
                 sameEverywhere(world, fingerprint(spec.commandLine().getParseResult().originalArgs()));
             }
-            options = Trainer.Options.defaults().world(world).zero(zero).recompute(recompute);
+            options = Trainer.Options.defaults().world(world).zero(zero).recompute(recompute)
+                    .overlap(world.size() > 1 && (overlap == Overlap.on || overlap == Overlap.auto && spansMachines(world)));
         }
         return options;
     }
@@ -56,6 +68,28 @@ final class TrainingOptions {
             throw new UserError(String.format("%d of the %d ranks were started with other options, data or code than rank 0 (this rank's "
                     + "fingerprint %s): start every rank with the same command, files and tgpt build", differ, world.size(),
                     HexFormat.of().formatHex(mine, 0, 6)));
+        }
+    }
+
+    /** Whether some rank runs on another machine than rank 0 (host names compared as hashes: one length everywhere). */
+    static boolean spansMachines(Collective world) {
+        try {
+            return world.differingFromRankZero(MessageDigest.getInstance("SHA-256").digest(hostName().getBytes(java.nio.charset.StandardCharsets.UTF_8))) > 0;
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The kernel's host name on Linux (no name lookup, which can stall where the name does not resolve); else Java's. */
+    private static String hostName() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+        } catch (IOException e) {
+            try {
+                return java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.net.UnknownHostException u) {
+                return "";
+            }
         }
     }
 

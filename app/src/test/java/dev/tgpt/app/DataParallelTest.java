@@ -69,22 +69,62 @@ class DataParallelTest {
         return a.toArray(String[]::new);
     }
 
+    /** With the exchange overlapping the backward (--overlap on); the other runs here take auto, off on one machine. */
     @Test
     void twoRanksTrainAsOneProcessWithTwiceTheBatch() throws Exception {
         Path one = dir.resolve("one");
         assertEquals(0, TgptTest.run(train(one, 4, "--steps", "6")).code());
-        Result two = mpirun(2, Map.of(), train(dir.resolve("two"), 2, "--steps", "6"));
+        Result two = mpirun(2, Map.of(), train(dir.resolve("two"), 2, "--steps", "6", "--overlap", "on"));
         assertEquals(0, two.code, two.err);
+        assertTrue(two.err.contains("; gradients exchanged during the backward"), two.err);
         assertSameRun(one, dir.resolve("two"), 6);
         // rank 0 alone writes
         assertEquals(1, two.out.lines().filter(l -> l.startsWith("6 steps")).count(), two.out);
+    }
+
+    /**
+     * Slurm's srun with PMIx starts the ranks as mpirun does (CI starts a one-node Slurm: .ci/slurm-setup.sh). Without
+     * PMIx srun starts copies that would each train alone into the same --out: refused, nothing written.
+     */
+    @Test
+    void srunWithPmixTrainsAsOneProcessAndWithoutItIsRefused() throws Exception {
+        Assumptions.assumeTrue(onPath("srun") && slurmAnswers(), "no Slurm cluster answers here (CI starts one: .ci/slurm-setup.sh)");
+        Path one = dir.resolve("srun-one");
+        assertEquals(0, TgptTest.run(train(one, 4, "--steps", "4")).code());
+        Result two = srun(List.of("--mpi=pmix"), train(dir.resolve("srun-two"), 2, "--steps", "4"));
+        assertEquals(0, two.code, two.err);
+        assertTrue(two.err.contains("2 ranks on jvm") && !two.err.contains("during the backward"), "--overlap auto on one machine: off\n" + two.err);
+        assertSameRun(one, dir.resolve("srun-two"), 4);
+        assertEquals(1, two.out.lines().filter(l -> l.startsWith("4 steps")).count(), two.out);
+
+        Result plain = srun(List.of(), train(dir.resolve("srun-plain"), 2, "--steps", "4"));
+        assertEquals(2, plain.code, plain.err);
+        assertTrue(plain.err.contains("tgpt: srun started 2 tasks without PMIx, so each would train alone: run srun --mpi=pmix"), plain.err);
+        assertTrue(Files.notExists(dir.resolve("srun-plain")));
+    }
+
+    static Result srun(List<String> options, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("srun", "-n", "2"));
+        cmd.addAll(options);
+        cmd.addAll(java(args));
+        return start(cmd, Map.of()).await(600);
+    }
+
+    static boolean slurmAnswers() throws Exception {
+        Process p = new ProcessBuilder("sinfo", "-h", "-o", "%T").redirectErrorStream(true).start();
+        if (!p.waitFor(20, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            return false;
+        }
+        String state = new String(p.getInputStream().readAllBytes());
+        return p.exitValue() == 0 && (state.contains("idle") || state.contains("mixed") || state.contains("alloc"));
     }
 
     @Test
     void zeroOneShardsTheMomentsWithTheSameResult() throws Exception {
         Path one = dir.resolve("one-z");
         assertEquals(0, TgptTest.run(train(one, 4, "--steps", "6")).code());
-        Result two = mpirun(2, Map.of(), train(dir.resolve("two-z"), 2, "--steps", "6", "--zero", "1"));
+        Result two = mpirun(2, Map.of(), train(dir.resolve("two-z"), 2, "--steps", "6", "--zero", "1", "--overlap", "on"));
         assertEquals(0, two.code, two.err);
         assertTrue(two.err.contains("ZeRO-1: AdamW's moments"), two.err);
         assertSameRun(one, dir.resolve("two-z"), 6);

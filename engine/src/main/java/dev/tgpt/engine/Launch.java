@@ -50,6 +50,17 @@ public record Launch(String name, Task task, WorkerGrid grid, Consumer<JvmBacken
         return new Launch(name, (g, id) -> task.addTo(g, id, g.context()), grid, jvm);
     }
 
+    /**
+     * Host code between two launches, for the JVM backend only, which runs a program's launches one by one from the
+     * host (a trainer hands a layer's finished gradients to MPI there). A TornadoVM task graph has no such point: a
+     * program holding one is refused when it is compiled for a device.
+     */
+    public static Launch host(String name, Runnable action) {
+        return new Launch(name, (g, id) -> {
+            throw new IllegalStateException("host action " + name + " in a program for a TornadoVM device: only the JVM backend runs them");
+        }, null, jvm -> action.run());
+    }
+
     public static int roundUp(int n, int multiple) {
         return (n + multiple - 1) / multiple * multiple;
     }

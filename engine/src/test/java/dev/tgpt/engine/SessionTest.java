@@ -1,6 +1,8 @@
 package dev.tgpt.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.stream.Stream;
 
@@ -56,5 +58,31 @@ class SessionTest {
             s.read(x);
         }
         assertArrayEquals(new float[] { 25, 29, 33 }, x.toHeapArray());
+    }
+
+    /** The JVM backend runs a host action where it stands among the launches; a device's task graph cannot, and refuses it. */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void aHostActionRunsBetweenLaunchesOnTheJvmAndIsRefusedOnADevice(Backend backend) {
+        FloatArray x = FloatArray.fromArray(new float[] { 1, 2, 3 });
+        float[][] seen = new float[1][];
+        Program p = new Program("withHostAction").state(x)
+                .add(Launch.parallel("scale", (g, id) -> g.task(id, SessionTest::scale, x, 2f), jvm -> scale(x, 2f)))
+                .add(Launch.host("look", () -> seen[0] = x.toHeapArray()))
+                .add(Launch.parallel("scaleAgain", (g, id) -> g.task(id, SessionTest::scale, x, 2f), jvm -> scale(x, 2f)));
+        if (backend instanceof JvmBackend) {
+            try (Session s = backend.open(p)) {
+                s.run(p);
+            }
+            assertArrayEquals(new float[] { 2, 4, 6 }, seen[0]);
+            assertArrayEquals(new float[] { 4, 8, 12 }, x.toHeapArray());
+        } else {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> {
+                try (Session s = backend.open(p)) {
+                    s.run(p);
+                }
+            });
+            assertTrue(e.getMessage().startsWith("host action look in a program for a TornadoVM device"), e.getMessage());
+        }
     }
 }

@@ -2,6 +2,7 @@ package dev.tgpt.gpt;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
 
 import dev.tgpt.engine.Launch;
 import dev.tgpt.engine.UserError;
@@ -562,10 +563,19 @@ public final class Gpt {
 
     /** As {@link #backward(Activations, Parameters)}, with a head's backward adding into the final hidden states' gradient. */
     public List<Launch> backward(Activations a, Parameters grads, List<Launch> head) {
+        return backward(a, grads, head, l -> null);
+    }
+
+    /**
+     * As {@link #backward(Activations, Parameters, List)}, with {@code afterLayer.apply(l)} (a launch, or null) added
+     * where layer l's gradients are final: the layers below it still to come, which the exchange of layer l's
+     * gradients with other ranks can overlap.
+     */
+    public List<Launch> backward(Activations a, Parameters grads, List<Launch> head, IntFunction<Launch> afterLayer) {
         if (lora != null) {
             throw new IllegalStateException("a model with adapters trains them: backward(activations, adapterGradients, head)");
         }
-        return backward(a, grads, null, head);
+        return backward(a, grads, null, head, afterLayer);
     }
 
     /**
@@ -576,11 +586,11 @@ public final class Gpt {
         if (lora == null) {
             throw new IllegalStateException("no adapters to train: backward(activations, grads, head)");
         }
-        return backward(a, null, adapterGrads, head);
+        return backward(a, null, adapterGrads, head, l -> null);
     }
 
     /** grads null: the weights are frozen (a model with adapters, whose gradients go to adapterGrads). */
-    private List<Launch> backward(Activations a, Parameters grads, Lora adapterGrads, List<Launch> head) {
+    private List<Launch> backward(Activations a, Parameters grads, Lora adapterGrads, List<Launch> head, IntFunction<Launch> afterLayer) {
         List<Launch> out = new ArrayList<>();
         int B = a.B, T = a.T, N = a.N, C = config.channels(), V = config.vocabSize(), NH = config.heads();
         boolean drop = dropout();
@@ -655,6 +665,10 @@ public final class Gpt {
                 out.add(FillOps.fill(a.dln, 0f));
                 linearBackward(out, a, adapterGrads, l, Lora.Target.QKV, a.dln, g, a.dqkv, k.ln1, p.qkvw(), C, 3 * C);
                 out.addAll(layerNormBackward(grads, d, frozen ? null : g.ln1w(), frozen ? null : g.ln1b(), a.dln, x, p.ln1w(), k.ln1Mean, k.ln1Rstd, N, C));
+            }
+            Launch done = afterLayer.apply(l);
+            if (done != null) {
+                out.add(done);
             }
         }
         if (!frozen) {

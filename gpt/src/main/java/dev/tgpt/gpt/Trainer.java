@@ -47,6 +47,7 @@ public final class Trainer implements AutoCloseable {
         private long seed = 1337;
         private Collective world = Collective.single();
         private int zero;
+        private boolean overlap;
         private int checksumEvery = 100;
         private boolean recompute;
         private Lora.Settings lora;
@@ -189,6 +190,20 @@ public final class Trainer implements AutoCloseable {
             return with(o -> o.zero = v);
         }
 
+        /**
+         * Exchange each layer's gradients with the other ranks while the backward pass computes the layers below it
+         * (the JVM backend; a TornadoVM device exchanges after the backward). It pays where a network, not the CPU,
+         * bounds the exchange: over shared memory on one machine the exchange's copies take the cores the backward
+         * needs (bench/README.md, data parallelism).
+         */
+        public boolean overlap() {
+            return overlap;
+        }
+
+        public Options overlap(boolean v) {
+            return with(o -> o.overlap = v);
+        }
+
         /** Optimizer steps between checks that every rank holds the same weights. */
         public int checksumEvery() {
             return checksumEvery;
@@ -244,7 +259,10 @@ public final class Trainer implements AutoCloseable {
     public interface MicroBatch {
         float fill(IntArray inputs, IntArray targets);
 
-        /** Called after the micro-batch ran, while its outputs (the losses, a head's outputs) are on the host. */
+        /**
+         * Called after the micro-batch ran, while its outputs (the losses, a head's outputs) are on the host. No
+         * collective calls here: the gradient exchange's thread may be calling MPI.
+         */
         default void ran() {
         }
     }
@@ -266,6 +284,8 @@ public final class Trainer implements AutoCloseable {
     private final Parameters m;
     private final Parameters v;
     private final Shard shard;
+    /** Sums the step's gradients over the ranks (beside the backward pass on the JVM backend). */
+    private final GradientExchange exchange;
     private final Gpt.Activations act;
     private final FloatArray hyperDecay = new FloatArray(dev.tgpt.kernels.AdamW.HYPER_SIZE);
     private final FloatArray hyperNoDecay = new FloatArray(dev.tgpt.kernels.AdamW.HYPER_SIZE);
@@ -381,6 +401,8 @@ public final class Trainer implements AutoCloseable {
             outputs.addAll(head.outputs());
         }
         Object[] shared = state.toArray();
+        exchange = adapters != null ? new GradientExchange(world, trainedGrads, null)
+                : new GradientExchange(world, grads, zero ? shard.starts : null, options.overlap() && backend instanceof dev.tgpt.engine.JvmBackend);
 
         microStep = new Program("microStep").state(shared).inputs(inputs.toArray()).outputs(outputs.toArray());
         model.forward(act, true).forEach(microStep::add);
@@ -388,7 +410,8 @@ public final class Trainer implements AutoCloseable {
             head.forward(act).forEach(microStep::add);
         }
         List<Launch> headBackward = head == null ? List.of() : head.backward(act);
-        (adapters != null ? model.backward(act, adapterGrads, headBackward) : model.backward(act, grads, headBackward)).forEach(microStep::add);
+        (adapters != null ? model.backward(act, adapterGrads, headBackward)
+                : model.backward(act, grads, headBackward, l -> exchange.overlapped() ? exchange.afterLayer(l) : null)).forEach(microStep::add);
 
         FloatArray[] allGrads = gradients.toArray(FloatArray[]::new);
         update = new Program("update").state(shared).inputs(hyperDecay, hyperNoDecay);
@@ -467,6 +490,11 @@ public final class Trainer implements AutoCloseable {
         return world;
     }
 
+    /** Whether each layer's gradients go to the other ranks during the backward pass ({@link Options#overlap}, JVM backend). */
+    public boolean exchangeOverlapped() {
+        return exchange.overlapped();
+    }
+
     /** Bytes of AdamW's moments this rank holds (under ZeRO-1: its shard's, about 1/ranks of them). */
     public long optimizerBytes() {
         return optimizerBytes;
@@ -509,14 +537,10 @@ public final class Trainer implements AutoCloseable {
             counts[k] = counted[0];
             act.dlosses.init(counted[0] == 0 ? 0f : weight / (float) counted[0]);
             act.seed.set(0, seed(options.seed(), dropoutCounter++));
+            exchange.arm(k == micro.size() - 1);
             run(microStep);
             batch.ran();
             sums[k] = lossSum();
-        }
-        world.allReduceSum(sums);
-        double loss = 0;
-        for (int k = 0; k < sums.length; k++) {
-            loss += counts[k] == 0 ? 0 : sums[k] / counts[k];
         }
         float lr = options.learningRate(step);
         step++;
@@ -524,7 +548,8 @@ public final class Trainer implements AutoCloseable {
         AdamWOps.hyperparameters(hyperNoDecay, lr, options.beta1(), options.beta2(), options.eps(), 0f, step);
         long t0 = System.nanoTime();
         if (shard != null) {
-            reduceScatterGradients();
+            exchangeGradients();
+            clipByShards();
             commNanos += System.nanoTime() - t0;
             run(update);
             t0 = System.nanoTime();
@@ -533,15 +558,19 @@ public final class Trainer implements AutoCloseable {
             run(gather);
         } else {
             if (world.size() > 1) {
-                readGradients();
-                world.allReduceSum(trainedGrads, 0, trainedGrads.getSize());
-                headGrads.forEach(g -> world.allReduceSum(g, 0, g.getSize()));
+                exchangeGradients();
             }
             commNanos += System.nanoTime() - t0;
             run(update);
             t0 = System.nanoTime();
         }
         commNanos += System.nanoTime() - t0;
+        // after the gradients: until they are summed, the exchange's thread may be calling MPI, and the ranks' calls must come in one order
+        world.allReduceSum(sums);
+        double loss = 0;
+        for (int k = 0; k < sums.length; k++) {
+            loss += counts[k] == 0 ? 0 : sums[k] / counts[k];
+        }
         if (world.size() > 1 && step % options.checksumEvery() == 0) {
             checkSameWeights();
         }
@@ -549,13 +578,17 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * ZeRO-1: each rank gets the sum of its shard's gradients (a head's, small, are summed whole), and the clipping
-     * factor from the norm of all of them: the shards' squares summed over the ranks.
+     * The gradients summed over the ranks (under ZeRO-1, each rank's shard of them); a head's, small, are summed whole.
+     * Overlapped, most of them were handed over during the backward; the step waits here for the rest.
      */
-    private void reduceScatterGradients() {
+    private void exchangeGradients() {
         readGradients();
-        world.reduceScatterSum(grads.all(), shard.starts);
+        exchange.finish();
         headGrads.forEach(g -> world.allReduceSum(g, 0, g.getSize()));
+    }
+
+    /** ZeRO-1: the clipping factor from the norm of all the gradients: the shards' squares summed over the ranks. */
+    private void clipByShards() {
         double[] squares = { GradNormVector.sumOfSquares(grads.all(), shard.lo, shard.hi) };
         if (world.rank() == 0) {
             for (FloatArray g : headGrads) {
@@ -752,6 +785,7 @@ public final class Trainer implements AutoCloseable {
 
     @Override
     public void close() {
+        exchange.close();
         session.close();
     }
 }

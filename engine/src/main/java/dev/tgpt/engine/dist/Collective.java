@@ -37,6 +37,14 @@ public interface Collective extends AutoCloseable {
     /** All-gather over shards: afterwards every rank holds every rank r's {@code a[starts[r]..starts[r+1])}. */
     void allGather(FloatArray a, long[] starts);
 
+    /**
+     * Whether calls may come from another thread than the one that started it, one call at a time (MPI: at least
+     * MPI_THREAD_SERIALIZED): a trainer then exchanges gradients on a thread of its own, beside the backward pass.
+     */
+    default boolean callableFromAnyThread() {
+        return true;
+    }
+
     @Override
     void close();
 

@@ -33,7 +33,8 @@ public final class Mpi implements Collective {
 
     static final String LIBRARY = "libmpi.so.40";
 
-    /** MPI_THREAD_MULTIPLE in Open MPI's (and MPICH's) mpi.h. */
+    /** MPI_THREAD_SERIALIZED and MPI_THREAD_MULTIPLE in Open MPI's (and MPICH's) mpi.h. */
+    private static final int THREAD_SERIALIZED = 2;
     private static final int THREAD_MULTIPLE = 3;
     /** Seconds between MPI_Abort and halting this process, should MPI_Abort not end it. */
     private static final long ABORT_GRACE_MS = 3000;
@@ -74,6 +75,7 @@ public final class Mpi implements Collective {
     private final int rank;
     private final int size;
     private final boolean threadMultiple;
+    private final boolean serialized;
     private final Arena arena = Arena.ofShared();
     /** One bucket of floats: reduce-scatter's results and the staging of Java arrays. */
     private final MemorySegment scratch;
@@ -122,6 +124,7 @@ public final class Mpi implements Collective {
         call("MPI_Init", () -> (int) commRank.invokeExact(h.world(), out.asSlice(4, 4)));
         call("MPI_Init", () -> (int) commSize.invokeExact(h.world(), out.asSlice(8, 4)));
         threadMultiple = out.getAtIndex(JAVA_INT, 0) >= THREAD_MULTIPLE;
+        serialized = out.getAtIndex(JAVA_INT, 0) >= THREAD_SERIALIZED;
         rank = out.getAtIndex(JAVA_INT, 1);
         size = out.getAtIndex(JAVA_INT, 2);
         who = "rank " + rank + " of " + size;
@@ -154,6 +157,11 @@ public final class Mpi implements Collective {
     @Override
     public int size() {
         return size;
+    }
+
+    @Override
+    public boolean callableFromAnyThread() {
+        return serialized;
     }
 
     @Override

@@ -1,12 +1,14 @@
 package dev.tgpt.engine.dist;
 
+import dev.tgpt.engine.UserError;
+
 /**
  * This process's place in a run, from what its launcher put in the environment:
  * <ul>
  * <li>Open MPI's mpirun: OMPI_COMM_WORLD_SIZE, OMPI_COMM_WORLD_RANK, OMPI_COMM_WORLD_LOCAL_RANK (and PMIX_RANK);</li>
  * <li>Slurm's {@code srun --mpi=pmix}: PMIX_RANK with SLURM_STEP_NUM_TASKS (SLURM_NTASKS), SLURM_PROCID,
  * SLURM_LOCALID. Slurm's variables alone say nothing: a batch script sees its allocation's SLURM_NTASKS while it is
- * one process;</li>
+ * one process; but a step of several tasks (SLURM_STEP_NUM_TASKS &gt; 1) with no PMI is refused;</li>
  * <li>PMI-2 ({@code srun --mpi=pmi2}, MPICH's mpiexec): PMI_SIZE, PMI_RANK, and MPICH's MPI_LOCALRANKID.</li>
  * </ul>
  */
@@ -22,10 +24,17 @@ public final class Ranks {
      * {@link Collective#single()}, which needs no MPI installed. The same instance on every call (MPI starts once per
      * process); close it at the end of the run, since mpirun counts a rank that exits without MPI_Finalize as failed.
      *
-     * @throws dev.tgpt.engine.UserError when several ranks are indicated but Open MPI's library cannot be loaded
+     * @throws UserError when several ranks are indicated but Open MPI's library cannot be loaded, or srun started
+     *         several tasks without PMIx
      */
     public static synchronized Collective fromEnvironment() {
         if (instance == null) {
+            String step = first("SLURM_STEP_NUM_TASKS");
+            if (envSize() == 1 && step != null && Integer.parseInt(step.trim()) > 1) {
+                // srun -n N without PMIx (MpiDefault=none): N copies that would each train alone into the same --out
+                throw new UserError("srun started " + step.trim() + " tasks without PMIx, so each would train"
+                        + " alone: run srun --mpi=pmix (or set MpiDefault=pmix in slurm.conf)");
+            }
             instance = envSize() > 1 ? Mpi.init() : Collective.single();
         }
         return instance;
