@@ -74,7 +74,8 @@ final class TrainingOptions {
     /** Whether some rank runs on another machine than rank 0 (host names compared as hashes: one length everywhere). */
     static boolean spansMachines(Collective world) {
         try {
-            return world.differingFromRankZero(MessageDigest.getInstance("SHA-256").digest(hostName().getBytes(java.nio.charset.StandardCharsets.UTF_8))) > 0;
+            byte[] host = MessageDigest.getInstance("SHA-256").digest(hostName().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return world.differingFromRankZero(host) > 0;
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -16,10 +16,10 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 /**
  * A step's gradients summed over the ranks: all-reduced, or under ZeRO-1 reduce-scattered (each rank gets the sums of
  * its shard). When asked ({@link Trainer.Options#overlap}), overlapped with the backward pass where the backend runs a
- * program's launches from the host (the JVM backend): as soon as the backward has finished a layer's gradients (the last layer's first), a thread of the
- * exchange's own hands them to MPI while the backward goes on with the layers below; what the backward finishes last
- * (the tied embedding, whose gradient gets its last part at the very end, the position embedding, the final layer
- * norm) is exchanged after it. A TornadoVM device runs the backward as task graphs with no host round trip inside, so
+ * program's launches from the host (the JVM backend): as soon as the backward has finished a layer's gradients (the
+ * last layer's first), a thread of the exchange's own hands them to MPI while the backward goes on with the layers
+ * below; what the backward finishes last (the tied embedding, whose gradient gets its last part at the very end, the
+ * position embedding, the final layer norm) is exchanged after it. A TornadoVM device runs the backward as task graphs with no host round trip inside, so
  * there the whole slab is exchanged after it (device → host → MPI → device), as it is with LoRA's adapters (small).
  *
  * <p>Every rank sends the same ranges in the same order (one thread, in the backward's order), as MPI requires.
@@ -57,7 +57,8 @@ final class GradientExchange implements AutoCloseable {
         this.shards = shards;
         this.layers = layers;
         this.rest = layers == null ? new long[] { 0, slab.getSize() } : complement(layers, slab.getSize());
-        this.thread = layers == null ? null : Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("tgpt-gradient-exchange").factory());
+        this.thread = layers == null ? null
+                : Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("tgpt-gradient-exchange").factory());
     }
 
     /** Whether the exchange overlaps the backward: the backward must then carry {@link #afterLayer}'s launches. */
