@@ -4,7 +4,6 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -25,7 +24,7 @@ public final class LoraVector {
 
     /**
      * Each thread's working rows, kept between launches (a training step runs these launches for every adapted layer):
-     * a block's rows or dB sums, and a row of h or a block's dh.
+     * dh's four rows of dy, and a row of h, four rows' dh or dB's four sums.
      */
     private static final ThreadLocal<float[]> ROWS = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> SMALL = ThreadLocal.withInitial(() -> new float[0]);
@@ -88,33 +87,48 @@ public final class LoraVector {
         }
     }
 
-    /** Rows o in [from, to) of dB[OC,r] += scale·dyᵀ·h, n in order; db may be a slab's view. */
+    /**
+     * Rows o in [from, to) of dB[OC,r] += scale·dyᵀ·h, n in order; db may be a slab's view. A vector of o and four k
+     * at a time: the four sums stay in registers down the n column (dy's rows are read a vector at a time), four
+     * independent chains of adds.
+     */
     public static void backwardB(FloatArray db, FloatArray dy, FloatArray h, float scale, int N, int OC, int r, int from, int to) {
-        int w = to - from;
-        // sums[k·w + o − from]: dB's block transposed, so that a vector runs across o
-        float[] sums = scratch(ROWS, r * w);
-        Arrays.fill(sums, 0, r * w, 0f);
-        float[] hr = scratch(SMALL, r);
-        for (int n = 0; n < N; n++) {
-            MemorySegment.copy(h.getSegment(), JAVA_FLOAT, 4L * n * r, hr, 0, r);
-            accumulate(sums, dy.getSegment(), (long) n * OC + from, hr, w, r);
-        }
+        MemorySegment dys = dy.getSegment();
+        MemorySegment hs = h.getSegment();
         MemorySegment dbs = db.getSegment();
-        for (int o = from; o < to; o++) {
-            for (int k = 0; k < r; k++) {
-                long at = (long) o * r + k;
-                dbs.setAtIndex(JAVA_FLOAT, at, dbs.getAtIndex(JAVA_FLOAT, at) + scale * sums[k * w + o - from]);
-            }
-        }
-    }
-
-    /** sums[k·w + j] += dy[base + j]·hr[k] for j in [0, w). */
-    private static void accumulate(float[] sums, MemorySegment dys, long base, float[] hr, int w, int r) {
-        for (int j = 0; j < w; j += L) {
-            VectorMask<Float> m = S.indexInRange(j, w);
-            FloatVector d = FloatVector.fromMemorySegment(S, dys, 4L * (base + j), ORDER, m);
-            for (int k = 0; k < r; k++) {
-                FloatVector.fromArray(S, sums, k * w + j, m).add(d.mul(hr[k])).intoArray(sums, k * w + j, m);
+        float[] sums = scratch(SMALL, 4 * L);
+        for (int o = from; o < to; o += L) {
+            VectorMask<Float> m = S.indexInRange(o, to);
+            for (int k = 0; k < r; k += 4) {
+                int kk = Math.min(4, r - k);
+                FloatVector s0 = FloatVector.zero(S);
+                FloatVector s1 = s0;
+                FloatVector s2 = s0;
+                FloatVector s3 = s0;
+                for (int n = 0; n < N; n++) {
+                    FloatVector d = FloatVector.fromMemorySegment(S, dys, 4L * ((long) n * OC + o), ORDER, m);
+                    long hk = (long) n * r + k;
+                    s0 = s0.add(d.mul(hs.getAtIndex(JAVA_FLOAT, hk)));
+                    if (kk > 1) {
+                        s1 = s1.add(d.mul(hs.getAtIndex(JAVA_FLOAT, hk + 1)));
+                    }
+                    if (kk > 2) {
+                        s2 = s2.add(d.mul(hs.getAtIndex(JAVA_FLOAT, hk + 2)));
+                    }
+                    if (kk > 3) {
+                        s3 = s3.add(d.mul(hs.getAtIndex(JAVA_FLOAT, hk + 3)));
+                    }
+                }
+                s0.intoArray(sums, 0);
+                s1.intoArray(sums, L);
+                s2.intoArray(sums, 2 * L);
+                s3.intoArray(sums, 3 * L);
+                for (int j = 0; j < Math.min(L, to - o); j++) {
+                    for (int i = 0; i < kk; i++) {
+                        long at = (long) (o + j) * r + k + i;
+                        dbs.setAtIndex(JAVA_FLOAT, at, dbs.getAtIndex(JAVA_FLOAT, at) + scale * sums[i * L + j]);
+                    }
+                }
             }
         }
     }
