@@ -238,51 +238,79 @@ class DataParallelTest {
     @Test
     void aRankThatDiesOrHangsEndsTheRun() throws Exception {
         for (String signal : List.of("KILL", "STOP")) {
-            Path out = dir.resolve("fault-" + signal);
-            Started run = start(mpirunCommand(2, train(out, 2, "--steps", "100000", "--checkpoint-every", "2")),
-                    Map.of("TGPT_RANK_TIMEOUT", "5"));
-            Path metrics = out.resolve("metrics.jsonl");
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            while ((!Files.exists(metrics) || Files.readAllLines(metrics).size() < 3) && System.nanoTime() < deadline && run.process.isAlive()) {
-                Thread.sleep(200);
-            }
-            Result r;
-            long t0;
-            try {
-                assertTrue(run.process.isAlive(), "the run ended before a rank was stopped: " + Files.readString(run.err));
-                long rank1 = rankPid(run.process, 1);
-                new ProcessBuilder("kill", "-" + signal, String.valueOf(rank1)).start().waitFor();
-                t0 = System.nanoTime();
-                r = run.await(90);
-            } finally {
-                run.process.descendants().forEach(ProcessHandle::destroyForcibly);
-                run.process.destroyForcibly();
-            }
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            assertNotEquals(0, r.code, signal + ": " + r.err);
-            assertTrue(seconds < 60, signal + ": the run took " + seconds + " s to end");
-            if (signal.equals("STOP")) {
-                assertTrue(r.err.contains("no answer from the other ranks for 5 s"), r.err);
-            }
-            // the last checkpoint is whole: a model loads from it
-            TgptTest.Run sample = TgptTest.run("sample", "--device", "jvm", "--model", out.resolve("checkpoint").toString(), "--tokens", "3");
-            assertEquals(0, sample.code(), signal + ": " + sample.err());
+            assertAFaultEndsTheRun("mpirun", signal, out -> mpirunCommand(2, train(out, 2, "--steps", "100000", "--checkpoint-every", "2")));
+        }
+    }
+
+    /** The same under Slurm's srun (CI starts a one-node Slurm): the ranks are slurmstepd's children, not the launcher's. */
+    @Test
+    void aRankThatDiesOrHangsUnderSrunEndsTheRun() throws Exception {
+        Assumptions.assumeTrue(onPath("srun") && slurmAnswers(), "no Slurm cluster answers here (CI starts one: .ci/slurm-setup.sh)");
+        for (String signal : List.of("KILL", "STOP")) {
+            assertAFaultEndsTheRun("srun", signal, out -> {
+                List<String> cmd = new ArrayList<>(List.of("srun", "-n", "2", "--mpi=pmix"));
+                cmd.addAll(java(train(out, 2, "--steps", "100000", "--checkpoint-every", "2")));
+                return cmd;
+            });
         }
     }
 
     /**
-     * The pid of mpirun's child of rank {@code rank}, by its environment (ProcessHandle's command line is cut short on
-     * Linux: in SDK mode the class path alone is longer, and a search by command line found nothing).
+     * Starts a long run, stops rank 1 with {@code signal} after 3 steps: the run must end non-zero within 60 s (a
+     * stopped rank through the others' 5 s timeout), and its last checkpoint must load.
      */
-    static long rankPid(Process mpirun, int rank) throws Exception {
-        for (ProcessHandle h : mpirun.descendants().toList()) {
-            Path environ = Path.of("/proc/" + h.pid() + "/environ");
-            if (Files.isReadable(environ) && new String(Files.readAllBytes(environ), java.nio.charset.StandardCharsets.ISO_8859_1).replace('\0', '\n').lines()
-                    .anyMatch(l -> l.equals("OMPI_COMM_WORLD_RANK=" + rank))) {
-                return h.pid();
-            }
+    static void assertAFaultEndsTheRun(String launcher, String signal, java.util.function.Function<Path, List<String>> command) throws Exception {
+        Path out = dir.resolve("fault-" + launcher + "-" + signal);
+        String marker = launcher + "-" + signal + "-" + ProcessHandle.current().pid();
+        Started run = start(command.apply(out), Map.of("TGPT_RANK_TIMEOUT", "5", "TGPT_TEST_RUN", marker));
+        Path metrics = out.resolve("metrics.jsonl");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while ((!Files.exists(metrics) || Files.readAllLines(metrics).size() < 3) && System.nanoTime() < deadline && run.process.isAlive()) {
+            Thread.sleep(200);
         }
-        throw new AssertionError("no process of rank " + rank + " under mpirun");
+        Result r;
+        long t0;
+        try {
+            assertTrue(run.process.isAlive(), "the run ended before a rank was stopped: " + Files.readString(run.err));
+            long rank1 = rankPid(marker, 1);
+            new ProcessBuilder("kill", "-" + signal, String.valueOf(rank1)).start().waitFor();
+            t0 = System.nanoTime();
+            r = run.await(90);
+        } finally {
+            ProcessHandle.allProcesses().filter(h -> hasEnv(h, "TGPT_TEST_RUN=" + marker)).forEach(ProcessHandle::destroyForcibly);
+            run.process.destroyForcibly();
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        String what = launcher + ", " + signal;
+        assertNotEquals(0, r.code, what + ": " + r.err);
+        assertTrue(seconds < 60, what + ": the run took " + seconds + " s to end");
+        if (signal.equals("STOP")) {
+            assertTrue(r.err.contains("no answer from the other ranks for 5 s"), what + ": " + r.err);
+        }
+        // the last checkpoint is whole: a model loads from it
+        TgptTest.Run sample = TgptTest.run("sample", "--device", "jvm", "--model", out.resolve("checkpoint").toString(), "--tokens", "3");
+        assertEquals(0, sample.code(), what + ": " + sample.err());
+    }
+
+    /**
+     * The pid of rank {@code rank} of the run marked {@code marker}, by its environment: mpirun's OMPI_COMM_WORLD_RANK,
+     * srun's SLURM_PROCID (ProcessHandle's command line is cut short on Linux: in SDK mode the class path alone is
+     * longer; and srun's ranks are not srun's children).
+     */
+    static long rankPid(String marker, int rank) {
+        return ProcessHandle.allProcesses()
+                .filter(h -> hasEnv(h, "TGPT_TEST_RUN=" + marker) && (hasEnv(h, "OMPI_COMM_WORLD_RANK=" + rank) || hasEnv(h, "SLURM_PROCID=" + rank)))
+                .filter(h -> h.info().command().map(c -> c.endsWith("java")).orElse(false)).mapToLong(ProcessHandle::pid).findFirst()
+                .orElseThrow(() -> new AssertionError("no java process of rank " + rank + " in run " + marker));
+    }
+
+    private static boolean hasEnv(ProcessHandle h, String entry) {
+        try {
+            byte[] environ = Files.readAllBytes(Path.of("/proc/" + h.pid() + "/environ"));
+            return new String(environ, java.nio.charset.StandardCharsets.ISO_8859_1).replace('\0', '\n').lines().anyMatch(entry::equals);
+        } catch (java.io.IOException | SecurityException e) {
+            return false;
+        }
     }
 
     static String[] args(String[] job, String... more) {
