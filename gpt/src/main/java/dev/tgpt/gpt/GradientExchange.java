@@ -19,8 +19,9 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * program's launches from the host (the JVM backend): as soon as the backward has finished a layer's gradients (the
  * last layer's first), a thread of the exchange's own hands them to MPI while the backward goes on with the layers
  * below; what the backward finishes last (the tied embedding, whose gradient gets its last part at the very end, the
- * position embedding, the final layer norm) is exchanged after it. A TornadoVM device runs the backward as task graphs with no host round trip inside, so
- * there the whole slab is exchanged after it (device → host → MPI → device), as it is with LoRA's adapters (small).
+ * position embedding, the final layer norm) is exchanged after it. A TornadoVM device runs the backward as task graphs
+ * with no host round trip inside, so there the whole slab is exchanged after it (device → host → MPI → device), as it
+ * is with LoRA's adapters (small).
  *
  * <p>Every rank sends the same ranges in the same order (one thread, in the backward's order), as MPI requires.
  */
