@@ -6,10 +6,13 @@
 set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "slurm-setup: run as root" >&2; exit 2; }
 
-if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then
+# Slurm's mpi/pmix plugin dlopens libpmix.so, the unversioned name that only libpmix-dev ships (libopenmpi-dev brings
+# it too; a slurmd started without it cannot launch PMIx steps until restarted).
+if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null \
+    || ! dpkg -s libpmix-dev >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq slurm-wlm munge >/dev/null
+  apt-get install -y -qq slurm-wlm munge libpmix-dev >/dev/null
 fi
 
 HOST=$(hostname -s)
@@ -81,5 +84,18 @@ for _ in $(seq 30); do
   sleep 1
 done
 sinfo
-srun -n 2 hostname
+timeout 60 srun -n 2 hostname
+# a PMIx step, as tgpt's ranks are started. One that fails (a slurmd that came up before libpmix.so was there, a job
+# left completing by a failed launch) gets one recovery: slurmd restarted, the node taken down and resumed.
+if ! timeout 60 srun --mpi=pmix -n 1 true; then
+  echo "slurm-setup: srun --mpi=pmix failed; restarting slurmd and resuming the node" >&2
+  kill "$(cat /run/slurmd.pid)" 2>/dev/null || true
+  sleep 2
+  slurmd
+  # (a node that is not completing refuses DOWN or RESUME: nothing to undo then)
+  scontrol update NodeName="$HOST" State=DOWN Reason=slurm-setup 2>/dev/null || true
+  scontrol update NodeName="$HOST" State=RESUME 2>/dev/null || true
+  sleep 3
+  timeout 60 srun --mpi=pmix -n 1 true || { echo "slurm-setup: srun --mpi=pmix does not work; see /var/log/slurm/slurmd.log" >&2; exit 1; }
+fi
 echo "slurm-setup: ok (srun --mpi=list: $(srun --mpi=list 2>&1 | tr -s '\n ' ' '))"

@@ -117,7 +117,8 @@ class DataParallelTest {
             return false;
         }
         String state = new String(p.getInputStream().readAllBytes());
-        return p.exitValue() == 0 && (state.contains("idle") || state.contains("mixed") || state.contains("alloc"));
+        // completing: a previous test's job is ending, and srun waits for the node
+        return p.exitValue() == 0 && (state.contains("idle") || state.contains("mixed") || state.contains("alloc") || state.contains("comp"));
     }
 
     @Test
