@@ -74,8 +74,8 @@ public final class Mpi implements Collective {
     private final double timeout;
     private final int rank;
     private final int size;
-    private final boolean threadMultiple;
-    private final boolean serialized;
+    /** The thread support MPI_Init_thread provided (MPI_THREAD_*). */
+    private final int threadLevel;
     private final Arena arena = Arena.ofShared();
     /** One bucket of floats: reduce-scatter's results and the staging of Java arrays. */
     private final MemorySegment scratch;
@@ -123,8 +123,7 @@ public final class Mpi implements Collective {
                 out.asSlice(0, 4)));
         call("MPI_Init", () -> (int) commRank.invokeExact(h.world(), out.asSlice(4, 4)));
         call("MPI_Init", () -> (int) commSize.invokeExact(h.world(), out.asSlice(8, 4)));
-        threadMultiple = out.getAtIndex(JAVA_INT, 0) >= THREAD_MULTIPLE;
-        serialized = out.getAtIndex(JAVA_INT, 0) >= THREAD_SERIALIZED;
+        threadLevel = out.getAtIndex(JAVA_INT, 0);
         rank = out.getAtIndex(JAVA_INT, 1);
         size = out.getAtIndex(JAVA_INT, 2);
         who = "rank " + rank + " of " + size;
@@ -161,7 +160,7 @@ public final class Mpi implements Collective {
 
     @Override
     public boolean callableFromAnyThread() {
-        return serialized;
+        return threadLevel >= THREAD_SERIALIZED;
     }
 
     @Override
@@ -339,7 +338,7 @@ public final class Mpi implements Collective {
         System.err.println("tgpt: " + who + ": no answer from the other ranks for " + seconds + " s in " + op
                 + " (a rank died or hangs); ending the run");
         System.err.flush();
-        if (threadMultiple) {
+        if (threadLevel >= THREAD_MULTIPLE) {
             // another thread may hold MPI in a blocked call, which MPI_THREAD_MULTIPLE allows; MPI_Abort may hang too
             Thread.ofPlatform().daemon().start(() -> {
                 try {
