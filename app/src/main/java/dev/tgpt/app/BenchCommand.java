@@ -29,7 +29,8 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--device", paramLabel = "D", description = "A device to time (repeatable): jvm or N:M. Default: every device ./tgpt devices lists (in JVM mode: jvm).")
+    @Option(names = "--device", paramLabel = "D", split = ",",
+            description = "Devices to time (repeatable, or comma-separated): jvm or N:M. Default: every device ./tgpt devices lists (in JVM mode: jvm).")
     List<String> devices;
 
     @Option(names = "--quick", description = "Two small sizes per kernel and short timing: a few minutes on the JVM backend.")

@@ -13,7 +13,8 @@ final class DeviceOption {
     static final String ALLOW_EMULATOR = "TGPT_ALLOW_EMULATOR";
 
     @Option(names = "--device", paramLabel = "D", defaultValue = "auto",
-            description = "jvm, N:M (a TornadoVM backend:device, see ./tgpt devices), or auto: the first TornadoVM GPU, else jvm. Default: ${DEFAULT-VALUE}.")
+            description = "jvm, N:M (a TornadoVM backend:device, see ./tgpt devices), a list N:M,N:M,... (under mpirun or srun, local rank r "
+                    + "takes the r-th), or auto: the first TornadoVM GPU (under mpirun or srun, the local rank's), else jvm. Default: ${DEFAULT-VALUE}.")
     String device;
 
     /** The backend that backend() chose, for the launcher's messages about a device that failed; null before. */

@@ -138,18 +138,19 @@ class DataParallelTest {
     }
 
     /**
-     * The same on a TornadoVM device (tornado-jvm's emulated 0:0 in CI, the real device in SDK mode; both ranks on one
-     * device): gradients come to the host and go back as an input of the update, ZeRO's gathered parameters through a
-     * program of their own. Fewer steps: the emulator is ~1000× slower than the JVM backend.
+     * The same on TornadoVM devices, one a rank ({@code --device 0:0,0:1}: local rank r takes the r-th): tornado-jvm's
+     * emulated devices in CI, in SDK mode PoCL's CPU made two devices by POCL_DEVICES (the system property tgpt.devices
+     * names others). Gradients come to the host and go back as an input of the update, ZeRO's gathered parameters
+     * through a program of their own. Fewer steps: the emulator is ~1000× slower than the JVM backend.
      */
     @Test
-    void twoRanksOnADeviceWithZeroAsOneProcess() throws Exception {
-        String device = System.getProperty("tgpt.device", "0:0");
+    void twoRanksOnTwoDevicesWithZeroAsOneProcess() throws Exception {
+        String devices = System.getProperty("tgpt.devices", "0:0,0:1");
         Path one = dir.resolve("dev-one");
         String previous = System.setProperty("tgpt.allowEmulator", "true");
         TgptTest.Run single;
         try {
-            single = TgptTest.run(train(one, 4, "--steps", "3", "--device", device, "--sample-tokens", "2"));
+            single = TgptTest.run(train(one, 4, "--steps", "3", "--device", devices.split(",")[0], "--sample-tokens", "2"));
         } finally {
             if (previous == null) {
                 System.clearProperty("tgpt.allowEmulator");
@@ -158,9 +159,10 @@ class DataParallelTest {
             }
         }
         assertEquals(0, single.code(), single.err());
-        Result two = mpirun(2, Map.of(DeviceOption.ALLOW_EMULATOR, "1"), train(dir.resolve("dev-two"), 2, "--steps", "3", "--device", device,
-                "--sample-tokens", "2", "--zero", "1"));
+        Result two = mpirun(2, Map.of(DeviceOption.ALLOW_EMULATOR, "1", "TORNADO_JVM_DEVICES", "2", "POCL_DEVICES", "pthread pthread"),
+                train(dir.resolve("dev-two"), 2, "--steps", "3", "--device", devices, "--sample-tokens", "2", "--zero", "1"));
         assertEquals(0, two.code, two.err);
+        assertTrue(two.err.contains("×2 ranks on " + devices.replace(",", ", ") + ";"), two.err);
         assertSameRun(one, dir.resolve("dev-two"), 3);
     }
 

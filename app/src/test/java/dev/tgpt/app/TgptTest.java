@@ -46,7 +46,10 @@ class TgptTest {
     void aMalformedDeviceIsOneLine() {
         Run bad = run("kernels", "--device", "cuda", "--check");
         assertEquals(2, bad.code());
-        assertTrue(bad.err().startsWith("tgpt: --device takes jvm, auto or N:M"), bad.err());
+        assertTrue(bad.err().startsWith("tgpt: --device takes jvm, auto, N:M or a list N:M,N:M"), bad.err());
+        Run list = run("kernels", "--device", "0:0,jvm", "--check");
+        assertEquals(2, list.code());
+        assertTrue(list.err().startsWith("tgpt: --device takes a list of TornadoVM devices N:M,N:M,..."), list.err());
     }
 
     @Test

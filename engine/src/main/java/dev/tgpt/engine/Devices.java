@@ -29,8 +29,9 @@ public final class Devices {
     }
 
     /**
-     * The backend for a {@code --device} value: "jvm"; "N:M", TornadoVM's backend N, device M; or "auto", the first
-     * TornadoVM GPU (started by mpirun or srun: the GPU of this process's local rank), else the JVM backend.
+     * The backend for a {@code --device} value: "jvm"; "N:M", TornadoVM's backend N, device M; a list "N:M,N:M,...",
+     * one device per rank on a machine (started by mpirun or srun: the entry of this process's local rank); or "auto",
+     * the first TornadoVM GPU (under mpirun or srun: the GPU of this process's local rank), else the JVM backend.
      */
     public static Backend select(String spec) {
         String s = spec == null ? "auto" : spec.trim().toLowerCase();
@@ -38,23 +39,43 @@ public final class Devices {
             return new JvmBackend();
         }
         if (s.equals("auto")) {
-            // several ranks on one machine (mpirun -np N): local rank r takes GPU r (mod the GPUs there are)
             List<TornadoVmBackend> gpus = tornadoDevices().stream().filter(t -> t.info().type().equals("GPU")).toList();
-            return gpus.isEmpty() ? new JvmBackend() : gpus.get(Ranks.launcherLocalRank() % gpus.size());
+            return gpus.isEmpty() ? new JvmBackend() : ofLocalRank(gpus, Ranks.launcherLocalRank());
+        }
+        if (s.contains(",")) {
+            List<TornadoVmBackend> all = tornadoDevices();
+            List<TornadoVmBackend> listed = new ArrayList<>();
+            for (String one : s.split(",", -1)) {
+                Matcher m = INDEX.matcher(one.strip());
+                if (!m.matches()) {
+                    throw new UserError("--device takes a list of TornadoVM devices N:M,N:M,... (one for each rank on a machine), not '" + spec + "'");
+                }
+                listed.add(device(all, m));
+            }
+            return ofLocalRank(listed, Ranks.launcherLocalRank());
         }
         Matcher m = INDEX.matcher(s);
         if (!m.matches()) {
-            throw new UserError("--device takes jvm, auto or N:M (a TornadoVM backend and device index, as ./tgpt devices lists them), not '"
-                    + spec + "'");
+            throw new UserError("--device takes jvm, auto, N:M or a list N:M,N:M,... (TornadoVM backend and device indices, as ./tgpt devices "
+                    + "lists them), not '" + spec + "'");
         }
-        int b = Integer.parseInt(m.group(1));
-        int d = Integer.parseInt(m.group(2));
-        for (TornadoVmBackend t : tornadoDevices()) {
-            if (t.info().id().equals(b + ":" + d)) {
+        return device(tornadoDevices(), m);
+    }
+
+    /** Several ranks on one machine: local rank r takes device r, modulo the devices there are (ranks may share one). */
+    private static <T> T ofLocalRank(List<T> devices, int localRank) {
+        return devices.get(localRank % devices.size());
+    }
+
+    /** The device that a match of {@link #INDEX} names (as numbers: "00:1" is 0:1). */
+    private static TornadoVmBackend device(List<TornadoVmBackend> all, Matcher m) {
+        String index = Integer.parseInt(m.group(1)) + ":" + Integer.parseInt(m.group(2));
+        for (TornadoVmBackend t : all) {
+            if (t.info().id().equals(index)) {
                 return t;
             }
         }
-        throw new UserError("no TornadoVM device " + b + ":" + d + " here; ./tgpt devices lists the devices this program can use");
+        throw new UserError("no TornadoVM device " + index + " here; ./tgpt devices lists the devices this program can use");
     }
 
     /** Every TornadoVM device, or none when the runtime cannot start; never a stack trace for a missing SDK. */

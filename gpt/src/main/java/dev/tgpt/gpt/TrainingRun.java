@@ -79,7 +79,7 @@ public final class TrainingRun {
             }
             report.message(String.format("model: %,d parameters, %s; %d steps of %d×%d tokens×%d%s on %s%s%s", model.params.count(),
                     describe(model.config), o.steps(), o.batch(), o.context(), o.accumulation(),
-                    world.size() > 1 ? "×" + world.size() + " ranks" : "", backend.info().id(), o.zero() == 1
+                    world.size() > 1 ? "×" + world.size() + " ranks" : "", devices(world, backend), o.zero() == 1
                             ? String.format("; ZeRO-1: AdamW's moments %,d MiB a rank", trainer.optimizerBytes() >> 20) : "",
                     trainer.exchangeOverlapped() ? "; gradients exchanged during the backward" : ""));
             float[] last = { Float.NaN, Float.NaN };
@@ -167,6 +167,12 @@ public final class TrainingRun {
         }
         listener.message("sample at step " + step + ":" + text);
         return text;
+    }
+
+    /** The ranks' devices in rank order ("0:0, 0:1"), or the one they share. */
+    private static String devices(Collective world, Backend backend) {
+        List<String> all = world.everyRank(backend.info().id());
+        return all.stream().distinct().count() == 1 ? all.getFirst() : String.join(", ", all);
     }
 
     static String describe(GptConfig c) {

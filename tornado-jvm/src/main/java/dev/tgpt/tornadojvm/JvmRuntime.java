@@ -7,18 +7,29 @@ import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
 import uk.ac.manchester.tornado.api.enums.TornadoVMBackendType;
 
-/** tornado-jvm's runtime: one backend with one device, the emulator. */
+/**
+ * tornado-jvm's runtime: one backend with one emulated device, or {@value #DEVICES} of them (as PoCL's POCL_DEVICES
+ * makes several of one CPU), for tests of what picks a device per rank.
+ */
 public final class JvmRuntime implements TornadoRuntime, TornadoBackend {
+
+    /** The environment variable giving the number of emulated devices (default 1); they all run on this JVM alike. */
+    public static final String DEVICES = "TORNADO_JVM_DEVICES";
 
     public static final JvmRuntime INSTANCE = new JvmRuntime();
 
-    private static final TornadoDevice DEVICE = new EmulatedDevice();
+    private final TornadoDevice[] devices;
 
     private JvmRuntime() {
+        String n = System.getenv(DEVICES);
+        devices = new TornadoDevice[n == null || n.isBlank() ? 1 : Math.max(1, Integer.parseInt(n.strip()))];
+        for (int d = 0; d < devices.length; d++) {
+            devices[d] = new EmulatedDevice(d);
+        }
     }
 
     public static boolean isEmulatedDevice(TornadoDevice device) {
-        return device == DEVICE;
+        return device instanceof EmulatedDevice;
     }
 
     @Override
@@ -36,20 +47,20 @@ public final class JvmRuntime implements TornadoRuntime, TornadoBackend {
 
     @Override
     public TornadoDevice getDefaultDevice() {
-        return DEVICE;
+        return devices[0];
     }
 
     @Override
     public int getNumDevices() {
-        return 1;
+        return devices.length;
     }
 
     @Override
     public TornadoDevice getDevice(int index) {
-        if (index != 0) {
-            throw new IndexOutOfBoundsException("device " + index + " of 1");
+        if (index < 0 || index >= devices.length) {
+            throw new IndexOutOfBoundsException("device " + index + " of " + devices.length);
         }
-        return DEVICE;
+        return devices[index];
     }
 
     @Override
@@ -64,6 +75,8 @@ public final class JvmRuntime implements TornadoRuntime, TornadoBackend {
 
     /** The emulated device: this JVM's heap and cores, with a GPU's limits on work-groups and local memory. */
     private static final class EmulatedDevice implements TornadoDevice {
+
+        private final int index;
 
         private final TornadoTargetDevice physical = new TornadoTargetDevice() {
             @Override
@@ -97,9 +110,13 @@ public final class JvmRuntime implements TornadoRuntime, TornadoBackend {
             }
         };
 
+        EmulatedDevice(int index) {
+            this.index = index;
+        }
+
         @Override
         public String getDeviceName() {
-            return "tornado-jvm-0-0";
+            return "tornado-jvm-0-" + index;
         }
 
         @Override

@@ -1,5 +1,9 @@
 package dev.tgpt.engine.dist;
 
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
@@ -64,6 +68,21 @@ public interface Collective extends AutoCloseable {
         double[] differ = { java.util.Arrays.equals(mine, reference) ? 0 : 1 };
         allReduceSum(differ);
         return (int) differ[0];
+    }
+
+    /** Every rank's {@code mine}, in rank order; every rank learns them (for start-up reports: a broadcast per rank). */
+    default List<String> everyRank(String mine) {
+        byte[] bytes = mine.getBytes(StandardCharsets.UTF_8);
+        double[] lengths = new double[size()];
+        lengths[rank()] = bytes.length;
+        allReduceSum(lengths);
+        List<String> all = new ArrayList<>();
+        for (int r = 0; r < size(); r++) {
+            byte[] b = r == rank() ? bytes : new byte[(int) lengths[r]];
+            broadcast(b, r);
+            all.add(new String(b, StandardCharsets.UTF_8));
+        }
+        return all;
     }
 
     /** One process: nothing to exchange. */
