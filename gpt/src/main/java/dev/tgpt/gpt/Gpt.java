@@ -75,6 +75,10 @@ public final class Gpt {
         if (!adapters.config.withDropout(config.dropout()).equals(config)) {
             throw new IllegalArgumentException("adapters for " + adapters.config + " on " + config);
         }
+        if (packed != null) {
+            // an update rides on the fp32 matmul's store: packed weights decode with adapters merged in
+            throw new IllegalArgumentException("adapters on weights packed for decoding: merge them in first");
+        }
         return new Gpt(config, params, packed, adapters);
     }
 
@@ -444,12 +448,13 @@ public final class Gpt {
         return a.decode && packed != null ? QuantMatmulOps.forward(out, in, packed.get(matrix), b, a.N) : MatmulOps.forward(out, in, w, b, a.N, C, OC);
     }
 
-    /** Block l's linear layer t: out = in·wᵀ + b, and its adapter's update if it has one. */
+    /** Block l's linear layer t: out = in·wᵀ + b, with its adapter's update if it has one. */
     private void linear(List<Launch> out, Activations a, int l, Lora.Target t, FloatArray y, FloatArray in, FloatArray w, FloatArray b, int C, int OC) {
-        out.add(linear(a, 4 * l + t.ordinal(), y, in, w, b, C, OC));
         Lora.Pair p = lora == null ? null : lora.pair(l, t);
-        if (p != null) {
-            out.addAll(LoraOps.forward(y, a.loraH[l][t.ordinal()], in, p.a(), p.b(), lora.settings.scale(), a.N, C, OC, lora.settings.rank()));
+        if (p == null) {
+            out.add(linear(a, 4 * l + t.ordinal(), y, in, w, b, C, OC));
+        } else {
+            out.addAll(LoraOps.forward(y, a.loraH[l][t.ordinal()], in, w, b, p.a(), p.b(), lora.settings.scale(), a.N, C, OC, lora.settings.rank()));
         }
     }
 
@@ -464,12 +469,13 @@ public final class Gpt {
             out.addAll(MatmulOps.backward(dinp, gw[t.ordinal()][0], gw[t.ordinal()][1], dout, inp, w, a.N, C, OC));
             return;
         }
-        out.add(MatmulOps.backwardInput(dinp, dout, w, a.N, C, OC));
         Lora.Pair p = lora.pair(l, t);
-        if (p != null) {
+        if (p == null) {
+            out.add(MatmulOps.backwardInput(dinp, dout, w, a.N, C, OC));
+        } else {
             Lora.Pair d = adapterGrads.pair(l, t);
-            out.addAll(LoraOps.backward(dinp, d.a(), d.b(), a.loraDh, dout, inp, a.loraH[l][t.ordinal()], p.a(), p.b(), lora.settings.scale(), a.N, C,
-                    OC, lora.settings.rank()));
+            out.addAll(LoraOps.backward(dinp, d.a(), d.b(), a.loraDh, dout, inp, a.loraH[l][t.ordinal()], w, p.a(), p.b(), lora.settings.scale(), a.N,
+                    C, OC, lora.settings.rank()));
         }
     }
 

@@ -40,19 +40,19 @@ public final class Matmul {
     /** out = inp·Wᵀ (+ bias when hasBias is 1; bias is then [OC], else any array). */
     public static void matmulForward(KernelContext ctx, FloatArray out, FloatArray inp, FloatArray weight, int weightOff, FloatArray bias,
             int biasOff, int N, int C, int OC, int hasBias) {
-        tiled(ctx, out, 0, inp, 0, weight, weightOff, bias, biasOff, N, OC, C, C, 1, 1, C, 0, hasBias);
+        tiled(ctx, out, 0, inp, 0, weight, weightOff, bias, biasOff, N, OC, C, C, 1, 1, C, 0, hasBias, inp, inp, 0, 0, 0, 0, 0f);
     }
 
     /** dinp += dout·W. */
     public static void matmulBackwardInput(KernelContext ctx, FloatArray dinp, FloatArray dout, FloatArray weight, int weightOff, int N,
             int C, int OC) {
-        tiled(ctx, dinp, 0, dout, 0, weight, weightOff, weight, weightOff, N, C, OC, OC, 1, C, 1, 1, 0);
+        tiled(ctx, dinp, 0, dout, 0, weight, weightOff, weight, weightOff, N, C, OC, OC, 1, C, 1, 1, 0, dout, dout, 0, 0, 0, 0, 0f);
     }
 
     /** dW += doutᵀ·inp. */
     public static void matmulBackwardWeight(KernelContext ctx, FloatArray dweight, int dweightOff, FloatArray dout, FloatArray inp, int N,
             int C, int OC) {
-        tiled(ctx, dweight, dweightOff, dout, 0, inp, 0, inp, 0, OC, C, N, 1, OC, C, 1, 1, 0);
+        tiled(ctx, dweight, dweightOff, dout, 0, inp, 0, inp, 0, OC, C, N, 1, OC, C, 1, 1, 0, dout, dout, 0, 0, 0, 0, 0f);
     }
 
     /** db += Σ_n dout[n,·]: one work-item per column, rows in order, no atomics. */
@@ -72,11 +72,14 @@ public final class Matmul {
 
     /**
      * C[M,N] = A·B (+ bias[n] when hasBias is 1), or C += A·B when accumulate is 1, where A(m,k) = a[m·aM + k·aK]
-     * and B(k,n) = b[k·bK + n·bN]. Work-group (x, y) computes C's block at columns x·TILE, rows y·TILE. Each array
+     * and B(k,n) = b[k·bK + n·bN]; then, when R > 0, each output adds scale·Σ_q E(m,q)·F(q,n) as it is stored, with
+     * E(m,q) = ue[m·R + q] and F(q,n) = uf[ufOff + q·fK + n·fN]: a product of small inner size R (a LoRA update,
+     * {@link Lora}) fused into the store. Work-group (x, y) computes C's block at columns x·TILE, rows y·TILE. Each array
      * starts at its offset (a view's place in its slab, else 0).
      */
     static void tiled(KernelContext ctx, FloatArray c, int cOff, FloatArray a, int aOff, FloatArray b, int bOff, FloatArray bias,
-            int biasOff, int M, int N, int K, int aM, int aK, int bK, int bN, int accumulate, int hasBias) {
+            int biasOff, int M, int N, int K, int aM, int aK, int bK, int bN, int accumulate, int hasBias, FloatArray ue, FloatArray uf,
+            int ufOff, int R, int fK, int fN, float scale) {
         int tx = ctx.localIdx;
         int ty = ctx.localIdy;
         int tid = ty * GROUP + tx;
@@ -119,6 +122,13 @@ public final class Matmul {
                     }
                     if (accumulate == 1) {
                         v += c.get(cOff + m * N + n);
+                    }
+                    if (R > 0) {
+                        float sum = 0f;
+                        for (int q = 0; q < R; q++) {
+                            sum += ue.get(m * R + q) * uf.get(ufOff + q * fK + n * fN);
+                        }
+                        v += scale * sum;
                     }
                     c.set(cOff + m * N + n, v);
                 }

@@ -87,7 +87,7 @@ public final class Demo {
         Path data = out.resolve("data");
         RlhfData.writeDemonstrations(data.resolve("sft.jsonl"), demos);
         RlhfData.writePrompts(data.resolve("prompts.jsonl"), train);
-        RlhfConfig c = RlhfConfig.demo(size, data);
+        RlhfConfig c = RlhfConfig.demo(size, data, base.lora() != null);
         Map<String, Object> report = new LinkedHashMap<>();
         GptConfig model = pretrained.config().withDropout(0f);
 
@@ -230,7 +230,7 @@ public final class Demo {
             plans.put("pretrain", MemoryPlan.training(model, pretraining(size), true, 0));
         }
         model = model.withDropout(0f);
-        RlhfConfig c = RlhfConfig.demo(size, Path.of("data"));
+        RlhfConfig c = RlhfConfig.demo(size, Path.of("data"), base.lora() != null);
         List<String> prompts = DemoData.prompts(corpus, Integer.MAX_VALUE, 7);
         plans.put("sft", Pipeline.sftPlan(model, c.sft, Trainer.Options.defaults()));
         List<String> train = prompts.subList(size.heldOut(), prompts.size());

@@ -13,13 +13,14 @@ import dev.tgpt.kernels.LoraReference;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
- * A LoRA update (h = x·Aᵀ by {@link dev.tgpt.kernels.Matmul}, y += s·h·Bᵀ and its backward by
- * {@link dev.tgpt.kernels.Lora}) against {@link LoraReference}, at ranks 1, 4, 8 and 20 (more than a vector's lanes on
- * the JVM) and sizes that are not multiples of Matmul's tiles, s = 16/r as alpha = 16 gives. A and B are views of one
- * slab and dA, dB of another, at non-zero offsets, as a model holds them. y starts as a random base output (forward
- * adds to it), the gradients start non-zero (backward adds) and h, dh hold garbage (each is written). Tolerance: each output is a float32 sum of at most
- * max(C, N, OC) = 384 products, followed by a second product of r or C terms: about √K·2⁻²⁴ of the sum of the
- * magnitudes, a few times the largest output for these random inputs (as {@link MatmulCheck}): 1e-5.
+ * A linear layer with a LoRA update (h = x·Aᵀ by {@link dev.tgpt.kernels.Matmul}, y = x·Wᵀ + b + s·h·Bᵀ and its
+ * backward by {@link dev.tgpt.kernels.Lora}, the update fused into the frozen matmul on a device) against
+ * {@link LoraReference}, at ranks 1, 4, 8 and 20 (more than a vector's lanes on the JVM) and sizes that are not
+ * multiples of Matmul's tiles, s = 16/r as alpha = 16 gives. W, b, A and B are views of one slab and dA, dB of
+ * another, at non-zero offsets, as a model holds them. y and h hold garbage (each is written), the gradients start
+ * non-zero (backward adds) and dh holds garbage. Tolerance: each output is a float32 sum of at most max(C, N, OC) = 384
+ * products, plus a second sum of r or C terms: about √K·2⁻²⁴ of the sum of the magnitudes, a few times the largest
+ * output for these random inputs (as {@link MatmulCheck}): 1e-5.
  */
 public final class LoraCheck implements OpCheck {
 
@@ -44,12 +45,14 @@ public final class LoraCheck implements OpCheck {
             float scale = ALPHA / r;
             String shape = "N=" + N + " C=" + C + " OC=" + OC + " r=" + r;
             // fillers around the views: a wrong offset reads or writes values that show
-            Slab params = new Slab(7, r * C, 5, OC * r, 3);
+            Slab params = new Slab(7, r * C, 5, OC * r, 3, OC * C, 2, OC);
             Slab grads = new Slab(3, r * C, 5, OC * r, 7);
             fill(params, rnd);
             fill(grads, rnd);
             FloatArray A = params.view(1);
             FloatArray B = params.view(3);
+            FloatArray W = params.view(5);
+            FloatArray bias = params.view(7);
             FloatArray dA = grads.view(1);
             FloatArray dB = grads.view(3);
             FloatArray x = Checks.random(rnd, N * C, 1f);
@@ -59,11 +62,9 @@ public final class LoraCheck implements OpCheck {
             double[] ad = Checks.toDouble(A);
             double[] bd = Checks.toDouble(B);
 
-            double[] wantY = LoraReference.forward(xd, null, null, ad, bd, scale, N, C, OC, r);
-            for (int i = 0; i < wantY.length; i++) {
-                wantY[i] += y.get(i);
-            }
-            Checks.run(backend, LoraOps.forward(y, h, x, A, B, scale, N, C, OC, r), new Object[] { params.base(), x, y, h },
+            double[] wd = Checks.toDouble(W);
+            double[] wantY = LoraReference.forward(xd, wd, Checks.toDouble(bias), ad, bd, scale, N, C, OC, r);
+            Checks.run(backend, LoraOps.forward(y, h, x, W, bias, A, B, scale, N, C, OC, r), new Object[] { params.base(), x, y, h },
                     new Object[] { y, h });
             results.add(new CheckResult(op(), "forward", shape, Checks.error(y, wantY), 1e-5));
 
@@ -74,9 +75,9 @@ public final class LoraCheck implements OpCheck {
             double[] wantDa = Checks.toDouble(dA);
             double[] wantDb = Checks.toDouble(dB);
             float[] fillers = fillers(grads);
-            Checks.run(backend, LoraOps.backward(dx, dA, dB, dh, dy, x, h, A, B, scale, N, C, OC, r),
+            Checks.run(backend, LoraOps.backward(dx, dA, dB, dh, dy, x, h, W, A, B, scale, N, C, OC, r),
                     new Object[] { params.base(), grads.base(), x, h, dy, dx, dh }, new Object[] { grads.base(), dx });
-            LoraReference.backward(Checks.toDouble(dy), xd, null, ad, bd, scale, wantDx, wantDa, wantDb, N, C, OC, r);
+            LoraReference.backward(Checks.toDouble(dy), xd, wd, ad, bd, scale, wantDx, wantDa, wantDb, N, C, OC, r);
             double error = Checks.worst(Checks.error(dx, wantDx), Checks.error(dA, wantDa), Checks.error(dB, wantDb));
             // a write past a view is an error as large as the values there
             if (!Arrays.equals(fillers, fillers(grads))) {

@@ -7,27 +7,36 @@ import dev.tgpt.engine.Launch;
 import dev.tgpt.engine.Slab;
 import dev.tgpt.kernels.Lora;
 import dev.tgpt.kernels.LoraVector;
+import dev.tgpt.kernels.MatmulVector;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
- * Launches of a LoRA update on a frozen linear layer: x [N, C], y [N, OC], A [r, C], B [OC, r], h = x·Aᵀ [N, r] kept
- * from forward for backward, dh [N, r] backward's scratch; scale = alpha/r, fixed for a run. The A-side products are
- * {@link MatmulOps}'s, the B side {@link Lora}'s (on the JVM {@link LoraVector}'s). A, B, dA and dB may be views of
- * slabs. With r outputs (or rows of dA) Matmul's device kernel leaves most work-items of its 64-wide tiles idle:
- * correct (LoraTest checks r = 1 to 16), and r/C of the frozen layer's work.
+ * Launches of a linear layer with a LoRA update, y = x·Wᵀ + b + scale·(x·Aᵀ)·Bᵀ: x [N, C], y [N, OC], W [OC, C] and b
+ * frozen, A [r, C], B [OC, r] trained, h = x·Aᵀ [N, r] kept from forward for backward, dh [N, r] backward's scratch;
+ * scale = alpha/r, fixed for a run. On a device the update's B-side product of the forward and A-side product of dx
+ * are added in the frozen matmul's store ({@link Lora#forwardFused}, {@link Lora#backwardInputFused}): a forward is 2
+ * launches, a backward 4 (3 and 5 unfused). h and dA are {@link MatmulOps}'s products; on the JVM the update runs as
+ * {@link LoraVector}'s pass after {@link MatmulVector}'s. W, A, B, dA and dB may be views of slabs. With r outputs
+ * (or rows of dA) Matmul's device kernel leaves most work-items of its 64-wide tiles idle: correct (LoraTest checks r
+ * = 1 to 20), and r/C of the frozen layer's work.
  */
 public final class LoraOps {
 
     private LoraOps() {
     }
 
-    /** h = x·Aᵀ, then y += scale·h·Bᵀ: y already holds the frozen layer's x·Wᵀ + b. */
-    public static List<Launch> forward(FloatArray y, FloatArray h, FloatArray x, FloatArray A, FloatArray B, float scale, int N, int C, int OC,
-            int r) {
+    /** h = x·Aᵀ, then y = x·Wᵀ + bias + scale·h·Bᵀ (the layer has a bias, as every block's of GPT). */
+    public static List<Launch> forward(FloatArray y, FloatArray h, FloatArray x, FloatArray W, FloatArray bias, FloatArray A, FloatArray B,
+            float scale, int N, int C, int OC, int r) {
+        FloatArray w = Slab.baseOf(W);
+        int wOff = Slab.offsetOf(W);
+        FloatArray bb = Slab.baseOf(bias);
+        int bbOff = Slab.offsetOf(bias);
         FloatArray b = Slab.baseOf(B);
         int bOff = Slab.offsetOf(B);
-        return List.of(MatmulOps.forward(h, x, A, null, N, C, r),
-                Launch.parallel("loraForward", (g, id) -> g.task(id, Lora::loraForward, y, h, b, bOff, scale, N, OC, r), jvm -> {
+        return List.of(MatmulOps.forward(h, x, A, null, N, C, r), MatmulOps.tiles("loraForwardFused", OC, N,
+                (g, id, ctx) -> g.task(id, Lora::forwardFused, ctx, y, x, w, wOff, bb, bbOff, h, b, bOff, scale, N, C, OC, r), jvm -> {
+                    MatmulVector.forward(jvm::parallelFor, y, x, W, bias, N, C, OC);
                     float[] bt = LoraVector.transposed(B, OC, r);
                     blocks(jvm, N, (from, to) -> LoraVector.forward(y, h, bt, scale, OC, r, from, to));
                 }));
@@ -35,7 +44,11 @@ public final class LoraOps {
 
     /** Adds to dx, dA and dB; overwrites dh. h is forward's. */
     public static List<Launch> backward(FloatArray dx, FloatArray dA, FloatArray dB, FloatArray dh, FloatArray dy, FloatArray x, FloatArray h,
-            FloatArray A, FloatArray B, float scale, int N, int C, int OC, int r) {
+            FloatArray W, FloatArray A, FloatArray B, float scale, int N, int C, int OC, int r) {
+        FloatArray w = Slab.baseOf(W);
+        int wOff = Slab.offsetOf(W);
+        FloatArray a = Slab.baseOf(A);
+        int aOff = Slab.offsetOf(A);
         FloatArray b = Slab.baseOf(B);
         int bOff = Slab.offsetOf(B);
         FloatArray db = Slab.baseOf(dB);
@@ -48,7 +61,12 @@ public final class LoraOps {
                             float[] bs = LoraVector.padded(B, OC, r);
                             blocks(jvm, N, (from, to) -> LoraVector.backwardH(dh, dy, bs, scale, OC, r, from, to));
                         }),
-                MatmulOps.backwardInput(dx, dh, A, N, C, r), MatmulOps.backwardWeight(dA, dh, x, N, C, r));
+                MatmulOps.tiles("loraBackwardInputFused", C, N,
+                        (g, id, ctx) -> g.task(id, Lora::backwardInputFused, ctx, dx, dy, w, wOff, dh, a, aOff, N, C, OC, r), jvm -> {
+                            MatmulVector.backwardInput(jvm::parallelFor, dx, dy, W, N, C, OC);
+                            MatmulVector.backwardInput(jvm::parallelFor, dx, dh, A, N, C, r);
+                        }),
+                MatmulOps.backwardWeight(dA, dh, x, N, C, r));
     }
 
     /**

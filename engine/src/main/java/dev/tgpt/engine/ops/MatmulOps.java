@@ -74,7 +74,7 @@ public final class MatmulOps {
     }
 
     /** A tiled launch over an output of cols × rows: GROUP² work-items per TILE² block. */
-    private static Launch tiles(String name, int cols, int rows, Launch.ContextTask task, Consumer<JvmBackend> jvm) {
+    static Launch tiles(String name, int cols, int rows, Launch.ContextTask task, Consumer<JvmBackend> jvm) {
         return Launch.tiles(name, ceilDiv(cols, Matmul.WPT), ceilDiv(rows, Matmul.WPT), Matmul.GROUP, Matmul.GROUP, task, jvm);
     }
 

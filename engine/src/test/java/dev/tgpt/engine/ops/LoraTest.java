@@ -121,18 +121,15 @@ class LoraTest {
             FloatArray dy = f.floats("dy");
             FloatArray y = new FloatArray(N * OC);
             FloatArray h = new FloatArray(N * r);
-            List<Launch> forward = new ArrayList<>(List.of(MatmulOps.forward(y, x, w, b, N, C, OC)));
-            forward.addAll(LoraOps.forward(y, h, x, a, bm, scale, N, C, OC, r));
-            Checks.run(backend, forward, new Object[] { x, w, b, a, bm, h }, new Object[] { y, h });
+            Checks.run(backend, LoraOps.forward(y, h, x, w, b, a, bm, scale, N, C, OC, r), new Object[] { x, w, b, a, bm, h }, new Object[] { y, h });
             PyTorchFixturesTest.close("LoRA forward", y, f.floats("y"), 1e-5);
 
             FloatArray dx = new FloatArray(N * C);
             FloatArray da = new FloatArray(r * C);
             FloatArray db = new FloatArray(OC * r);
             FloatArray dh = new FloatArray(N * r);
-            List<Launch> backward = new ArrayList<>(List.of(MatmulOps.backwardInput(dx, dy, w, N, C, OC)));
-            backward.addAll(LoraOps.backward(dx, da, db, dh, dy, x, h, a, bm, scale, N, C, OC, r));
-            Checks.run(backend, backward, new Object[] { x, w, a, bm, h, dy, dx, da, db, dh }, new Object[] { dx, da, db });
+            Checks.run(backend, LoraOps.backward(dx, da, db, dh, dy, x, h, w, a, bm, scale, N, C, OC, r), new Object[] { x, w, a, bm, h, dy, dx, da, db, dh },
+                    new Object[] { dx, da, db });
             PyTorchFixturesTest.close("LoRA d x", dx, f.floats("dx"), 1e-5);
             PyTorchFixturesTest.close("LoRA d A", da, f.floats("dA"), 1e-5);
             PyTorchFixturesTest.close("LoRA d B", db, f.floats("dB"), 1e-5);
@@ -141,8 +138,9 @@ class LoraTest {
 
     /**
      * The JVM twin's vectors run across outputs, never along a sum: each output is the device work-item's sum in its
-     * order, so the same bits as the work-item's Java code. Ranks below, at and above a vector's lanes (with a masked
-     * rest), rows and dB rows not multiples of a block.
+     * order, so the same bits as the work-item's Java code (the forward's: {@link dev.tgpt.kernels.Matmul}'s store
+     * adds scale·Σ_k h·B to the frozen output, written out below). Ranks below, at and above a vector's lanes (with a
+     * masked rest), rows and dB rows not multiples of a block.
      */
     @Test
     void theJvmTwinGivesTheWorkItemsBits() {
@@ -157,8 +155,14 @@ class LoraTest {
             FloatArray db = Checks.random(rnd, OC * r, 1f);
             FloatArray dh = new FloatArray(N * r);
             FloatArray y2 = copy(y), db2 = copy(db), dh2 = new FloatArray(N * r);
-            for (int i = 0; i < N * OC; i++) {
-                Lora.forwardAt(y, h, b, 0, scale, OC, r, i);
+            for (int n = 0; n < N; n++) {
+                for (int o = 0; o < OC; o++) {
+                    float sum = 0f;
+                    for (int k = 0; k < r; k++) {
+                        sum += h.get(n * r + k) * b.get(o * r + k);
+                    }
+                    y.set(n * OC + o, y.get(n * OC + o) + scale * sum);
+                }
             }
             for (int i = 0; i < OC * r; i++) {
                 Lora.backwardBAt(db, 0, dy, h, scale, N, OC, r, i);
@@ -185,7 +189,7 @@ class LoraTest {
         return FloatArray.fromArray(a.toHeapArray());
     }
 
-    /** A, B, dA and dB as views of a slab: the same bits as plain arrays, nothing else in the slab touched. */
+    /** W, b, A, B, dA and dB as views of a slab: the same bits as plain arrays, nothing else in the slab touched. */
     @ParameterizedTest
     @MethodSource("backends")
     void parametersInASlabGiveTheSameBits(Backend backend) {
@@ -193,13 +197,13 @@ class LoraTest {
         int N = 5, C = 7, OC = 9, r = 3;
         float scale = 8f / r;
         FloatArray[] params = { Checks.random(rnd, r * C, 1f), Checks.random(rnd, OC * r, 1f), Checks.random(rnd, r * C, 1f),
-                Checks.random(rnd, OC * r, 1f) };
+                Checks.random(rnd, OC * r, 1f), Checks.random(rnd, OC * C, 1f), Checks.random(rnd, OC, 1f) };
         // x, y, h, dy, dx, dh
         FloatArray[] others = { Checks.random(rnd, N * C, 1f), Checks.random(rnd, N * OC, 1f), new FloatArray(N * r), Checks.random(rnd, N * OC, 1f),
                 Checks.random(rnd, N * C, 1f), new FloatArray(N * r) };
         SlabRuns.assertSameInSlab(backend, params, others, new Object[0], (p, o) -> {
-            List<Launch> launches = new ArrayList<>(LoraOps.forward(o[1], o[2], o[0], p[0], p[1], scale, N, C, OC, r));
-            launches.addAll(LoraOps.backward(o[4], p[2], p[3], o[5], o[3], o[0], o[2], p[0], p[1], scale, N, C, OC, r));
+            List<Launch> launches = new ArrayList<>(LoraOps.forward(o[1], o[2], o[0], p[4], p[5], p[0], p[1], scale, N, C, OC, r));
+            launches.addAll(LoraOps.backward(o[4], p[2], p[3], o[5], o[3], o[0], o[2], p[4], p[0], p[1], scale, N, C, OC, r));
             return launches;
         });
     }
