@@ -36,6 +36,10 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--quick", description = "Two small sizes per kernel and short timing: a few minutes on the JVM backend.")
     boolean quick;
 
+    @Option(names = "--gpu-sizes", description = "A data-centre GPU's shapes instead (matmul at 4096³; GPT-2's layer norm, softmax and attention at "
+            + "B = 8, T = 1,024; sparse attention at T = 4,096 and 16,384; GPT-2's training step at B = 8, T = 1,024), short timing.")
+    boolean gpuSizes;
+
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs/bench", description = "Output directory. Default: ${DEFAULT-VALUE}.")
     Path out;
 
@@ -75,7 +79,11 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         if (!llmc.isEmpty() && noModels) {
             throw new UserError("--llmc times the training step, which --no-models leaves out");
         }
-        Sweep.Options o = new Sweep.Options(backends, quick, out, ops, !noModels, !noOpenblas, python.equals("none") ? null : python, llmc);
+        if (quick && gpuSizes) {
+            throw new UserError("--quick and --gpu-sizes each pick the shapes: give one");
+        }
+        Sweep.Sizes sizes = gpuSizes ? Sweep.Sizes.GPU : quick ? Sweep.Sizes.QUICK : Sweep.Sizes.FULL;
+        Sweep.Options o = new Sweep.Options(backends, sizes, out, ops, !noModels, !noOpenblas, python.equals("none") ? null : python, llmc);
         Sweep.Outcome outcome = Sweep.run(o, line -> {
             log.println(line);
             log.flush();
@@ -85,7 +93,7 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         machine.put("threads", new JvmBackend().threads());
         machine.put("java", Runtime.version().toString());
         machine.put("devices", backends.stream().map(b -> b.info().id() + " " + b.info().name()).toList());
-        machine.put("mode", quick ? "quick" : "full");
+        machine.put("mode", sizes.name().toLowerCase(java.util.Locale.ROOT));
         String md = Report.write(out, outcome, machine);
         PrintWriter stdout = spec.commandLine().getOut();
         stdout.println(md);

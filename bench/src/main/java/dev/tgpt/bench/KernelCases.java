@@ -53,66 +53,126 @@ public final class KernelCases {
         int[] sparseSeq = quick ? new int[] { 256, 1024 } : new int[] { 256, 1024, 4096 };
         List<Case> out = new ArrayList<>();
         for (int N : rows) {
-            long nc = (long) N * C;
-            long w = 4L * C * C;
-            out.add(Case.kernel("matmul.forward", p("N", N, "C", C, "OC", 4 * C), 2.0 * nc * 4 * C, 4.0 * (nc + w + 4 * C + 4 * nc)));
-            out.add(Case.kernel("matmul.backward", p("N", N, "C", C, "OC", 4 * C), 4.0 * nc * 4 * C + 4.0 * nc,
-                    4.0 * (4 * nc + nc + w + 2 * nc + 2 * w + 8 * C)));
+            out.addAll(matmul(N, C, 4 * C));
         }
         for (int N : rows) {
-            long nc = (long) N * C;
-            out.add(Case.kernel("layernorm.forward", p("N", N, "C", C), 0, 4.0 * (2 * nc + 2 * C + 2 * N)));
-            out.add(Case.kernel("layernorm.backward", p("N", N, "C", C), 0, 4.0 * (4 * nc + 4 * C + 2 * N)));
+            out.addAll(layernorm(N, C));
         }
         for (int N : rows) {
-            long n = 4L * N * C;
-            out.add(Case.kernel("gelu.forward", p("N", N, "C", 4 * C), 0, 4.0 * 2 * n));
-            out.add(Case.kernel("gelu.backward", p("N", N, "C", 4 * C), 0, 4.0 * 4 * n));
+            out.addAll(gelu(N, 4 * C));
         }
         for (int N : rows) {
-            long n = (long) N * C;
-            out.add(Case.kernel("residual.forward", p("N", N, "C", C), 0, 4.0 * 3 * n));
-            out.add(Case.kernel("residual.backward", p("N", N, "C", C), 0, 4.0 * 5 * n));
+            out.addAll(residual(N, C));
         }
         for (int N : rows) {
             // one sequence of T = N: B·T rows of wte, T of wpe
-            long n = (long) N * C;
-            out.add(Case.kernel("embedding.forward", p("B", 1, "T", N, "C", C, "V", VOCAB), 0, 4.0 * (3 * n + N)));
-            out.add(Case.kernel("embedding.backward", p("B", 1, "T", N, "C", C, "V", VOCAB), 0, 4.0 * (5 * n + N)));
+            out.addAll(embedding(1, N, C, VOCAB));
         }
         for (int N : rows) {
-            long n = (long) N * VOCAB;
-            out.add(Case.kernel("crossentropy.forward", p("N", N, "V", VOCAB), 0, 4.0 * (n + 3 * N)));
-            out.add(Case.kernel("crossentropy.backward", p("N", N, "V", VOCAB), 0, 4.0 * (3 * n + 3 * N)));
+            out.addAll(crossentropy(N, VOCAB));
         }
         for (int T : seq) {
             // softmax over the attention scores of one sequence's heads: HEADS·T rows of T
-            long n = (long) HEADS * T * T;
-            out.add(Case.kernel("softmax.forward", p("R", HEADS * T, "T", T), 0, 4.0 * 2 * n));
-            out.add(Case.kernel("softmax.backward", p("R", HEADS * T, "T", T), 0, 4.0 * 4 * n));
+            out.addAll(softmax(HEADS * T, T));
         }
         for (int T : seq) {
-            double pairs = (double) T * (T + 1) / 2 * HEADS;
-            int d = C / HEADS;
-            out.add(Case.kernel("attention.forward", p("B", 1, "T", T, "H", HEADS, "d", d), 4.0 * pairs * d, 4.0 * (4L * T * C + HEADS * (long) T * T)));
-            out.add(Case.kernel("attention.backward", p("B", 1, "T", T, "H", HEADS, "d", d), 8.0 * pairs * d,
-                    4.0 * (3L * T * C + 2L * 3 * T * C + 2L * HEADS * T * T)));
+            out.addAll(attention(1, T, HEADS, C / HEADS));
         }
         for (int T : sparseSeq) {
-            double pairs = (double) Pattern.strided(STRIDE).pairs(T) * HEADS;
-            int d = C / HEADS;
-            long K = (long) Pattern.strided(STRIDE).maxKeys(T);
-            out.add(Case.kernel("sparse_attention.forward", p("B", 1, "T", T, "H", HEADS, "d", d, "l", STRIDE), 4.0 * pairs * d,
-                    4.0 * (4L * T * C + HEADS * T * K)));
-            out.add(Case.kernel("sparse_attention.backward", p("B", 1, "T", T, "H", HEADS, "d", d, "l", STRIDE), 8.0 * pairs * d,
-                    4.0 * (3L * T * C + 2L * 3 * T * C + 2L * HEADS * T * K)));
+            out.addAll(sparseAttention(1, T, HEADS, C / HEADS, STRIDE));
         }
         // AdamW over a GPT-2-small-sized share of parameters: n = N·C·4 (as many as the fc layer's weight at N = C)
         for (int N : rows) {
-            long n = (long) N * C * 4;
-            out.add(Case.kernel("adamw.update", p("n", (int) n), 0, 4.0 * 7 * n));
+            out.add(adamw(N * C * 4));
         }
         return out;
+    }
+
+    /**
+     * A data-centre GPU's shapes (issue 19): matmul at 4096³ and at GPT-2's MLP over B·T = 8,192 rows; layer norm,
+     * GELU, residual, cross-entropy and softmax at GPT-2's sizes for B = 8, T = 1,024; causal attention at B = 8,
+     * H = 12, T = 1,024, d = 64; sparse attention at T = 4,096 and 16,384 (stride √T) beside dense attention at
+     * 4,096 (at 16,384 a dense score matrix, 3.2G floats, exceeds one array); AdamW over GPT-2's 124M parameters.
+     */
+    public static List<Case> gpu() {
+        int B = 8, T = 1024, N = B * T;
+        List<Case> out = new ArrayList<>(matmul(4096, 4096, 4096));
+        out.addAll(matmul(N, C, 4 * C));
+        out.addAll(layernorm(N, C));
+        out.addAll(gelu(N, 4 * C));
+        out.addAll(residual(N, C));
+        out.addAll(crossentropy(N, VOCAB));
+        out.addAll(softmax(B * HEADS * T, T));
+        out.addAll(attention(B, T, HEADS, C / HEADS));
+        out.addAll(attention(1, 4096, HEADS, C / HEADS));
+        out.addAll(sparseAttention(1, 4096, HEADS, C / HEADS, 64));
+        out.addAll(sparseAttention(1, 16384, HEADS, C / HEADS, 128));
+        out.add(adamw(124_439_808));
+        return out;
+    }
+
+    static List<Case> matmul(int N, int Cin, int OC) {
+        long nc = (long) N * Cin;
+        long w = (long) OC * Cin;
+        long no = (long) N * OC;
+        return List.of(Case.kernel("matmul.forward", p("N", N, "C", Cin, "OC", OC), 2.0 * nc * OC, 4.0 * (nc + w + OC + no)),
+                Case.kernel("matmul.backward", p("N", N, "C", Cin, "OC", OC), 4.0 * nc * OC + 1.0 * no,
+                        4.0 * (no + nc + w + 2 * nc + 2 * w + 2 * OC)));
+    }
+
+    static List<Case> layernorm(int N, int Cn) {
+        long nc = (long) N * Cn;
+        return List.of(Case.kernel("layernorm.forward", p("N", N, "C", Cn), 0, 4.0 * (2 * nc + 2 * Cn + 2 * N)),
+                Case.kernel("layernorm.backward", p("N", N, "C", Cn), 0, 4.0 * (4 * nc + 4 * Cn + 2 * N)));
+    }
+
+    static List<Case> gelu(int N, int Cn) {
+        long n = (long) N * Cn;
+        return List.of(Case.kernel("gelu.forward", p("N", N, "C", Cn), 0, 4.0 * 2 * n), Case.kernel("gelu.backward", p("N", N, "C", Cn), 0, 4.0 * 4 * n));
+    }
+
+    static List<Case> residual(int N, int Cn) {
+        long n = (long) N * Cn;
+        return List.of(Case.kernel("residual.forward", p("N", N, "C", Cn), 0, 4.0 * 3 * n),
+                Case.kernel("residual.backward", p("N", N, "C", Cn), 0, 4.0 * 5 * n));
+    }
+
+    static List<Case> embedding(int B, int T, int Cn, int V) {
+        long n = (long) B * T * Cn;
+        return List.of(Case.kernel("embedding.forward", p("B", B, "T", T, "C", Cn, "V", V), 0, 4.0 * (3 * n + (long) B * T)),
+                Case.kernel("embedding.backward", p("B", B, "T", T, "C", Cn, "V", V), 0, 4.0 * (5 * n + (long) B * T)));
+    }
+
+    static List<Case> crossentropy(int N, int V) {
+        long n = (long) N * V;
+        return List.of(Case.kernel("crossentropy.forward", p("N", N, "V", V), 0, 4.0 * (n + 3 * N)),
+                Case.kernel("crossentropy.backward", p("N", N, "V", V), 0, 4.0 * (3 * n + 3 * N)));
+    }
+
+    static List<Case> softmax(int R, int T) {
+        long n = (long) R * T;
+        return List.of(Case.kernel("softmax.forward", p("R", R, "T", T), 0, 4.0 * 2 * n), Case.kernel("softmax.backward", p("R", R, "T", T), 0, 4.0 * 4 * n));
+    }
+
+    static List<Case> attention(int B, int T, int H, int d) {
+        double pairs = (double) T * (T + 1) / 2 * H * B;
+        long tc = (long) B * T * H * d;
+        long scores = (long) B * H * T * T;
+        return List.of(Case.kernel("attention.forward", p("B", B, "T", T, "H", H, "d", d), 4.0 * pairs * d, 4.0 * (4 * tc + scores)),
+                Case.kernel("attention.backward", p("B", B, "T", T, "H", H, "d", d), 8.0 * pairs * d, 4.0 * (3 * tc + 2 * 3 * tc + 2 * scores)));
+    }
+
+    static List<Case> sparseAttention(int B, int T, int H, int d, int l) {
+        double pairs = (double) Pattern.strided(l).pairs(T) * H * B;
+        long tc = (long) B * T * H * d;
+        long scores = (long) B * H * T * Pattern.strided(l).maxKeys(T);
+        return List.of(Case.kernel("sparse_attention.forward", p("B", B, "T", T, "H", H, "d", d, "l", l), 4.0 * pairs * d, 4.0 * (4 * tc + scores)),
+                Case.kernel("sparse_attention.backward", p("B", B, "T", T, "H", H, "d", d, "l", l), 8.0 * pairs * d,
+                        4.0 * (3 * tc + 2 * 3 * tc + 2 * scores)));
+    }
+
+    static Case adamw(int n) {
+        return Case.kernel("adamw.update", p("n", n), 0, 4.0 * 7 * n);
     }
 
     /** A case's launches on random inputs, and the arrays they read (to copy to the device once). */

@@ -82,6 +82,22 @@ public final class ModelCases {
     }
 
     /**
+     * A data-centre GPU's model cases (issue 19): GPT-2 124M's training step at B = 8, T = 1,024 (full and LoRA r 8),
+     * its batch-1 decoding in fp32, bf16 and int8 and its 512-token prefill, and the demo's PPO iteration.
+     */
+    public static List<Case> gpu() {
+        List<Case> out = new ArrayList<>();
+        out.add(trainStep(GPT2, 8, GPT2.context(), 0));
+        out.add(trainStep(GPT2, 8, GPT2.context(), LORA_RANK));
+        for (QuantMatmulOps.Format f : QuantMatmulOps.Format.values()) {
+            out.add(decode(GPT2, 8, 64, f));
+        }
+        out.add(prefill(GPT2, 512));
+        out.addAll(ppo(CHAR, 32, 16, 2, 8, 40));
+        return out;
+    }
+
+    /**
      * One optimizer step on B sequences of T tokens (the case's model has context T); with R > 0 of LoRA adapters of
      * rank R on every block's four matmuls (param R), the rest frozen: no weight gradients (backward is one product
      * instead of two), and the adapters' products, 16·C·R multiply-adds a layer and token each way (A: C or 4C in, B:

@@ -28,8 +28,18 @@ public final class Sweep {
      * @param llmc   train_gpt2 binaries built by the user from llm.c (with different flags, say); empty: no llm.c
      * @param ops    kernels (op or op.direction names) and model cases (names) to time; empty: all
      */
-    public record Options(List<Backend> devices, boolean quick, Path out, List<String> ops, boolean models, boolean openblas, String python,
+    public record Options(List<Backend> devices, Sizes sizes, Path out, List<String> ops, boolean models, boolean openblas, String python,
             List<Path> llmc) {
+    }
+
+    /**
+     * Which shapes: QUICK, two small sizes a kernel (a few minutes on the JVM backend); FULL, this machine's sweep;
+     * GPU, the shapes of a data-centre GPU's comparison (issue 19: matmul at 4096³, GPT-2's layer norm, softmax and
+     * attention at B = 8, T = 1,024, sparse attention at T = 4,096 and 16,384, GPT-2's training step at B = 8, T = 1,024),
+     * timed with the quick protocol (a GPU settles in a few runs; the device's time is short).
+     */
+    public enum Sizes {
+        QUICK, FULL, GPU
     }
 
     /** What the sweep produced, and what it could not do (a reference missing, a case failing on a device). */
@@ -41,13 +51,13 @@ public final class Sweep {
 
     public static Outcome run(Options o, Consumer<String> log) throws IOException, InterruptedException {
         Files.createDirectories(o.out());
-        Protocol protocol = o.quick() ? Protocol.QUICK : Protocol.FULL;
+        Protocol protocol = o.sizes() == Sizes.FULL ? Protocol.FULL : Protocol.QUICK;
         JvmBackend host = new JvmBackend();
         log.accept("measuring this CPU's peaks (FMA loop, STREAM copy) ...");
         Peaks hostPeaks = HostPeaks.measure(host);
         log.accept(hostPeaks.source());
-        List<Case> models = o.models() ? ModelCases.cases(o.quick()) : List.of();
-        List<Case> kernels = KernelCases.all(o.quick());
+        List<Case> models = !o.models() ? List.of() : o.sizes() == Sizes.GPU ? ModelCases.gpu() : ModelCases.cases(o.sizes() == Sizes.QUICK);
+        List<Case> kernels = o.sizes() == Sizes.GPU ? KernelCases.gpu() : KernelCases.all(o.sizes() == Sizes.QUICK);
         if (!o.ops().isEmpty()) {
             // --op names kernels (op or op.direction) and model cases alike
             List<Case> namedModels = models.stream().filter(c -> o.ops().contains(c.name())).toList();

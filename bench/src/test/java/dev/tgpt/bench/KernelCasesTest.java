@@ -39,6 +39,19 @@ class KernelCasesTest {
         assertTrue(KernelCases.all(false).size() > KernelCases.all(true).size());
     }
 
+    /** --gpu-sizes holds issue 19's shapes (not run here: they take gigabytes), every kernel in both directions. */
+    @Test
+    void gpuSizesAreIssue19s() {
+        List<String> shapes = KernelCases.gpu().stream().map(c -> c.name() + " " + c.shape()).toList();
+        for (String want : List.of("matmul.forward N=4096 C=4096 OC=4096", "layernorm.backward N=8192 C=768", "softmax.forward R=98304 T=1024",
+                "attention.backward B=8 T=1024 H=12 d=64", "attention.forward B=1 T=4096 H=12 d=64", "sparse_attention.forward B=1 T=16384 H=12 d=64 l=128",
+                "adamw.update n=124439808")) {
+            assertTrue(shapes.contains(want), want + " in " + shapes);
+        }
+        assertTrue(ModelCases.gpu().stream().anyMatch(c -> c.name().equals("train_step") && c.shape().contains("L=12") && c.shape().contains("T=1024")
+                && c.shape().endsWith("B=8")), ModelCases.gpu().toString());
+    }
+
     @Test
     void selectsByOpOrByDirectionAndRejectsUnknownNames() {
         List<Case> all = KernelCases.all(true);
