@@ -111,7 +111,7 @@ for d in $DEVICES; do
   [ -n "$SMALL" ] && sizes=(--quick)
   ops=()
   [ $first -eq 1 ] || ops=(--op matmul,train_step)
-  [ -n "$SMALL" ] && ops=(--op matmul,layernorm,train_step)
+  [ -n "$SMALL" ] && ops=(--op matmul,layernorm --no-models)
   run "bench on $d" "$([ $first -eq 1 ] && echo 200 || echo 80)" "$TGPT" bench --device "$d" "${sizes[@]}" "${ops[@]}" --python "$PY" \
     --no-openblas --out "$OUT/bench-$(tag "$d")"
   step_output | sed -n '/^## /,$p' | grep -E '^\|' | sed "s/^/$d /" | tee -a "$SUMMARY"
@@ -128,7 +128,7 @@ for d in $DEVICES; do
   s0=$SECONDS
   run "shakespeare_char on $d" 120 "$TGPT" train --device "$d" --data data/tinyshakespeare.txt "${shape[@]}" --dropout 0.2 --lr 1e-3 \
     --min-lr 1e-4 --warmup 100 --eval-every 1000000 --sample-tokens 0 --out "$OUT/shakespeare-$(tag "$d")"
-  step_output | grep -E '^model:|steps in' | sed "s/^/$d: /" | tee -a "$SUMMARY"
+  step_output | tr '\r' '\n' | grep -oE '(model:|[0-9]+ steps in).*' | sed "s/^/$d: /" | tee -a "$SUMMARY"
   say "$d: shakespeare_char wall $((SECONDS - s0)) s (JVM start and TornadoVM's compiling included)"
 done
 
