@@ -37,9 +37,9 @@ final class TrainingOptions {
     }
 
     @Option(names = "--overlap", paramLabel = "auto|on|off", defaultValue = "auto",
-            description = "Under mpirun, exchange each layer's gradients while the backward pass computes the layers below it (the JVM "
-                    + "backend): on, off, or auto, on when the ranks run on several machines (over shared memory the exchange's copies "
-                    + "take the cores the backward needs). Default: ${DEFAULT-VALUE}.")
+            description = "Under mpirun, exchange each layer's gradients while the backward pass computes the layers below it: on, off, "
+                    + "or auto, on when the ranks run on several machines (over shared memory the exchange's copies take the cores the "
+                    + "backward needs). Default: ${DEFAULT-VALUE}.")
     Overlap overlap;
 
     @Option(names = "--recompute", description = "Keep fewer activations (GELU's output, attention's probabilities) and recompute them "

@@ -141,10 +141,11 @@ class DataParallelTest {
      * The same on TornadoVM devices, one a rank ({@code --device 0:0,0:1}: local rank r takes the r-th): tornado-jvm's
      * emulated devices in CI, in SDK mode PoCL's CPU made two devices by POCL_DEVICES (the system property tgpt.devices
      * names others). Gradients come to the host and go back as an input of the update, ZeRO's gathered parameters
-     * through a program of their own. Fewer steps: the emulator is ~1000× slower than the JVM backend.
+     * through a program of their own; with --overlap on, each layer's as the backward's graphs finish it. Fewer steps:
+     * the emulator is ~1000× slower than the JVM backend.
      */
     @Test
-    void twoRanksOnTwoDevicesWithZeroAsOneProcess() throws Exception {
+    void twoRanksOnTwoDevicesAsOneProcessWithZeroAndOverlap() throws Exception {
         String devices = System.getProperty("tgpt.devices", "0:0,0:1");
         Path one = dir.resolve("dev-one");
         String previous = System.setProperty("tgpt.allowEmulator", "true");
@@ -159,11 +160,16 @@ class DataParallelTest {
             }
         }
         assertEquals(0, single.code(), single.err());
-        Result two = mpirun(2, Map.of(DeviceOption.ALLOW_EMULATOR, "1", "TORNADO_JVM_DEVICES", "2", "POCL_DEVICES", "pthread pthread"),
-                train(dir.resolve("dev-two"), 2, "--steps", "3", "--device", devices, "--sample-tokens", "2", "--zero", "1"));
+        Map<String, String> env = Map.of(DeviceOption.ALLOW_EMULATOR, "1", "TORNADO_JVM_DEVICES", "2", "POCL_DEVICES", "pthread pthread");
+        Result two = mpirun(2, env, train(dir.resolve("dev-two"), 2, "--steps", "3", "--device", devices, "--sample-tokens", "2"));
         assertEquals(0, two.code, two.err);
-        assertTrue(two.err.contains("×2 ranks on " + devices.replace(",", ", ") + ";"), two.err);
+        assertTrue(two.err.contains("×2 ranks on " + devices.replace(",", ", ")), two.err);
         assertSameRun(one, dir.resolve("dev-two"), 3);
+        Result overlapped = mpirun(2, env, train(dir.resolve("dev-two-z"), 2, "--steps", "3", "--device", devices, "--sample-tokens", "2", "--zero",
+                "1", "--overlap", "on"));
+        assertEquals(0, overlapped.code, overlapped.err);
+        assertTrue(overlapped.err.contains("; gradients exchanged during the backward"), overlapped.err);
+        assertSameRun(one, dir.resolve("dev-two-z"), 3);
     }
 
     @Test

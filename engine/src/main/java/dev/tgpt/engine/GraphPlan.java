@@ -39,9 +39,14 @@ final class GraphPlan {
 
     /**
      * One task graph: some of a program's launches (or an upload's marker), the shared arrays it consumes and those
-     * it streams in every run (together: every shared array; for an upload, those uploaded so far).
+     * it streams in every run (together: every shared array; for an upload, those uploaded so far), and the host code
+     * ({@link Launch#host}) the program runs before and after the graph (a graph ends where host code comes).
      */
-    record Chunk(String name, List<Step> steps, List<Object> consume, List<Object> streamIn) {
+    record Chunk(String name, List<Step> steps, List<Object> consume, List<Object> streamIn, List<Launch> before, List<Launch> after) {
+
+        Chunk(String name, List<Step> steps, List<Object> consume, List<Object> streamIn) {
+            this(name, steps, consume, streamIn, List.of(), List.of());
+        }
     }
 
     /** The tasks a launch adds, recorded with a stand-in context (every graph has one KernelContext of its own). */
@@ -50,6 +55,8 @@ final class GraphPlan {
     final List<Object> shared;
     final List<Chunk> uploads = new ArrayList<>();
     final Map<Program, List<Chunk>> chunks = new IdentityHashMap<>();
+    /** Per program, its host code by the number of kernel launches before it. */
+    private final Map<Program, Map<Integer, List<Launch>>> hosts = new IdentityHashMap<>();
 
     GraphPlan(Program... programs) {
         Map<Program, List<Step>> steps = new IdentityHashMap<>();
@@ -63,8 +70,14 @@ final class GraphPlan {
                 throw new IllegalArgumentException("two programs of one session are named " + p.name);
             }
             List<Step> mine = new ArrayList<>();
+            Map<Integer, List<Launch>> host = new java.util.HashMap<>();
+            hosts.put(p, host);
             for (int i = 0; i < p.launches.size(); i++) {
                 Launch l = p.launches.get(i);
+                if (l.isHost()) {
+                    host.computeIfAbsent(mine.size(), k -> new ArrayList<>()).add(l);
+                    continue;
+                }
                 String id = l.name() + "_" + i;
                 Step s = new Step(l, id, record(l, id, PLANNING_CONTEXT));
                 mine.add(s);
@@ -150,6 +163,10 @@ final class GraphPlan {
     }
 
     private List<Chunk> cut(Program p, List<Step> steps) {
+        Map<Integer, List<Launch>> host = hosts.get(p);
+        if (steps.isEmpty() && !host.isEmpty()) {
+            throw new IllegalStateException("program " + p.name + " has host code and no kernel: run the code on the host");
+        }
         if (steps.isEmpty()) {
             // a program of inputs alone puts host arrays onto the device (ZeRO's gathered parameters), as an upload does
             Set<Object> in = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -163,7 +180,7 @@ final class GraphPlan {
         while (from < steps.size()) {
             Estimate e = new Estimate(shared);
             int to = from;
-            while (to < steps.size()) {
+            while (to < steps.size() && (to == from || !host.containsKey(to))) {
                 Estimate next = e.copy();
                 next.add(steps.get(to));
                 if (next.nodes() > MAX_NODES || next.codeBytes > MAX_CODE_BYTES) {
@@ -183,12 +200,13 @@ final class GraphPlan {
             Set<Object> streamed = Collections.newSetFromMap(new IdentityHashMap<>());
             streamed.addAll(streamIn);
             List<Object> consume = shared.stream().filter(o -> !streamed.contains(o)).toList();
-            out.add(new Chunk(p.name + "_" + out.size(), List.copyOf(steps.subList(from, to)), consume, streamIn));
+            out.add(new Chunk(p.name + "_" + out.size(), List.copyOf(steps.subList(from, to)), consume, streamIn,
+                    from == 0 ? host.getOrDefault(0, List.of()) : List.of(), host.getOrDefault(to, List.of())));
             from = to;
         }
         if (out.size() == 1) {
             Chunk only = out.get(0);
-            out.set(0, new Chunk(p.name, only.steps, only.consume, only.streamIn));
+            out.set(0, new Chunk(p.name, only.steps, only.consume, only.streamIn, only.before, only.after));
         }
         return out;
     }

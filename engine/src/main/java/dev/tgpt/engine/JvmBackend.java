@@ -5,6 +5,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntConsumer;
 
 import jdk.incubator.vector.FloatVector;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
  * The pure-JVM backend, the default when no TornadoVM GPU is present: kernels' row helpers and Vector API twins
@@ -68,6 +69,10 @@ public final class JvmBackend implements Backend {
             @Override
             public void read(Object... arrays) {
                 // host and device memory are one here
+            }
+
+            @Override
+            public void read(FloatArray array, long from, long to) {
             }
 
             @Override

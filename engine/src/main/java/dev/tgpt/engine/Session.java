@@ -1,5 +1,7 @@
 package dev.tgpt.engine;
 
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
 /**
  * Programs opened together on one backend, sharing their state (weights, gradients, optimizer moments) on the
  * device: a training step, an update, an evaluation and a sampling step run one after another on the same buffers,
@@ -12,6 +14,9 @@ public interface Session extends AutoCloseable {
 
     /** Copies state arrays from the device to their host copies (for a checkpoint, say). */
     void read(Object... arrays);
+
+    /** Copies elements [from, to) of a state array (of its slab, for a view: the slab's offsets) from the device. */
+    void read(FloatArray array, long from, long to);
 
     /** Times of the last run, where the backend measures them. */
     Profile profile();

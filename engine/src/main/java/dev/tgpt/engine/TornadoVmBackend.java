@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import uk.ac.manchester.tornado.api.DataRange;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
 import uk.ac.manchester.tornado.api.KernelContext;
@@ -18,6 +19,7 @@ import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.enums.ProfilerMode;
 import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /** A TornadoVM device: programs become task graphs that fit TornadoVM's limits; a session's graphs share one execution plan and its device memory. */
 public final class TornadoVmBackend implements Backend {
@@ -87,13 +89,16 @@ public final class TornadoVmBackend implements Backend {
                     uploaded = true;
                 }
                 long total = 0, compile = 0, kernels = 0, copies = 0;
-                for (int id : ids) {
-                    last = executionPlan.withGraph(id).execute();
+                List<GraphPlan.Chunk> chunks = plan.chunks.get(program);
+                for (int i = 0; i < ids.length; i++) {
+                    copies += host(chunks.get(i).before());
+                    last = executionPlan.withGraph(ids[i]).execute();
                     TornadoProfilerResult p = last.getProfilerResult();
                     total += p.getTotalTime();
                     compile += p.getCompileTime();
                     kernels += p.getDeviceKernelTime();
                     copies += p.getDataTransfersTime();
+                    copies += host(chunks.get(i).after());
                 }
                 if (!program.outputs.isEmpty()) {
                     // outputs are read from the graph that ran last, as any shared array (the graph that wrote one
@@ -110,6 +115,28 @@ public final class TornadoVmBackend implements Backend {
                 if (last != null) {
                     last.transferToHost(devices(arrays));
                 }
+            }
+
+            @Override
+            public void read(FloatArray array, long from, long to) {
+                if (last != null && to > from) {
+                    last.transferToHost(new DataRange((FloatArray) Slab.device(array)).withOffset(from).withSize(to - from));
+                }
+            }
+
+            /** Host code between graphs: its ranges copied from the device, then the code; the copies' nanoseconds. */
+            private long host(List<Launch> code) {
+                long copying = 0;
+                for (Launch l : code) {
+                    long t0 = System.nanoTime();
+                    long[] r = l.host().reads().get();
+                    for (int k = 0; k < r.length; k += 2) {
+                        read(l.host().array(), r[k], r[k + 1]);
+                    }
+                    copying += System.nanoTime() - t0;
+                    l.host().action().run();
+                }
+                return copying;
             }
 
             @Override

@@ -16,7 +16,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import dev.tgpt.engine.ops.FillOps;
 import dev.tgpt.engine.ops.ResidualOps;
 import uk.ac.manchester.tornado.api.GridScheduler;
-import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
@@ -216,5 +215,20 @@ class GraphPlanTest {
         GraphPlan plan = new GraphPlan(p);
         assertEquals(List.of("short"), plan.chunks.get(p).stream().map(GraphPlan.Chunk::name).toList());
         assertEquals(List.of("upload"), plan.uploads.stream().map(GraphPlan.Chunk::name).toList());
+    }
+
+    /** Host code ends a graph: it runs after the graph before it (before the first graph, when it comes first). */
+    @Test
+    void hostCodeEndsAGraph() {
+        FloatArray a = new FloatArray(2);
+        Launch first = Launch.host("first", () -> { });
+        Launch between = Launch.host("between", () -> { });
+        Launch last = Launch.host("last", () -> { });
+        Program p = new Program("withHost").state(a).add(first).add(FillOps.fill(a, 1f)).add(between).add(FillOps.fill(a, 2f))
+                .add(FillOps.fill(a, 3f)).add(last);
+        List<GraphPlan.Chunk> chunks = new GraphPlan(p).chunks.get(p);
+        assertEquals(List.of(1, 2), chunks.stream().map(c -> c.steps().size()).toList());
+        assertEquals(List.of(List.of(first), List.of()), chunks.stream().map(GraphPlan.Chunk::before).toList());
+        assertEquals(List.of(List.of(between), List.of(last)), chunks.stream().map(GraphPlan.Chunk::after).toList());
     }
 }

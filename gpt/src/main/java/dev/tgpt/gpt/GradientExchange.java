@@ -15,13 +15,13 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
  * A step's gradients summed over the ranks: all-reduced, or under ZeRO-1 reduce-scattered (each rank gets the sums of
- * its shard). When asked ({@link Trainer.Options#overlap}), overlapped with the backward pass where the backend runs a
- * program's launches from the host (the JVM backend): as soon as the backward has finished a layer's gradients (the
- * last layer's first), a thread of the exchange's own hands them to MPI while the backward goes on with the layers
- * below; what the backward finishes last (the tied embedding, whose gradient gets its last part at the very end, the
- * position embedding, the final layer norm) is exchanged after it. A TornadoVM device runs the backward as task graphs
- * with no host round trip inside, so there the whole slab is exchanged after it (device → host → MPI → device), as it
- * is with LoRA's adapters (small).
+ * its shard). When asked ({@link Trainer.Options#overlap}), overlapped with the backward pass: as soon as the backward
+ * has finished a layer's gradients (the last layer's first), a thread of the exchange's own hands them to MPI while the
+ * backward goes on with the layers below; what the backward finishes last (the tied embedding, whose gradient gets its
+ * last part at the very end, the position embedding, the final layer norm) is exchanged after it. The hand-over is
+ * host code in the backward ({@link Launch#host}): the JVM backend runs it between launches; on a TornadoVM device a
+ * task graph ends there and the layer's ranges are copied to the host first, so MPI works while the device computes
+ * the layers below. LoRA's adapters (small) are exchanged whole after the backward.
  *
  * <p>Every rank sends the same ranges in the same order (one thread, in the backward's order), as MPI requires.
  */
@@ -41,7 +41,7 @@ final class GradientExchange implements AutoCloseable {
     /**
      * @param grads   the gradients, whose slab is exchanged
      * @param shards  ZeRO-1's shard starts of the slab, or null
-     * @param overlap whether to overlap the backward, which then carries {@link #afterLayer}'s launches (the JVM backend)
+     * @param overlap whether to overlap the backward, which then carries {@link #afterLayer}'s launches
      */
     GradientExchange(Collective world, Parameters grads, long[] shards, boolean overlap) {
         this(world, grads.all(), shards, overlap && world.size() > 1 && world.callableFromAnyThread() ? layerRanges(grads) : null);
@@ -67,13 +67,21 @@ final class GradientExchange implements AutoCloseable {
         return thread != null;
     }
 
-    /** The backward's launch after layer l's gradients are final: hands them to the exchange's thread when armed. */
+    /**
+     * The backward's launch after layer l's gradients are final: hands them to the exchange's thread when armed (a
+     * device copies them to the host first).
+     */
     Launch afterLayer(int l) {
         return Launch.host("layer_" + l + ".exchange", () -> {
             if (armed) {
                 send(layers[l]);
             }
-        });
+        }, slab, () -> armed ? layers[l] : NOTHING);
+    }
+
+    /** The [from, to) ranges of the slab that the backward has not handed over: what a device must copy out for {@link #finish}. */
+    long[] unread() {
+        return overlapped() && armed ? rest : new long[] { 0, slab.getSize() };
     }
 
     /** Whether the next run of the backward is a step's last micro-batch, whose gradients are then exchanged. */
@@ -102,6 +110,8 @@ final class GradientExchange implements AutoCloseable {
             exchange(rest);
         }
     }
+
+    private static final long[] NOTHING = {};
 
     private void send(long[] ranges) {
         sent.add(thread.submit(() -> exchange(ranges)));

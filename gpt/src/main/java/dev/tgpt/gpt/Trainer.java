@@ -192,9 +192,9 @@ public final class Trainer implements AutoCloseable {
 
         /**
          * Exchange each layer's gradients with the other ranks while the backward pass computes the layers below it
-         * (the JVM backend; a TornadoVM device exchanges after the backward). It pays where a network, not the CPU,
-         * bounds the exchange: over shared memory on one machine the exchange's copies take the cores the backward
-         * needs (bench/README.md, data parallelism).
+         * (on a TornadoVM device a task graph ends after each layer, whose gradients are copied out there). It pays
+         * where a network, not the CPU, bounds the exchange: over shared memory on one machine the exchange's copies
+         * take the cores the backward needs (bench/README.md, data parallelism).
          */
         public boolean overlap() {
             return overlap;
@@ -402,7 +402,7 @@ public final class Trainer implements AutoCloseable {
         }
         Object[] shared = state.toArray();
         exchange = adapters != null ? new GradientExchange(world, trainedGrads, null)
-                : new GradientExchange(world, grads, zero ? shard.starts : null, options.overlap() && backend instanceof dev.tgpt.engine.JvmBackend);
+                : new GradientExchange(world, grads, zero ? shard.starts : null, options.overlap());
 
         microStep = new Program("microStep").state(shared).inputs(inputs.toArray()).outputs(outputs.toArray());
         model.forward(act, true).forEach(microStep::add);
@@ -490,7 +490,7 @@ public final class Trainer implements AutoCloseable {
         return world;
     }
 
-    /** Whether each layer's gradients go to the other ranks during the backward pass ({@link Options#overlap}, JVM backend). */
+    /** Whether each layer's gradients go to the other ranks during the backward pass ({@link Options#overlap}). */
     public boolean exchangeOverlapped() {
         return exchange.overlapped();
     }
@@ -602,10 +602,15 @@ public final class Trainer implements AutoCloseable {
         clipScale.set(0, Math.min(1f, maxNorm / (norm + dev.tgpt.kernels.GradNorm.EPS)));
     }
 
+    /** The gradients to the host: a head's, and what the backward has not handed to the exchange already. */
     private void readGradients() {
-        List<Object> all = new ArrayList<>(headGrads);
-        all.add(trainedGrads);
-        session.read(all.toArray());
+        if (!headGrads.isEmpty()) {
+            session.read(headGrads.toArray());
+        }
+        long[] r = exchange.unread();
+        for (int k = 0; k < r.length; k += 2) {
+            session.read(trainedGrads, r[k], r[k + 1]);
+        }
     }
 
     /** Every rank must hold the same weights after the same steps: a rank that drifted is an error, not a silent fork. */

@@ -104,6 +104,24 @@ public final class PlanExecutor {
         }
     }
 
+    /** A part of one array, as TornadoVM's DataRange gives it: elements [offset, offset + size), size 0 to the end. */
+    public void transferToHost(uk.ac.manchester.tornado.api.DataRange range) {
+        TornadoNativeArray host = range.getArray();
+        Map<Object, TornadoNativeArray> m = lastExecuted == null ? null : memory.get(lastExecuted);
+        TornadoNativeArray device = m == null ? null : m.get(host);
+        if (device == null) {
+            throw new TornadoRuntimeException("transferToHost: the object is not on the device of the graph that ran last");
+        }
+        long element = host.getElementSize();
+        long bytes = range.size() == 0 ? host.getNumBytesOfSegment() - element * range.offset() : element * range.size();
+        if (range.offset() < 0 || bytes < 0 || element * range.offset() + bytes > host.getNumBytesOfSegment()) {
+            throw new TornadoRuntimeException("[Error] Partial Copy size is larger than the array size");
+        }
+        long t0 = System.nanoTime();
+        MemorySegment.copy(device.getSegment(), element * range.offset(), host.getSegment(), element * range.offset(), bytes);
+        transferNanos += System.nanoTime() - t0;
+    }
+
     public void freeDeviceMemory() {
         memory.clear();
         executed.clear();

@@ -22,6 +22,12 @@ public class TornadoExecutionResult {
         return this;
     }
 
+    /** Copies part of an array from the device of the graph that ran last (TornadoVM: for arrays copied on demand). */
+    public TornadoExecutionResult transferToHost(DataRange range) {
+        executor.transferToHost(range);
+        return this;
+    }
+
     public boolean isReady() {
         return true;
     }
