@@ -199,6 +199,29 @@ public record MemoryPlan(Map<String, Long> parts, Map.Entry<String, Long> larges
                 .filter(b -> b.getName().equals("direct")).mapToLong(java.lang.management.BufferPoolMXBean::getMemoryUsed).sum();
     }
 
+    /**
+     * {@link #held} once arrays no longer reachable are freed (a collection, then the cleaner's frees, until the figure
+     * settles): a baseline for measuring what code allocates, which a collection during the measurement cannot lower.
+     */
+    public static long heldAfterCollection() {
+        long held = held();
+        for (int i = 0; i < 20; i++) {
+            System.gc();
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            long now = held();
+            if (now == held) {
+                break;
+            }
+            held = now;
+        }
+        return held;
+    }
+
     public static String size(long bytes) {
         return bytes >= 1L << 30 ? String.format(Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30))
                 : String.format(Locale.ROOT, "%,d MiB", (bytes + (1 << 19)) >> 20);

@@ -19,7 +19,7 @@ class MemoryPlanTest {
 
     void planMatchesWhatIsAllocated(GptConfig c, Trainer.Options o) {
         MemoryPlan plan = MemoryPlan.training(c, o, true, 0);
-        long before = MemoryPlan.held();
+        long before = MemoryPlan.heldAfterCollection();
         Parameters p = new Parameters(c);
         Gpt model = new Gpt(c, p).trainedAs(o);
         try (Trainer t = new Trainer(model, new JvmBackend(1), o); Sampler s = new Sampler(model, new JvmBackend(1), 1)) {

@@ -137,7 +137,7 @@ class GrpoTest {
         c.maxResponse = 20;
         List<String> prompts = List.of("ab", "c", "hhg", "d e");
         dev.tgpt.gpt.MemoryPlan plan = Pipeline.grpoPlan(config, config, tokenizer, prompts, c, Trainer.Options.defaults());
-        long before = dev.tgpt.gpt.MemoryPlan.held();
+        long before = dev.tgpt.gpt.MemoryPlan.heldAfterCollection();
         Backend jvm = new dev.tgpt.engine.JvmBackend(1);
         Gpt[] models = { new Gpt(config, new Parameters(config)), new Gpt(config, new Parameters(config)), new Gpt(config, new Parameters(config)) };
         Trainer.Options o = Pipeline.options(Trainer.Options.defaults(), c.batch, config.context(), Integer.MAX_VALUE, c.lr, 0, c.seed);

@@ -123,7 +123,7 @@ class PpoTest {
         c.maxResponse = 20;
         List<String> prompts = List.of("ab", "c", "hhg", "d e");
         dev.tgpt.gpt.MemoryPlan plan = Pipeline.ppoPlan(config, config, tokenizer, prompts, c, Trainer.Options.defaults());
-        long before = dev.tgpt.gpt.MemoryPlan.held();
+        long before = dev.tgpt.gpt.MemoryPlan.heldAfterCollection();
         Gpt[] models = new Gpt[4];
         for (int i = 0; i < models.length; i++) {
             models[i] = new Gpt(config, new Parameters(config));
@@ -157,7 +157,7 @@ class PpoTest {
         List<String> prompts = List.of("ab", "c", "hhg", "d e");
         Trainer.Options lora = Trainer.Options.defaults().lora(new dev.tgpt.gpt.Lora.Settings(8, 16f, java.util.EnumSet.allOf(dev.tgpt.gpt.Lora.Target.class)));
         dev.tgpt.gpt.MemoryPlan plan = Pipeline.ppoPlan(config, config, tokenizer, prompts, c, lora);
-        long before = dev.tgpt.gpt.MemoryPlan.held();
+        long before = dev.tgpt.gpt.MemoryPlan.heldAfterCollection();
         Trainer.Options o = Pipeline.options(lora, c.batch, config.context(), Integer.MAX_VALUE, c.lr, 0, c.seed);
         Gpt policy = new Gpt(config, new Parameters(config)).trainedAs(o);
         Gpt value = new Gpt(config, new Parameters(config)).trainedAs(o);
