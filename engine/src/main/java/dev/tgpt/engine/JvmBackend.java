@@ -73,6 +73,7 @@ public final class JvmBackend implements Backend {
 
             @Override
             public void read(FloatArray array, long from, long to) {
+                // the same: nothing to copy
             }
 
             @Override
