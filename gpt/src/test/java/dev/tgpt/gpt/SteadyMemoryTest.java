@@ -31,10 +31,11 @@ class SteadyMemoryTest {
 
     /** After a collection (the cleaner then frees the off-heap memory of collected arrays): tensors and resident set. */
     static Usage usage() throws Exception {
-        long direct = MemoryPlan.heldAfterCollection();
+        System.gc();
+        Thread.sleep(200);
         long rss = Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("VmRSS:"))
                 .mapToLong(l -> Long.parseLong(l.replaceAll("\\D", "")) * 1024).findFirst().orElseThrow();
-        return new Usage(direct, rss);
+        return new Usage(MemoryPlan.held(), rss);
     }
 
     static void assertSteady(Usage before, Usage after, String what) {
