@@ -7,6 +7,7 @@ import java.util.IdentityHashMap;
 import java.util.Set;
 
 import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.common.Access;
 import uk.ac.manchester.tornado.api.exceptions.TornadoInternalError;
 
 /**
@@ -38,14 +39,18 @@ import uk.ac.manchester.tornado.api.exceptions.TornadoInternalError;
  * on-device) and its deallocate or persisted node at the end: 2;</li>
  * <li>per occurrence of an array argument, a DependentReadNode. TornadoVM adds it only where its sketcher finds that
  * the kernel writes the parameter (WRITE_ONLY or READ_WRITE); tornado-jvm cannot see that, so it counts every array
- * argument as written: <b>the one upper bound</b> of this count. A KernelContext argument gets none: its fields are
- * final and TornadoVM replaces their reads before its dataflow analysis, so it is never written;</li>
- * <li>per object transferred to the host with EVERY_EXECUTION that some task uses (its last use then being a
+ * argument of a Java task as written: <b>the one upper bound</b> of this count. A KernelContext argument gets none: its
+ * fields are final and TornadoVM replaces their reads before its dataflow analysis, so it is never written. A library
+ * task declares its accesses, which TornadoVM takes as they are: its written arguments are counted exactly;</li>
+ * <li>per object transferred to the host with EVERY_EXECUTION that some task writes (its last use then being a
  * DependentReadNode, under the same bound), a CopyOutNode: 1;</li>
  * <li>per object transferred to the device with EVERY_EXECUTION that no task uses and that is not also transferred
  * to the host with EVERY_EXECUTION (buildGraph's {@code if stream-out ... else if stream-in}), a StreamInNode and its
  * deallocate or persisted node: 2.</li>
  * </ul>
+ * A library task ({@code TaskGraph.libraryTask}) is a task like the others in both counts, its descriptor's parameters
+ * being its arguments.
+ * <p>
  * An object given to {@code transferToDevice} with both FIRST_EXECUTION and EVERY_EXECUTION counts as
  * EVERY_EXECUTION (TornadoVM goes by the mode of the last call; the graph here does not keep their order).
  */
@@ -90,16 +95,19 @@ public final class GraphLimits {
         Set<Object> constants = new HashSet<>();
         Set<Object> objects = identitySet();
         Set<Object> used = identitySet();
+        Set<Object> writtenObjects = identitySet();
         int written = 0;
         for (GraphSpec.TaskSpec task : graph.tasks) {
-            for (Object arg : task.args()) {
-                if (isBoxedPrimitive(arg)) {
-                    constants.add(arg);
+            Object[] args = task.args();
+            for (int i = 0; i < args.length; i++) {
+                if (isBoxedPrimitive(args[i])) {
+                    constants.add(args[i]);
                 } else {
-                    objects.add(arg);
-                    used.add(arg);
-                    if (!(arg instanceof KernelContext)) {
+                    objects.add(args[i]);
+                    used.add(args[i]);
+                    if (written(task, i)) {
                         written++;
+                        writtenObjects.add(args[i]);
                     }
                 }
             }
@@ -125,7 +133,7 @@ public final class GraphLimits {
 
         int copyOuts = 0;
         for (Object o : streamOut) {
-            if (used.contains(o) && !(o instanceof KernelContext)) {
+            if (writtenObjects.contains(o)) {
                 copyOuts++;
             }
         }
@@ -136,6 +144,18 @@ public final class GraphLimits {
             }
         }
         return new Count(constants.size(), objects.size(), graph.tasks.size(), used.size(), written, copyOuts, unusedStreamIns);
+    }
+
+    /**
+     * Whether object argument {@code i} gets a DependentReadNode: as a library task declares it, or for a Java task
+     * any argument but a KernelContext (the upper bound).
+     */
+    private static boolean written(GraphSpec.TaskSpec task, int i) {
+        if (task.library() != null) {
+            Access access = task.library().getAccess()[i];
+            return access == Access.WRITE_ONLY || access == Access.READ_WRITE;
+        }
+        return !(task.args()[i] instanceof KernelContext);
     }
 
     /** As TornadoVM at a graph's first execution: fails when the graph has more nodes than a TornadoGraph holds. */
@@ -170,7 +190,7 @@ public final class GraphLimits {
     }
 
     /** TornadoVM's test (RuntimeUtilities.isBoxedPrimitiveClass) for an argument passed as a constant. */
-    static boolean isBoxedPrimitive(Object o) {
+    public static boolean isBoxedPrimitive(Object o) {
         return o instanceof Boolean || o instanceof Byte || o instanceof Character || o instanceof Short || o instanceof Integer
                 || o instanceof Long || o instanceof Float || o instanceof Double;
     }

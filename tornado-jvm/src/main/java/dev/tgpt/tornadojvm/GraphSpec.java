@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import uk.ac.manchester.tornado.api.common.LibraryTaskDescriptor;
+
 /**
  * What a TaskGraph recorded: its tasks in order, which objects move when, and how much of TornadoVM's fixed
  * high-level code buffer its tasks took ({@link GraphLimits} counts that and the graph's nodes).
@@ -19,8 +21,11 @@ public final class GraphSpec {
         void run(Object[] args);
     }
 
-    /** One task: its id, its kernel and the arguments captured when it was defined. */
-    public record TaskSpec(String id, Kernel kernel, Object[] args) {
+    /**
+     * One task: its id, its kernel and the arguments captured when it was defined. A library task has no kernel but the
+     * descriptor of its library call, whose parameters are its arguments.
+     */
+    public record TaskSpec(String id, Kernel kernel, Object[] args, LibraryTaskDescriptor library) {
     }
 
     public final String name;

@@ -6,26 +6,46 @@ import uk.ac.manchester.tornado.api.TornadoTargetDevice;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
 import uk.ac.manchester.tornado.api.enums.TornadoVMBackendType;
+import uk.ac.manchester.tornado.runtime.common.TornadoXPUDevice;
+import uk.ac.manchester.tornado.runtime.library.spi.TornadoNativeStreamSupport;
 
 /**
  * tornado-jvm's runtime: one backend with one emulated device, or {@value #DEVICES} of them (as PoCL's POCL_DEVICES
  * makes several of one CPU), for tests of what picks a device per rank.
+ *
+ * <p>Like TornadoVM's OpenCL and PTX devices, an emulated device does not expose a native stream, so library
+ * providers that need one (all of TornadoVM's) refuse it. With {@value #NATIVE_STREAMS}=1, or the system property
+ * {@value #NATIVE_STREAMS_PROPERTY}=true, the devices looked up implement {@link TornadoNativeStreamSupport} as
+ * TornadoVM's CUDA devices do, with fake handles: for tests of providers, never for a real library.
  */
 public final class JvmRuntime implements TornadoRuntime, TornadoBackend {
 
     /** The environment variable giving the number of emulated devices (default 1); they all run on this JVM alike. */
     public static final String DEVICES = "TORNADO_JVM_DEVICES";
+    /** The environment variable that gives the emulated devices (fake) native streams, when it is 1. */
+    public static final String NATIVE_STREAMS = "TORNADO_JVM_NATIVE_STREAMS";
+    /** The system property that does what {@link #NATIVE_STREAMS} does; read at each device lookup, so tests can set it. */
+    public static final String NATIVE_STREAMS_PROPERTY = "tornado.jvm.nativeStreams";
 
     public static final JvmRuntime INSTANCE = new JvmRuntime();
 
-    private final TornadoDevice[] devices;
+    private final TornadoXPUDevice[] devices;
+    private final TornadoXPUDevice[] streamDevices;
 
     private JvmRuntime() {
         String n = System.getenv(DEVICES);
-        devices = new TornadoDevice[n == null || n.isBlank() ? 1 : Math.max(1, Integer.parseInt(n.strip()))];
+        devices = new TornadoXPUDevice[n == null || n.isBlank() ? 1 : Math.max(1, Integer.parseInt(n.strip()))];
+        streamDevices = new TornadoXPUDevice[devices.length];
         for (int d = 0; d < devices.length; d++) {
             devices[d] = new EmulatedDevice(d);
+            streamDevices[d] = new NativeStreamDevice(d);
         }
+    }
+
+    /** The devices a lookup gives now: with native streams or without. */
+    private TornadoXPUDevice[] current() {
+        boolean streams = "1".equals(System.getenv(NATIVE_STREAMS)) || Boolean.getBoolean(NATIVE_STREAMS_PROPERTY);
+        return streams ? streamDevices : devices;
     }
 
     public static boolean isEmulatedDevice(TornadoDevice device) {
@@ -47,7 +67,7 @@ public final class JvmRuntime implements TornadoRuntime, TornadoBackend {
 
     @Override
     public TornadoDevice getDefaultDevice() {
-        return devices[0];
+        return current()[0];
     }
 
     @Override
@@ -60,7 +80,7 @@ public final class JvmRuntime implements TornadoRuntime, TornadoBackend {
         if (index < 0 || index >= devices.length) {
             throw new IndexOutOfBoundsException("device " + index + " of " + devices.length);
         }
-        return devices[index];
+        return current()[index];
     }
 
     @Override
@@ -74,9 +94,9 @@ public final class JvmRuntime implements TornadoRuntime, TornadoBackend {
     }
 
     /** The emulated device: this JVM's heap and cores, with a GPU's limits on work-groups and local memory. */
-    private static final class EmulatedDevice implements TornadoDevice {
+    private static class EmulatedDevice implements TornadoXPUDevice {
 
-        private final int index;
+        final int index;
 
         private final TornadoTargetDevice physical = new TornadoTargetDevice() {
             @Override
@@ -157,6 +177,37 @@ public final class JvmRuntime implements TornadoRuntime, TornadoBackend {
         @Override
         public TornadoVMBackendType getTornadoVMBackend() {
             return TornadoVMBackendType.JAVA;
+        }
+
+        /** As TornadoVM's OpenCL device prints itself, in its errors among others. */
+        @Override
+        public String toString() {
+            return " [" + getPlatformName() + "] -- " + getDeviceName();
+        }
+    }
+
+    /**
+     * An emulated device with the native stream and context a library binds to, as TornadoVM's CUDA device. The handles
+     * are fake, for tests: stable and non-zero (a stream per device and plan, a context per device), and pointing at
+     * nothing.
+     */
+    private static final class NativeStreamDevice extends EmulatedDevice implements TornadoNativeStreamSupport {
+
+        private static final long STREAM_TAG = 0x5L << 60;
+        private static final long CONTEXT_TAG = 0xCL << 60;
+
+        NativeStreamDevice(int index) {
+            super(index);
+        }
+
+        @Override
+        public long getNativeStream(long executionPlanId) {
+            return STREAM_TAG | (long) index << 40 | executionPlanId;
+        }
+
+        @Override
+        public long getNativeContext(long executionPlanId) {
+            return CONTEXT_TAG | index;
         }
     }
 }

@@ -15,15 +15,21 @@ import java.util.stream.IntStream;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.WorkerGrid;
+import uk.ac.manchester.tornado.api.common.LibraryTaskDescriptor;
 import uk.ac.manchester.tornado.api.exceptions.TornadoRuntimeException;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
+import uk.ac.manchester.tornado.runtime.common.TornadoXPUDevice;
+import uk.ac.manchester.tornado.runtime.library.spi.LibraryContext;
+import uk.ac.manchester.tornado.runtime.library.spi.LibraryInvocation;
+import uk.ac.manchester.tornado.runtime.library.spi.TornadoLibraryProvider;
 
 /**
  * Runs the graphs of one execution plan on the emulated device. A graph is checked against TornadoVM's node limit
  * ({@link GraphLimits}) at its first execution, before any of it runs; a consumeFromDevice that names a graph other
- * than the one executed last fails (TornadoVM #996).
+ * than the one executed last fails (TornadoVM #996). A library task goes, in its turn, to its library's provider
+ * ({@link LibraryRegistry}), as TornadoVM's interpreter sends it.
  */
 public final class PlanExecutor {
 
@@ -35,6 +41,8 @@ public final class PlanExecutor {
     }
 
     private final List<GraphSpec> graphs;
+    private final long planId;
+    private TornadoXPUDevice device;
     /** Each graph's device memory: host object to its device copy. */
     private final Map<GraphSpec, Map<Object, TornadoNativeArray>> memory = new IdentityHashMap<>();
     private final Set<GraphSpec> executed = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -42,7 +50,8 @@ public final class PlanExecutor {
     private GraphSpec lastExecuted;
     private long transferNanos;
 
-    public PlanExecutor(List<GraphSpec> graphs) {
+    /** The graphs of the execution plan {@code planId}, which runs them on the runtime's default device until told another. */
+    public PlanExecutor(List<GraphSpec> graphs, long planId) {
         Set<String> names = new HashSet<>();
         for (GraphSpec g : graphs) {
             if (!names.add(g.name)) {
@@ -54,6 +63,12 @@ public final class PlanExecutor {
             }
         }
         this.graphs = List.copyOf(graphs);
+        this.planId = planId;
+        this.device = (TornadoXPUDevice) JvmRuntime.INSTANCE.getDefaultDevice();
+    }
+
+    public void setDevice(TornadoXPUDevice device) {
+        this.device = device;
     }
 
     /** As TornadoVM: a scheduler none of whose names is a task of the plan ("graph.task") is an error. */
@@ -70,10 +85,18 @@ public final class PlanExecutor {
         this.grids = grids;
     }
 
-    /** As TornadoVM's withPreCompilation: builds every graph now, so one over the node limit fails here. */
+    /**
+     * As TornadoVM's withPreCompilation: builds every graph now, so one over the node limit fails here, and readies its
+     * library tasks as TornadoVM's warm-up does (provider found for the device, context created, prepare called).
+     */
     public void precompile() {
         for (GraphSpec g : graphs) {
             GraphLimits.checkNodes(g);
+            for (GraphSpec.TaskSpec task : g.tasks) {
+                if (task.library() != null) {
+                    prepareLibraryTask(task.library());
+                }
+            }
         }
     }
 
@@ -122,7 +145,9 @@ public final class PlanExecutor {
         transferNanos += System.nanoTime() - t0;
     }
 
+    /** Frees the plan's device buffers and destroys its library contexts, as TornadoVM's freeDeviceMemory and close. */
     public void freeDeviceMemory() {
+        LibraryRegistry.destroyContexts(planId);
         memory.clear();
         executed.clear();
         lastExecuted = null;
@@ -163,7 +188,11 @@ public final class PlanExecutor {
         long kernels = 0;
         for (GraphSpec.TaskSpec task : g.tasks) {
             long t0 = System.nanoTime();
-            runTask(g, task, mem);
+            if (task.library() == null) {
+                runTask(g, task, mem);
+            } else {
+                runLibraryTask(task, mem);
+            }
             kernels += System.nanoTime() - t0;
         }
         for (Object o : g.toHostEvery) {
@@ -212,6 +241,36 @@ public final class PlanExecutor {
                         + "finishes scheduling such a graph (the second argument waits on the task itself); pass the array once");
             }
         });
+    }
+
+    /**
+     * As TornadoVM's executeLibraryLaunch: an array argument is passed as the address of element 0 of its device
+     * buffer (tornado-jvm's segments start past the array header, where TornadoVM's pointer points), with the host
+     * array as its Java argument; a boxed primitive as itself. (TornadoVM's NVTX range around the call is left out:
+     * the emulated devices have no profiler to show it.)
+     */
+    private void runLibraryTask(GraphSpec.TaskSpec task, Map<Object, TornadoNativeArray> mem) {
+        LibraryTaskDescriptor descriptor = task.library();
+        TornadoLibraryProvider provider = prepareLibraryTask(descriptor);
+        Object[] args = task.args();
+        long[] pointers = new long[args.length];
+        boolean[] reference = new boolean[args.length];
+        for (int i = 0; i < args.length; i++) {
+            if (args[i] instanceof TornadoNativeArray host) {
+                pointers[i] = mem.computeIfAbsent(host, k -> allocate(host)).getSegment().address();
+                reference[i] = true;
+            }
+        }
+        LibraryContext context = LibraryRegistry.getOrCreateContext(provider, device, planId);
+        provider.dispatch(descriptor.getFunctionName(), new LibraryInvocation(args.clone(), pointers, reference, device, planId, context,
+                descriptor.getTuning()));
+    }
+
+    /** TornadoVM's compile step of a library task: its provider for this device, its context, and prepare. */
+    private TornadoLibraryProvider prepareLibraryTask(LibraryTaskDescriptor descriptor) {
+        TornadoLibraryProvider provider = LibraryRegistry.findProvider(descriptor.getLibraryName(), device);
+        provider.prepare(descriptor, LibraryRegistry.getOrCreateContext(provider, device, planId));
+        return provider;
     }
 
     /**

@@ -15,6 +15,11 @@
  * written;</li>
  * <li>consumeFromDevice takes the buffers of the graph executed last; naming another graph is an error here, where
  * TornadoVM 5.2.1 silently reads a stale buffer (TornadoVM #996).</li>
+ * <li>a library task ({@code TaskGraph.libraryTask}) runs in order with the Java tasks, through the provider that
+ * {@link dev.tgpt.tornadojvm.LibraryRegistry} finds with ServiceLoader, on the device buffers (a native library gets
+ * the address of their first element); TornadoVM's errors for a library with no provider, or none for the device,
+ * are the same. Emulated devices have no native stream, as TornadoVM's OpenCL and PTX devices, unless
+ * {@code TORNADO_JVM_NATIVE_STREAMS=1} gives them fake ones ({@link dev.tgpt.tornadojvm.JvmRuntime}).</li>
  * </ul>
  * It is not fast: it exists so that the kernels and the engine's task graphs are tested without an SDK.
  */

@@ -2,6 +2,7 @@ package uk.ac.manchester.tornado.api;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 import dev.tgpt.tornadojvm.JvmRuntime;
 import dev.tgpt.tornadojvm.PlanExecutor;
@@ -10,10 +11,15 @@ import uk.ac.manchester.tornado.api.enums.ProfilerMode;
 import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
 import uk.ac.manchester.tornado.api.exceptions.TornadoRuntimeException;
 import uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider;
+import uk.ac.manchester.tornado.runtime.common.TornadoXPUDevice;
 
 /** Runs immutable task graphs on a device; holds their device memory until closed. */
 public class TornadoExecutionPlan implements AutoCloseable {
 
+    /** As TornadoVM: plans are numbered from 1 in the order they are created; library contexts are kept per plan. */
+    private static final AtomicLong globalExecutionPlanCounter = new AtomicLong(0);
+
+    private final long id;
     private final PlanExecutor executor;
     private int graphIndex = -1;
     private ProfilerMode profilerMode;
@@ -23,7 +29,13 @@ public class TornadoExecutionPlan implements AutoCloseable {
         for (ImmutableTaskGraph g : immutableTaskGraphs) {
             specs.add(g.spec);
         }
-        executor = new PlanExecutor(specs);
+        id = globalExecutionPlanCounter.incrementAndGet();
+        executor = new PlanExecutor(specs, id);
+    }
+
+    /** The id TornadoVM gives the plan, which library providers receive as the execution plan id. */
+    public long getId() {
+        return id;
     }
 
     public static TornadoDevice getDevice(int driverIndex, int deviceIndex) {
@@ -63,6 +75,7 @@ public class TornadoExecutionPlan implements AutoCloseable {
         if (!JvmRuntime.isEmulatedDevice(device)) {
             throw new TornadoRuntimeException("tornado-jvm runs on its own emulated device only, not " + device.getDeviceName());
         }
+        executor.setDevice((TornadoXPUDevice) device);
         return this;
     }
 
