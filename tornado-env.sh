@@ -3,8 +3,8 @@
 # It checks the SDK (it exists, its version, which backends are built, that the JDK matches), then exports
 #   TORNADOVM_HOME, TORNADOVM_VERSION, JAVA_HOME, PATH (+ the SDK's bin), and TGPT_TORNADO_ARGFILE (the SDK's JVM
 #   options with its path filled in),
-# installs the SDK's tornado-api jar into the local Maven repository under its real coordinates
-#   io.github.beehive-lab:tornado-api:$TORNADOVM_VERSION (once), and prints one summary line.
+# installs the SDK's tornado-api and tornado-runtime jars into the local Maven repository under their real coordinates
+#   io.github.beehive-lab:tornado-{api,runtime}:$TORNADOVM_VERSION (once), and prints one summary line.
 # On any problem it prints one line saying what is wrong, and changes nothing in your shell.
 
 _tgpt_env() {
@@ -77,14 +77,18 @@ _tgpt_env() {
       && echo "-Dtornado.tvm.maxbytecodesize=4194304"; } >"$argfile.tmp" \
     && mv "$argfile.tmp" "$argfile" || { echo "tornado-env: cannot write $argfile" >&2; return 1; }
 
-  # tornado-api under its real coordinates, as Maven Central serves it, so the sdk profile compiles against it.
-  local repo="${TGPT_MAVEN_REPO:-$HOME/.m2/repository}"
-  if [ ! -f "$repo/io/github/beehive-lab/tornado-api/$version/tornado-api-$version.jar" ]; then
-    if ! JAVA_HOME="$jdk" "$here/mvnw" -q -B install:install-file -Dfile="$api" -DgroupId=io.github.beehive-lab \
-        -DartifactId=tornado-api -Dversion="$version" -Dpackaging=jar -DgeneratePom=true >"$cache/install.log" 2>&1; then
-      echo "tornado-env: could not install tornado-api into the local Maven repository (log: $cache/install.log)" >&2; return 1
+  # tornado-api and tornado-runtime (the library-task SPI: tgpt's NCCL provider) under their real coordinates, as
+  # Maven Central serves them, so the sdk profile compiles against them.
+  local repo="${TGPT_MAVEN_REPO:-$HOME/.m2/repository}" artifact
+  for artifact in tornado-api tornado-runtime; do
+    if [ ! -f "$repo/io/github/beehive-lab/$artifact/$version/$artifact-$version.jar" ]; then
+      if ! JAVA_HOME="$jdk" "$here/mvnw" -q -B install:install-file -Dfile="$sdk/share/java/tornado/$artifact-$version.jar" \
+          -DgroupId=io.github.beehive-lab -DartifactId=$artifact -Dversion="$version" -Dpackaging=jar -DgeneratePom=true \
+          >"$cache/install.log" 2>&1; then
+        echo "tornado-env: could not install $artifact into the local Maven repository (log: $cache/install.log)" >&2; return 1
+      fi
     fi
-  fi
+  done
 
   export TORNADOVM_HOME="$sdk" TORNADOVM_VERSION="$version" JAVA_HOME="$jdk" TGPT_TORNADO_ARGFILE="$argfile"
   case ":$PATH:" in *":$sdk/bin:"*) ;; *) export PATH="$sdk/bin:$PATH" ;; esac

@@ -18,6 +18,9 @@
 #      first GPU, matmul and the training step on the others
 #   5. 200 steps of nanoGPT's shakespeare_char config (6 layers, 6 heads, 384 wide, context 256, batch 64, dropout
 #      0.2, lr 1e-3) on each GPU, with the wall time
+#   6. NCCL through TornadoVM's library task (docs/nccl.md) on the CUDA backend's first GPU: 3 training steps with
+#      --collective nccl (one rank: the all-reduce sums one term, so the losses must equal a run without it), NCCL
+#      from PyTorch's nvidia-nccl wheel
 #
 # Environment: GPU_RUN_DEVICES=D,D (the devices to use instead of the GPUs listed: 0:0, PoCL's CPU device, to rehearse
 # here), GPU_RUN_SMALL=1 (small shapes, for a rehearsal on a CPU device), GPU_RUN_MEMORY (what TornadoVM may allocate
@@ -131,6 +134,30 @@ for d in $DEVICES; do
   step_output | tr '\r' '\n' | grep -oE '(model:|[0-9]+ steps in).*' | sed "s/^/$d: /" | tee -a "$SUMMARY"
   say "$d: shakespeare_char wall $((SECONDS - s0)) s (JVM start and TornadoVM's compiling included)"
 done
+
+# 6. NCCL in a library task, one rank (no MPI on the GPU machine: two ranks wait for a session that has it)
+cuda=$(echo "$devices_out" | awk '$2 == "CUDA" && $3 == "GPU" {print $1; exit}')
+nccl=$("$PY" -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "lib", "libnccl.so.2"))' 2>/dev/null)
+if [ -z "$cuda" ]; then
+  say "nccl: SKIPPED (no device of TornadoVM's CUDA backend listed)"
+elif [ ! -f "$nccl" ]; then
+  say "nccl: SKIPPED (no libnccl.so.2 in $PY's nvidia.nccl package)"
+else
+  tiny=(train --device "$cuda" --data data/tinyshakespeare.txt --layers 2 --heads 2 --channels 64 --context 64 --batch 8 --steps 3
+    --eval-every 1000000 --sample-tokens 0)
+  run "nccl: without" 60 "$TGPT" "${tiny[@]}" --out "$OUT/nccl-host"
+  step_output >/dev/null
+  TGPT_JAVA_OPTS="$TGPT_JAVA_OPTS -Dtgpt.ncclLibrary=$nccl" run "nccl: --collective nccl" 60 "$TGPT" "${tiny[@]}" --collective nccl \
+    --out "$OUT/nccl-device"
+  step_output | tr '\r' '\n' | grep -oE 'gradients summed on the device by [^;]*' | sed "s/^/nccl: /" | tee -a "$SUMMARY"
+  "$PY" - "$OUT/nccl-host/metrics.jsonl" "$OUT/nccl-device/metrics.jsonl" <<'PY' | tee -a "$SUMMARY" || failed=1
+import json, sys
+a, b = ([json.loads(l)["loss"] for l in open(f) if '"loss"' in l] for f in sys.argv[1:3])
+ok = len(a) == len(b) == 3 and all(abs(x - y) <= 1e-6 * abs(x) for x, y in zip(a, b))
+print(f"nccl: losses {b} against {a} without NCCL: {'PASS' if ok else 'FAIL'}")
+sys.exit(0 if ok else 1)
+PY
+fi
 
 say "gpu-run: $((SECONDS - START)) s in all; $([ $failed -eq 0 ] && echo 'every step passed' || echo 'some steps FAILED: see log.txt')"
 exit $failed

@@ -11,6 +11,7 @@ import java.util.List;
 
 import dev.tgpt.engine.UserError;
 import dev.tgpt.engine.dist.Collective;
+import dev.tgpt.engine.dist.NcclCollective;
 import dev.tgpt.engine.dist.Ranks;
 import dev.tgpt.gpt.Trainer;
 import picocli.CommandLine.Model.CommandSpec;
@@ -42,6 +43,11 @@ final class TrainingOptions {
                     + "backward needs). Default: ${DEFAULT-VALUE}.")
     Overlap overlap;
 
+    @Option(names = "--collective", paramLabel = "auto|nccl|host", defaultValue = "auto",
+            description = "Under mpirun, how the ranks sum gradients: nccl (on the GPUs, TornadoVM's CUDA backend), host (through MPI, any "
+                    + "device), or auto: nccl where every rank can use it (not with --zero 1 or --overlap on). Default: ${DEFAULT-VALUE}.")
+    NcclCollective.Mode collective;
+
     @Option(names = "--recompute", description = "Keep fewer activations (GELU's output, attention's probabilities) and recompute them "
             + "in the backward pass: less memory, a slower step, the same results.")
     boolean recompute;
@@ -55,7 +61,7 @@ final class TrainingOptions {
             if (world.size() > 1) {
                 sameEverywhere(world, fingerprint(spec.commandLine().getParseResult().originalArgs()));
             }
-            options = Trainer.Options.defaults().world(world).zero(zero).recompute(recompute)
+            options = Trainer.Options.defaults().world(world).zero(zero).recompute(recompute).collective(collective)
                     .overlap(world.size() > 1 && (overlap == Overlap.on || overlap == Overlap.auto && spansMachines(world)));
         }
         return options;

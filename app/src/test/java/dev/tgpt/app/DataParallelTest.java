@@ -22,6 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.tgpt.engine.TestBackends;
+import dev.tgpt.engine.dist.FakeGpu;
 import dev.tgpt.engine.io.Safetensors;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
@@ -170,6 +172,36 @@ class DataParallelTest {
         assertEquals(0, overlapped.code, overlapped.err);
         assertTrue(overlapped.err.contains("; gradients exchanged during the backward"), overlapped.err);
         assertSameRun(one, dir.resolve("dev-two-z"), 3);
+    }
+
+    /**
+     * Gradients summed on the device by NCCL: the update program starts with a library task per gradient array that
+     * all-reduces it in place (no copy to the host). In CI on tornado-jvm's emulated CUDA device with the doubles of NCCL
+     * and the CUDA driver ({@link FakeGpu}: host memory, sums through MPI); on a GPU, bench/gpu-run.sh.
+     */
+    @Test
+    void twoRanksSumGradientsOnTheDeviceWithNccl() throws Exception {
+        Assumptions.assumeTrue(TestBackends.emulated(), "the NCCL and CUDA doubles need tornado-jvm's emulated CUDA device");
+        Path one = dir.resolve("nccl-one");
+        String previous = System.setProperty("tgpt.allowEmulator", "true");
+        TgptTest.Run single;
+        try {
+            single = TgptTest.run(train(one, 4, "--steps", "3", "--device", "0:0", "--sample-tokens", "2"));
+        } finally {
+            if (previous == null) {
+                System.clearProperty("tgpt.allowEmulator");
+            } else {
+                System.setProperty("tgpt.allowEmulator", previous);
+            }
+        }
+        assertEquals(0, single.code(), single.err());
+        List<String> cmd = new ArrayList<>(List.of("mpirun", "--oversubscribe", "-np", "2"));
+        cmd.addAll(java(FakeGpu.properties(), train(dir.resolve("nccl-two"), 2, "--steps", "3", "--device", "0:0", "--sample-tokens", "2",
+                "--collective", "nccl")));
+        Result two = start(cmd, Map.of(DeviceOption.ALLOW_EMULATOR, "1", "TORNADO_JVM_NATIVE_STREAMS", "1")).await(600);
+        assertEquals(0, two.code, two.err);
+        assertTrue(two.err.contains("; gradients summed on the device by NCCL 2.30.7 on CUDA device 0"), two.err);
+        assertSameRun(one, dir.resolve("nccl-two"), 3);
     }
 
     @Test
@@ -388,6 +420,11 @@ class DataParallelTest {
 
     /** This test JVM's java, options and class path, running tgpt with these arguments. */
     static List<String> java(String... args) {
+        return java(List.of(), args);
+    }
+
+    /** The same with more JVM options. */
+    static List<String> java(List<String> options, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -395,6 +432,7 @@ class DataParallelTest {
                 cmd.add(a);
             }
         }
+        cmd.addAll(options);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.tgpt.app.Tgpt"));
         cmd.addAll(List.of(args));
         return cmd;

@@ -6,6 +6,7 @@ import java.util.function.Consumer;
 
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.common.TornadoFunctions.LibraryTask2;
 import uk.ac.manchester.tornado.api.common.TornadoFunctions.Task1;
 import uk.ac.manchester.tornado.api.common.TornadoFunctions.Task2;
 import uk.ac.manchester.tornado.api.common.TornadoFunctions.Task3;
@@ -62,6 +63,11 @@ public abstract class Tasks {
      * @param graph adds it to a TornadoVM task graph
      */
     protected abstract void add(String id, Object[] args, Consumer<TaskGraph> graph);
+
+    /** A library task (TornadoVM's hybrid API: a native library's call on the device's buffers, in order with the kernels). */
+    public final <T1, T2> void libraryTask(String id, LibraryTask2<T1, T2> code, T1 a1, T2 a2) {
+        add(id, new Object[] { a1, a2 }, g -> g.libraryTask(id, code, a1, a2));
+    }
 
     public final <T1> void task(String id, Task1<T1> code, T1 a1) {
         add(id, new Object[] { a1 }, g -> g.task(id, code, a1));

@@ -41,6 +41,16 @@ public final class TornadoVmBackend implements Backend {
         return info;
     }
 
+    /** TornadoVM's device object (a library task's provider decides from it whether it can run there). */
+    public TornadoDevice device() {
+        return TornadoExecutionPlan.getDevice(backendIndex, deviceIndex);
+    }
+
+    /** The device's index within its TornadoVM backend (under the CUDA backend, the CUDA device ordinal). */
+    public int deviceIndex() {
+        return deviceIndex;
+    }
+
     /**
      * One execution plan for the session: upload graphs that copy every shared array to the device (run once), then
      * each program as one or more graphs ({@link GraphPlan}: TornadoVM 5.2 holds at most 1,024 nodes in a graph).

@@ -11,6 +11,7 @@ import dev.tgpt.engine.Slab;
 import dev.tgpt.engine.UserError;
 import dev.tgpt.engine.Withers;
 import dev.tgpt.engine.dist.Collective;
+import dev.tgpt.engine.dist.NcclCollective;
 import dev.tgpt.engine.ops.AdamWOps;
 import dev.tgpt.engine.ops.FillOps;
 import dev.tgpt.engine.ops.GradNormOps;
@@ -48,6 +49,7 @@ public final class Trainer implements AutoCloseable {
         private Collective world = Collective.single();
         private int zero;
         private boolean overlap;
+        private NcclCollective.Mode collective = NcclCollective.Mode.auto;
         private int checksumEvery = 100;
         private boolean recompute;
         private Lora.Settings lora;
@@ -204,6 +206,19 @@ public final class Trainer implements AutoCloseable {
             return with(o -> o.overlap = v);
         }
 
+        /**
+         * How the ranks sum gradients: on the device with NCCL (TornadoVM's CUDA backend: no copies to the host), on the
+         * host through MPI (any device), or auto: NCCL where every rank can use it, except under ZeRO-1 or --overlap,
+         * which run on the host path.
+         */
+        public NcclCollective.Mode collective() {
+            return collective;
+        }
+
+        public Options collective(NcclCollective.Mode v) {
+            return with(o -> o.collective = v);
+        }
+
         /** Optimizer steps between checks that every rank holds the same weights. */
         public int checksumEvery() {
             return checksumEvery;
@@ -280,6 +295,8 @@ public final class Trainer implements AutoCloseable {
     /** What AdamW updates, and its gradients: the parameter slab, or the adapters' slab. */
     private final FloatArray trained;
     private final FloatArray trainedGrads;
+    /** NCCL's sums on the device, where the ranks use them ({@link Options#collective}); null: the host path. */
+    private final NcclCollective deviceSums;
     /** AdamW's moments of every parameter; null under ZeRO-1, where {@link #shard} holds this rank's. */
     private final Parameters m;
     private final Parameters v;
@@ -338,6 +355,11 @@ public final class Trainer implements AutoCloseable {
             throw new UserError("--zero 1 shards AdamW's moments of every weight; with LoRA the optimizer holds only the adapters': leave --zero at 0");
         }
         MemoryPlan.trainer(model.config, options).checkFree("training", MemoryPlan.advice(options));
+        if (options.collective() == NcclCollective.Mode.nccl && (zero || options.overlap())) {
+            throw new UserError("--collective nccl sums whole gradients after the backward: use it with --zero 0 and --overlap off (ZeRO-1 and "
+                    + "the overlapped exchange run on the host path)");
+        }
+        this.deviceSums = zero || options.overlap() ? null : NcclCollective.open(world, backend, options.collective());
         this.grads = adapters == null ? new Parameters(model.config) : null;
         this.adapterGrads = adapters == null ? null : new Lora(model.config, adapters.settings);
         this.adapterM = adapters == null ? null : new Lora(model.config, adapters.settings);
@@ -415,7 +437,12 @@ public final class Trainer implements AutoCloseable {
 
         FloatArray[] allGrads = gradients.toArray(FloatArray[]::new);
         update = new Program("update").state(shared).inputs(hyperDecay, hyperNoDecay);
-        if (parallel || zero) {
+        if (deviceSums != null) {
+            // summed where they are, before anything reads them
+            for (FloatArray g : allGrads) {
+                update.add(deviceSums.allReduceSum("allReduce", g));
+            }
+        } else if (parallel || zero) {
             // the summed gradients come from the host (device → host → MPI → device)
             update.inputs((Object[]) allGrads);
         }
@@ -490,6 +517,11 @@ public final class Trainer implements AutoCloseable {
         return world;
     }
 
+    /** "NCCL 2.30.7 on CUDA device 0" where the ranks sum gradients on the device with NCCL; null on the host path. */
+    public String deviceSums() {
+        return deviceSums == null ? null : deviceSums.describe();
+    }
+
     /** Whether each layer's gradients go to the other ranks during the backward pass ({@link Options#overlap}). */
     public boolean exchangeOverlapped() {
         return exchange.overlapped();
@@ -557,11 +589,14 @@ public final class Trainer implements AutoCloseable {
             world.allGather(model.params.all(), shard.starts);
             run(gather);
         } else {
-            if (world.size() > 1) {
+            if (world.size() > 1 && deviceSums == null) {
                 exchangeGradients();
             }
             commNanos += System.nanoTime() - t0;
             run(update);
+            if (deviceSums != null) {
+                deviceSums.settled();
+            }
             t0 = System.nanoTime();
         }
         commNanos += System.nanoTime() - t0;
@@ -792,5 +827,8 @@ public final class Trainer implements AutoCloseable {
     public void close() {
         exchange.close();
         session.close();
+        if (deviceSums != null) {
+            deviceSums.close();
+        }
     }
 }

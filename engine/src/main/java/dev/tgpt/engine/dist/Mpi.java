@@ -334,8 +334,7 @@ public final class Mpi implements Collective {
 
     private void endRun(String op) {
         ending = true;
-        String seconds = timeout == Math.rint(timeout) ? String.valueOf((long) timeout) : String.valueOf(timeout);
-        System.err.println("tgpt: " + who + ": no answer from the other ranks for " + seconds + " s in " + op
+        System.err.println("tgpt: " + who + ": no answer from the other ranks for " + seconds(timeout) + " s in " + op
                 + " (a rank died or hangs); ending the run");
         System.err.flush();
         if (threadLevel >= THREAD_MULTIPLE) {
@@ -352,7 +351,12 @@ public final class Mpi implements Collective {
         Runtime.getRuntime().halt(2);
     }
 
-    private static void sleep(long ms) {
+    /** A time limit as written: "3", "0.5". */
+    static String seconds(double s) {
+        return s == Math.rint(s) ? String.valueOf((long) s) : String.valueOf(s);
+    }
+
+    static void sleep(long ms) {
         try {
             Thread.sleep(ms);
         } catch (InterruptedException e) {
