@@ -6,6 +6,8 @@
 # (comm_s / step_s from metrics.jsonl: the time the step waits for it), the bytes each rank sends per step, and the
 # scaling efficiencies.
 #   bench/scale-out.sh [OUT_DIR]        (default runs/scale-out)
+# SCALE_OUT_ROUNDS=R instead runs GPT-2 124M alone, side by side in R rounds (1 process × 2 threads, 2 ranks, 2 ranks
+# with --zero 1, one after another in each round): tokens/s and the efficiencies per round, and their medians.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 OUT=${1:-runs/scale-out}
@@ -34,6 +36,30 @@ train() { # NAME WARM STEPS LAUNCH... -- ARGS...: WARM untimed steps (the JIT co
     || { tail -5 "$OUT/$name.log" >&2; exit 1; }
   figures "$OUT/$name/metrics.jsonl" "$warm"
 }
+
+if [ -n "${SCALE_OUT_ROUNDS:-}" ]; then
+  args=(--model gpt2 --tokenizer gpt2 --context 64)
+  echo "| round | 1 process × 2 threads, batch 8 | 2 ranks × 1 thread, batch 4 each | the same, --zero 1 | efficiency (plain, ZeRO-1) |"
+  echo "|---|---|---|---|---|"
+  effs=()
+  for r in $(seq 1 "$SCALE_OUT_ROUNDS"); do
+    read -r one2 _ < <(train "r$r-1x2" 3 8 env -- "${args[@]}" --batch 8)
+    read -r two _ < <(train "r$r-2x1" 3 8 mpirun -np 2 --bind-to core -- "${args[@]}" --batch 4)
+    read -r zero _ < <(train "r$r-2x1-zero" 3 8 mpirun -np 2 --bind-to core -- "${args[@]}" --batch 4 --zero 1)
+    line=$(python3 -c "import sys; a, b, c = map(float, sys.argv[1:]); print(f'{a:.1f} | {b:.1f} | {c:.1f} | {b / a:.2f}, {c / a:.2f} |')" "$one2" "$two" "$zero")
+    echo "| $r | $line"
+    effs+=("$one2:$two:$zero")
+  done
+  python3 - "${effs[@]}" <<'PY'
+import statistics, sys
+rows = [tuple(map(float, a.split(":"))) for a in sys.argv[1:]]
+med = lambda i: statistics.median(r[i] for r in rows)
+plain = statistics.median(r[1] / r[0] for r in rows)
+zero = statistics.median(r[2] / r[0] for r in rows)
+print(f"| median | {med(0):.1f} | {med(1):.1f} | {med(2):.1f} | {plain:.2f}, {zero:.2f} |")
+PY
+  exit 0
+fi
 
 echo "| model | parameters | 1 process × 1 thread, batch 8 | 1 process × 2 threads, batch 8 | 2 ranks × 1 thread, batch 4 each | the same, --zero 1 | 2 ranks, --overlap on (plain, ZeRO-1) | exchange's share of a 2-rank step (plain, ZeRO-1; overlapped) | bytes sent per rank per step | efficiency vs 1 × 2 threads (plain, ZeRO-1) | efficiency vs 2 × (1 × 1) (plain, ZeRO-1) |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
