@@ -40,12 +40,13 @@ final class TrainingOptions {
     @Option(names = "--overlap", paramLabel = "auto|on|off", defaultValue = "auto",
             description = "Under mpirun, exchange each layer's gradients while the backward pass computes the layers below it: on, off, "
                     + "or auto, on when the ranks run on several machines (over shared memory the exchange's copies take the cores the "
-                    + "backward needs). Default: ${DEFAULT-VALUE}.")
+                    + "backward needs). It is the host path's (see --collective): NCCL's sums on the GPUs come after the backward. Default: "
+                    + "${DEFAULT-VALUE}.")
     Overlap overlap;
 
     @Option(names = "--collective", paramLabel = "auto|nccl|host", defaultValue = "auto",
             description = "Under mpirun, how the ranks sum gradients: nccl (on the GPUs, TornadoVM's CUDA backend), host (through MPI, any "
-                    + "device), or auto: nccl where every rank can use it (not with --zero 1 or --overlap on). Default: ${DEFAULT-VALUE}.")
+                    + "device), or auto: nccl where every rank can use it (not with --zero 1). Default: ${DEFAULT-VALUE}.")
     NcclCollective.Mode collective;
 
     @Option(names = "--recompute", description = "Keep fewer activations (GELU's output, attention's probabilities) and recompute them "

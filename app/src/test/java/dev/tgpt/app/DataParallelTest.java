@@ -1,6 +1,7 @@
 package dev.tgpt.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -150,17 +151,7 @@ class DataParallelTest {
     void twoRanksOnTwoDevicesAsOneProcessWithZeroAndOverlap() throws Exception {
         String devices = System.getProperty("tgpt.devices", "0:0,0:1");
         Path one = dir.resolve("dev-one");
-        String previous = System.setProperty("tgpt.allowEmulator", "true");
-        TgptTest.Run single;
-        try {
-            single = TgptTest.run(train(one, 4, "--steps", "3", "--device", devices.split(",")[0], "--sample-tokens", "2"));
-        } finally {
-            if (previous == null) {
-                System.clearProperty("tgpt.allowEmulator");
-            } else {
-                System.setProperty("tgpt.allowEmulator", previous);
-            }
-        }
+        TgptTest.Run single = onTheEmulator(train(one, 4, "--steps", "3", "--device", devices.split(",")[0], "--sample-tokens", "2"));
         assertEquals(0, single.code(), single.err());
         Map<String, String> env = Map.of(DeviceOption.ALLOW_EMULATOR, "1", "TORNADO_JVM_DEVICES", "2", "POCL_DEVICES", "pthread pthread");
         Result two = mpirun(2, env, train(dir.resolve("dev-two"), 2, "--steps", "3", "--device", devices, "--sample-tokens", "2"));
@@ -177,30 +168,23 @@ class DataParallelTest {
     /**
      * Gradients summed on the device by NCCL: the update program starts with a library task per gradient array that
      * all-reduces it in place (no copy to the host). In CI on tornado-jvm's emulated CUDA device with the doubles of NCCL
-     * and the CUDA driver ({@link FakeGpu}: host memory, sums through MPI); on a GPU, bench/gpu-run.sh.
+     * and the CUDA driver ({@link FakeGpu}: host memory, sums through MPI); on a GPU, bench/gpu-run.sh. --overlap on
+     * does not take it off NCCL (the overlap is the host path's).
      */
     @Test
     void twoRanksSumGradientsOnTheDeviceWithNccl() throws Exception {
         Assumptions.assumeTrue(TestBackends.emulated(), "the NCCL and CUDA doubles need tornado-jvm's emulated CUDA device");
         Path one = dir.resolve("nccl-one");
-        String previous = System.setProperty("tgpt.allowEmulator", "true");
-        TgptTest.Run single;
-        try {
-            single = TgptTest.run(train(one, 4, "--steps", "3", "--device", "0:0", "--sample-tokens", "2"));
-        } finally {
-            if (previous == null) {
-                System.clearProperty("tgpt.allowEmulator");
-            } else {
-                System.setProperty("tgpt.allowEmulator", previous);
-            }
-        }
+        TgptTest.Run single = onTheEmulator(train(one, 4, "--steps", "3", "--device", "0:0", "--sample-tokens", "2"));
         assertEquals(0, single.code(), single.err());
         List<String> cmd = new ArrayList<>(List.of("mpirun", "--oversubscribe", "-np", "2"));
         cmd.addAll(java(FakeGpu.properties(), train(dir.resolve("nccl-two"), 2, "--steps", "3", "--device", "0:0", "--sample-tokens", "2",
-                "--collective", "nccl")));
+                "--collective", "nccl", "--overlap", "on")));
         Result two = start(cmd, Map.of(DeviceOption.ALLOW_EMULATOR, "1", "TORNADO_JVM_NATIVE_STREAMS", "1")).await(600);
         assertEquals(0, two.code, two.err);
         assertTrue(two.err.contains("; gradients summed on the device by NCCL 2.30.7 on CUDA device 0"), two.err);
+        // --overlap is the host path's: NCCL's sums come after the backward
+        assertFalse(two.err.contains("gradients exchanged during the backward"), two.err);
         assertSameRun(one, dir.resolve("nccl-two"), 3);
     }
 
@@ -405,6 +389,20 @@ class DataParallelTest {
                 throw new AssertionError("mpirun still running after " + seconds + " s: " + Files.readString(err));
             }
             return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
+        }
+    }
+
+    /** tgpt in this JVM, allowed to train on tornado-jvm's emulated devices (a real device in SDK mode). */
+    static TgptTest.Run onTheEmulator(String... args) {
+        String previous = System.setProperty("tgpt.allowEmulator", "true");
+        try {
+            return TgptTest.run(args);
+        } finally {
+            if (previous == null) {
+                System.clearProperty("tgpt.allowEmulator");
+            } else {
+                System.setProperty("tgpt.allowEmulator", previous);
+            }
         }
     }
 

@@ -208,8 +208,8 @@ public final class Trainer implements AutoCloseable {
 
         /**
          * How the ranks sum gradients: on the device with NCCL (TornadoVM's CUDA backend: no copies to the host), on the
-         * host through MPI (any device), or auto: NCCL where every rank can use it, except under ZeRO-1 or --overlap,
-         * which run on the host path.
+         * host through MPI (any device), or auto: NCCL where every rank can use it, except under ZeRO-1, which runs
+         * on the host path. {@link #overlap} is the host path's: NCCL's sums come after the backward.
          */
         public NcclCollective.Mode collective() {
             return collective;
@@ -355,11 +355,10 @@ public final class Trainer implements AutoCloseable {
             throw new UserError("--zero 1 shards AdamW's moments of every weight; with LoRA the optimizer holds only the adapters': leave --zero at 0");
         }
         MemoryPlan.trainer(model.config, options).checkFree("training", MemoryPlan.advice(options));
-        if (options.collective() == NcclCollective.Mode.nccl && (zero || options.overlap())) {
-            throw new UserError("--collective nccl sums whole gradients after the backward: use it with --zero 0 and --overlap off (ZeRO-1 and "
-                    + "the overlapped exchange run on the host path)");
+        if (options.collective() == NcclCollective.Mode.nccl && zero) {
+            throw new UserError("--collective nccl sums whole gradients: use it with --zero 0 (ZeRO-1 runs on the host path)");
         }
-        this.deviceSums = zero || options.overlap() ? null : NcclCollective.open(world, backend, options.collective());
+        this.deviceSums = zero ? null : NcclCollective.open(world, backend, options.collective());
         this.grads = adapters == null ? new Parameters(model.config) : null;
         this.adapterGrads = adapters == null ? null : new Lora(model.config, adapters.settings);
         this.adapterM = adapters == null ? null : new Lora(model.config, adapters.settings);
@@ -424,7 +423,7 @@ public final class Trainer implements AutoCloseable {
         }
         Object[] shared = state.toArray();
         exchange = adapters != null ? new GradientExchange(world, trainedGrads, null)
-                : new GradientExchange(world, grads, zero ? shard.starts : null, options.overlap());
+                : new GradientExchange(world, grads, zero ? shard.starts : null, options.overlap() && deviceSums == null);
 
         microStep = new Program("microStep").state(shared).inputs(inputs.toArray()).outputs(outputs.toArray());
         model.forward(act, true).forEach(microStep::add);

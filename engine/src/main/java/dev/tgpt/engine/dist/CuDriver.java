@@ -76,9 +76,7 @@ final class CuDriver {
 
     /** The device's primary context (the CUDA runtime's, which NCCL uses), retained until {@link #releasePrimary}. */
     long retainPrimary(int device) {
-        MemorySegment out = arena.allocate(JAVA_LONG);
-        check("cuDevicePrimaryCtxRetain", (int) Native.invoke(primaryCtxRetain, out, device));
-        return out.get(JAVA_LONG, 0);
+        return out("cuDevicePrimaryCtxRetain", primaryCtxRetain, device);
     }
 
     void releasePrimary(int device) {
@@ -87,9 +85,7 @@ final class CuDriver {
 
     /** Device memory in the current context. */
     long alloc(long bytes) {
-        MemorySegment out = arena.allocate(JAVA_LONG);
-        check("cuMemAlloc", (int) Native.invoke(memAlloc, out, bytes));
-        return out.get(JAVA_LONG, 0);
+        return out("cuMemAlloc", memAlloc, bytes);
     }
 
     void free(long pointer) {
@@ -98,16 +94,12 @@ final class CuDriver {
 
     /** A stream of the current context that does not wait for the legacy default stream. */
     long stream() {
-        MemorySegment out = arena.allocate(JAVA_LONG);
-        check("cuStreamCreate", (int) Native.invoke(streamCreate, out, STREAM_NON_BLOCKING));
-        return out.get(JAVA_LONG, 0);
+        return out("cuStreamCreate", streamCreate, STREAM_NON_BLOCKING);
     }
 
     /** An event of the current context, without timing (the cheapest kind for ordering streams). */
     long event() {
-        MemorySegment out = arena.allocate(JAVA_LONG);
-        check("cuEventCreate", (int) Native.invoke(eventCreate, out, EVENT_DISABLE_TIMING));
-        return out.get(JAVA_LONG, 0);
+        return out("cuEventCreate", eventCreate, EVENT_DISABLE_TIMING);
     }
 
     void record(long event, long stream) {
@@ -124,9 +116,13 @@ final class CuDriver {
         check("cuMemcpyPeerAsync", (int) Native.invoke(memcpyPeerAsync, dst, dstContext, src, srcContext, bytes, stream));
     }
 
-    private long out(String op, MethodHandle f) {
+    /** Calls f(&result, args...) and returns the 8-byte result (a handle, a pointer). */
+    private long out(String op, MethodHandle f, Object... args) {
         MemorySegment out = arena.allocate(JAVA_LONG);
-        check(op, (int) Native.invoke(f, out));
+        Object[] all = new Object[args.length + 1];
+        all[0] = out;
+        System.arraycopy(args, 0, all, 1, args.length);
+        check(op, (int) Native.invoke(f, all));
         return out.get(JAVA_LONG, 0);
     }
 
