@@ -2,7 +2,8 @@
  * A test double of NCCL (libnccl.so.2) for machines without a GPU: the calls tgpt makes, with NCCL's signatures
  * (nccl.h, 2.30), summing host memory through MPI_Allreduce. "Device pointers" are host addresses (tornado-jvm's
  * arrays); streams are ignored (every call completes before it returns). FAKE_NCCL_SCALE=k makes a one-rank sum
- * multiply by k, as k ranks holding the same values would sum, so a test sees which elements were summed.
+ * multiply by k, as k ranks holding the same values would sum, so a test sees which elements were summed;
+ * FAKE_NCCL_ASYNC_ERROR=rc makes ncclCommGetAsyncError report rc.
  */
 #include <mpi.h>
 #include <stdint.h>
@@ -19,7 +20,9 @@ long fake_nccl_allreduce_calls(void) { return calls; }
 
 int ncclGetVersion(int *version) { *version = 23007; return 0; }
 
-const char *ncclGetErrorString(int rc) { return rc == 4 ? "invalid argument (fake NCCL)" : "error (fake NCCL)"; }
+const char *ncclGetErrorString(int rc) {
+    return rc == 4 ? "invalid argument (fake NCCL)" : rc == 6 ? "remote process exited or there was a network error (fake NCCL)" : "error (fake NCCL)";
+}
 
 int ncclGetUniqueId(ncclUniqueId *id) {
     memset(id, 0, sizeof *id);
@@ -65,4 +68,9 @@ int ncclCommDestroy(fake_comm *comm) { free(comm); return 0; }
 
 int ncclCommAbort(fake_comm *comm) { free(comm); return 0; }
 
-int ncclCommGetAsyncError(fake_comm *comm, int *error) { (void) comm; *error = 0; return 0; }
+/* FAKE_NCCL_ASYNC_ERROR=rc: an error NCCL met in the background (6: ncclRemoteError, a peer or link lost) */
+int ncclCommGetAsyncError(fake_comm *comm, int *error) {
+    (void) comm;
+    *error = getenv("FAKE_NCCL_ASYNC_ERROR") ? atoi(getenv("FAKE_NCCL_ASYNC_ERROR")) : 0;
+    return 0;
+}

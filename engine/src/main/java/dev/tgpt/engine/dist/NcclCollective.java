@@ -22,7 +22,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * primary context, NCCL sums in place on TornadoVM's own stream.
  *
  * <p>A rank that never arrives leaves NCCL's kernel spinning and the step's stream blocked: a watchdog ends the run
- * with one line after TGPT_RANK_TIMEOUT seconds, as {@link Mpi} does.
+ * with one line after TGPT_RANK_TIMEOUT seconds, as {@link Mpi} does, or at once when NCCL reports an error of its own.
  */
 public final class NcclCollective implements AutoCloseable {
 
@@ -73,9 +73,7 @@ public final class NcclCollective implements AutoCloseable {
             cuda.setCurrent(primary);
             byte[] id = world.rank() == 0 ? nccl.uniqueId() : new byte[Nccl.UNIQUE_ID_BYTES];
             world.broadcast(id, 0);
-            if (timeout > 0) {
-                Thread.ofPlatform().daemon().name("tgpt-nccl-watchdog").start(this::watch);
-            }
+            Thread.ofPlatform().daemon().name("tgpt-nccl-watchdog").start(this::watch);
             busy("ncclCommInitRank");
             comm = nccl.commInitRank(world.size(), id, world.rank());
             settled();
@@ -201,23 +199,30 @@ public final class NcclCollective implements AutoCloseable {
         busy = op;
     }
 
+    /** Ends the run when a call waits past the time limit, or NCCL reports an error of its own (a peer or link lost). */
     private void watch() {
-        long limit = (long) (timeout * 1e9);
+        long limit = timeout > 0 ? (long) (timeout * 1e9) : Long.MAX_VALUE;
         while (!closed) {
             String op = busy;
-            if (op != null && System.nanoTime() - busySince > limit) {
-                System.err.println("tgpt: rank " + world.rank() + " of " + world.size() + ": no answer from the other ranks for "
-                        + Mpi.seconds(timeout) + " s in " + op + " (a rank died or hangs); ending the run");
-                System.err.flush();
-                long c = comm;
-                if (c != 0) {
-                    Thread.ofPlatform().daemon().start(() -> nccl.commAbort(c));
-                }
-                Mpi.sleep(3000);
-                Runtime.getRuntime().halt(2);
+            long c = comm;
+            int error = op != null && c != 0 ? nccl.asyncError(c) : 0;
+            if (error != 0) {
+                end(c, "NCCL failed in " + op + ": " + nccl.errorString(error));
+            } else if (op != null && System.nanoTime() - busySince > limit) {
+                end(c, "no answer from the other ranks for " + Mpi.seconds(timeout) + " s in " + op + " (a rank died or hangs)");
             }
-            Mpi.sleep(Math.clamp(limit / 4_000_000, 10, 1000));
+            Mpi.sleep(timeout > 0 ? Math.clamp(limit / 4_000_000, 10, 1000) : 1000);
         }
+    }
+
+    private void end(long c, String why) {
+        System.err.println("tgpt: rank " + world.rank() + " of " + world.size() + ": " + why + "; ending the run");
+        System.err.flush();
+        if (c != 0) {
+            Thread.ofPlatform().daemon().start(() -> nccl.commAbort(c));
+        }
+        Mpi.sleep(3000);
+        Runtime.getRuntime().halt(2);
     }
 
     @Override

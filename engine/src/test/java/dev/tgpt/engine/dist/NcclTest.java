@@ -54,6 +54,16 @@ class NcclTest {
     }
 
     @Test
+    void anErrorNcclReportsEndsTheRunAtOnce() throws Exception {
+        // rank 0 waits in the sum for rank 1, which sleeps; NCCL reports a lost peer long before the 60 s limit
+        MpiRuns.Run run = run(2, "hang", 60, Map.of("FAKE_NCCL_ASYNC_ERROR", "6"));
+        assertNotEquals(0, run.exit(), run::toString);
+        assertTrue(run.seconds() < 30, run::toString);
+        String line = "tgpt: rank 0 of 2: NCCL failed in ncclAllReduce: remote process exited or there was a network error (fake NCCL); ending the run";
+        assertEquals(1, run.err().lines().filter(line::equals).count(), run::toString);
+    }
+
+    @Test
     void aTornadoVmDeviceWithoutCudaStreamsKeepsTheHostPath() {
         // tornado-jvm's device unless TORNADO_JVM_NATIVE_STREAMS is set; in SDK mode the device under test (PoCL: OpenCL)
         Assumptions.assumeTrue(System.getenv("TORNADO_JVM_NATIVE_STREAMS") == null);
