@@ -72,7 +72,8 @@ _tgpt_env() {
   # training step is one task graph of hundreds of tasks: TornadoVM's 4 KiB default for a graph's bytecode is too small.
   local cache="${XDG_CACHE_HOME:-$HOME/.cache}/tgpt"
   mkdir -p "$cache" || { echo "tornado-env: cannot create $cache" >&2; return 1; }
-  local argfile="$cache/tornado-argfile-$version"
+  # one per SDK: two SDKs of one version (an opencl build and a GPU build) must not overwrite each other's
+  local argfile="$cache/tornado-argfile-$version-$(printf %s "$sdk" | sha256sum | cut -c1-12)"
   { sed -e "s|\${TORNADOVM_HOME}|$sdk|g" -e 's|^--module-path \.:|--module-path |' "$sdk/tornado-argfile.template" \
       && echo "-Dtornado.tvm.maxbytecodesize=4194304"; } >"$argfile.tmp" \
     && mv "$argfile.tmp" "$argfile" || { echo "tornado-env: cannot write $argfile" >&2; return 1; }
