@@ -121,7 +121,12 @@ public final class NcclCollective implements AutoCloseable {
             current.users++;
             return current;
         }
-        current = new NcclCollective(world, nccl, cuda, ((TornadoVmBackend) backend).deviceIndex());
+        try {
+            current = new NcclCollective(world, nccl, cuda, ((TornadoVmBackend) backend).deviceIndex());
+        } catch (IllegalStateException e) {
+            // a CUDA or NCCL error while starting is the machine's setup, not a bug (the others end with this rank, as on any failure)
+            throw new UserError("NCCL did not start on rank " + world.rank() + ": " + e.getMessage() + "; use --collective host", e);
+        }
         return current;
     }
 
