@@ -94,7 +94,7 @@ final class VectorRows {
         return v.lane(0);
     }
 
-    private static final VectorShuffle<Float>[] HALVES = halves(S);
+    static final VectorShuffle<Float>[] HALVES = halves(S);
     private static final VectorShuffle<Float>[] HALVES_8 = halves(FloatVector.SPECIES_256);
 
     @SuppressWarnings("unchecked")

@@ -152,4 +152,32 @@ class MatmulTest {
             return launches;
         });
     }
+
+    /**
+     * One input row against many columns (a decoding step) is summed four columns at a time where K allows; each
+     * output must still be the same bits as that column computed alone (one order per output, whatever its neighbours).
+     */
+    @Test
+    void oneRowGivesEachColumnTheBitsItGetsAlone() {
+        JvmBackend jvm = new JvmBackend();
+        Random r = new Random(5);
+        int C = 768;
+        int OC = 70; // a task of 64 columns, then 6: four at a time and two alone
+        FloatArray x = Checks.random(r, C, 1f);
+        FloatArray w = Checks.random(r, OC * C, 1f);
+        FloatArray b = Checks.random(r, OC, 1f);
+        FloatArray y = new FloatArray(OC);
+        Checks.run(jvm, List.of(MatmulOps.forward(y, x, w, b, 1, C, OC)), new Object[] { x, w, b }, new Object[] { y });
+        for (int o = 0; o < OC; o++) {
+            FloatArray row = new FloatArray(C);
+            for (int k = 0; k < C; k++) {
+                row.set(k, w.get(o * C + k));
+            }
+            FloatArray bias = new FloatArray(1);
+            bias.set(0, b.get(o));
+            FloatArray alone = new FloatArray(1);
+            Checks.run(jvm, List.of(MatmulOps.forward(alone, x, row, bias, 1, C, 1)), new Object[] { x, row, bias }, new Object[] { alone });
+            assertEquals(Float.floatToRawIntBits(alone.get(0)), Float.floatToRawIntBits(y.get(o)), "column " + o);
+        }
+    }
 }
