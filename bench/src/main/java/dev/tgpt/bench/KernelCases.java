@@ -55,6 +55,10 @@ public final class KernelCases {
         for (int N : rows) {
             out.addAll(matmul(N, C, 4 * C));
         }
+        if (!quick) {
+            // a decoding step's largest product: one row against GPT-2's output layer, 154 MB of weights read once
+            out.add(matmul(1, C, VOCAB).getFirst());
+        }
         for (int N : rows) {
             out.addAll(layernorm(N, C));
         }
