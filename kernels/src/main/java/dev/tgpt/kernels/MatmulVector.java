@@ -203,9 +203,10 @@ public final class MatmulVector {
     /**
      * {@link #dot} of A's one row with B's columns n + j for j < cols (at most 4; the columns beyond are computed again
      * from column n and not stored), each summed in dot's order (the same bits), for K a multiple of 4L: a vector of A
-     * loaded once serves four columns. Loading it again for each column capped a
-     * decoding step's matrix-vector products at about half the rate the weights stream from memory (a harness here:
-     * 13 GB/s a thread, against 17-23 with this and 24 for a plain sum of the same weights).
+     * loaded once serves four columns. Loading it again for each column held a decoding step's matrix-vector products
+     * to about half the rate the weights stream from memory (a harness here: 13 GB/s a thread, against 17-23 with this
+     * and 24 for a plain sum of the same weights). The columns are unrolled by hand: a helper taking their vectors
+     * would box them where the JIT does not inline it.
      */
     private static void dot4(MemorySegment c, MemorySegment bias, boolean overwrite, int K, MemorySegment a, MemorySegment b, int bN, int n,
             int cols) {

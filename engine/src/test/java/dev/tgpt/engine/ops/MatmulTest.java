@@ -162,7 +162,7 @@ class MatmulTest {
         JvmBackend jvm = new JvmBackend();
         Random r = new Random(5);
         int C = 768;
-        int OC = 70; // a task of 64 columns, then 6: four at a time and two alone
+        int OC = 70; // a task of 64 columns, then one of 6: four at a time, then two
         FloatArray x = Checks.random(r, C, 1f);
         FloatArray w = Checks.random(r, OC * C, 1f);
         FloatArray b = Checks.random(r, OC, 1f);
