@@ -66,7 +66,7 @@ public final class MatmulVector {
     private static final int MAX_PACKED_B = 1 << 22;
 
     /** Rows of A at most for the matrix-vector path. */
-    private static final int GEMV_ROWS = 16;
+    static final int GEMV_ROWS = 16;
     /** Output columns per task of the matrix-vector path. */
     private static final int GEMV_COLUMNS = 64;
 
@@ -171,7 +171,7 @@ public final class MatmulVector {
                 }
                 int cols = Math.min(4, n1 - n);
                 for (int m = 0; m < M; m++) {
-                    dots(c, bias, overwrite, N, K, a, (long) m * aM, b, bN, m, n, cols);
+                    dots(c, bias, overwrite, (long) m * N + n, n, K, a, (long) m * aM, b, (long) n * bN, bN, cols);
                 }
             }
         });
@@ -264,12 +264,11 @@ public final class MatmulVector {
     }
 
     /**
-     * C[m, n + j] (+)= the dot product of A's row at ai with B's column n + j, for j < cols (at most 4; the columns
-     * beyond are computed again from column n and not stored).
+     * c[ci + j] (+)= the dot product of A's row at ai with B's column at b0 + j·bN (bias[n + j] under overwrite), for
+     * j < cols (at most 4; the columns beyond are computed again from the first and not stored).
      */
-    private static void dots(MemorySegment c, MemorySegment bias, boolean overwrite, int N, int K, MemorySegment a, long ai, MemorySegment b,
-            int bN, int m, int n, int cols) {
-        long b0 = (long) n * bN;
+    private static void dots(MemorySegment c, MemorySegment bias, boolean overwrite, long ci, int n, int K, MemorySegment a, long ai,
+            MemorySegment b, long b0, int bN, int cols) {
         long b1 = cols > 1 ? b0 + bN : b0;
         long b2 = cols > 2 ? b1 + bN : b0;
         long b3 = cols > 3 ? b2 + bN : b0;
@@ -296,7 +295,6 @@ public final class MatmulVector {
             d2 += b.getAtIndex(JAVA_FLOAT, b2 + k) * x;
             d3 += b.getAtIndex(JAVA_FLOAT, b3 + k) * x;
         }
-        long ci = (long) m * N + n;
         store(c, bias, overwrite, ci, n, d0);
         if (cols > 1) {
             store(c, bias, overwrite, ci + 1, n + 1, d1);
@@ -306,6 +304,17 @@ public final class MatmulVector {
         }
         if (cols > 3) {
             store(c, bias, overwrite, ci + 3, n + 3, d3);
+        }
+    }
+
+    /**
+     * out[m, o..o+cols) = bias[o..] + inp[m, ·]·w's columns, for every row m of N: the columns (at most 4) lie at w
+     * with C floats each (a quantized weight's, widened once for all the rows: {@link QuantMatmulVector}).
+     */
+    static void rowsByColumns(MemorySegment out, MemorySegment bias, int OC, int o, int N, int C, MemorySegment inp, MemorySegment w,
+            int cols) {
+        for (int m = 0; m < N; m++) {
+            dots(out, bias, true, (long) m * OC + o, o, C, inp, (long) m * C, w, 0, C, cols);
         }
     }
 

@@ -16,8 +16,11 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 /**
  * The JVM backend's {@link QuantMatmul}: each output a dot product of an input row with a weight row widened by
  * vector operations (a bf16's bits shifted into a float's top half; an int8's byte sign-extended and converted), the
- * weight row read from memory for the first input row and from L1 for the others. Tasks of {@link #COLUMNS} outputs
- * go to the pool; each output is summed in one order whatever the thread count.
+ * weight row read from memory for the first input row and from L1 for the others. Beyond the matrix-vector path's
+ * rows (a prefill's 64), widening each weight again for every row would cost more than the products: four weight rows
+ * at a time are widened once into floats, then multiplied by every input row as fp32 ({@code MatmulVector} draws
+ * the same line between its two paths). Tasks of {@link #COLUMNS} outputs go to the pool; each output is summed in
+ * one order whatever the thread count.
  */
 public final class QuantMatmulVector {
 
@@ -44,6 +47,10 @@ public final class QuantMatmulVector {
         MemorySegment ws = w.getSegment();
         MemorySegment y = out.getSegment();
         MemorySegment b = bias == null ? null : bias.getSegment();
+        if (N > MatmulVector.GEMV_ROWS) {
+            widenedRows(pool, y, b, x, N, C, OC, (o, dst, at) -> bf16Row(ws, wOff + (long) o * (C / 2), C, dst, at));
+            return;
+        }
         pool.parallelFor((OC + COLUMNS - 1) / COLUMNS, t -> {
             for (int o = t * COLUMNS, o1 = Math.min(OC, o + COLUMNS); o < o1; o++) {
                 long row = wOff + (long) o * (C / 2);
@@ -83,6 +90,11 @@ public final class QuantMatmulVector {
         MemorySegment y = out.getSegment();
         MemorySegment b = bias == null ? null : bias.getSegment();
         int blocks = C / QuantMatmul.BLOCK;
+        if (N > MatmulVector.GEMV_ROWS) {
+            widenedRows(pool, y, b, inp.getSegment(), N, C, OC,
+                    (o, dst, at) -> int8Row(qs, qOff + (long) o * blocks * QuantMatmul.INT8_INTS, s, sOff + (long) o * blocks, blocks, dst, at));
+            return;
+        }
         boolean pairs = F.length() == 2 * QuantMatmul.INT8_INTS && blocks % 2 == 0;
         MemorySegment x = pairs ? byByte(inp, N, C) : inp.getSegment();
         pool.parallelFor((OC + COLUMNS - 1) / COLUMNS, t -> {
@@ -148,6 +160,53 @@ public final class QuantMatmulVector {
             acc = d.fma(FloatVector.broadcast(F8, s.getAtIndex(JAVA_FLOAT, scale + blk)), acc);
         }
         return VectorRows.addHalves(acc);
+    }
+
+    /** Writes weight row o, widened to C floats, at float {@code at} of dst. */
+    @FunctionalInterface
+    private interface RowWidener {
+        void widen(int o, MemorySegment dst, long at);
+    }
+
+    /** out = inp·Wᵀ + bias for N rows beyond the matrix-vector path's: four weight rows widened at a time, then fp32. */
+    private static void widenedRows(MatmulVector.Pool pool, MemorySegment y, MemorySegment b, MemorySegment x, int N, int C, int OC,
+            RowWidener rows) {
+        pool.parallelFor((OC + COLUMNS - 1) / COLUMNS, t -> {
+            MemorySegment w = VectorRows.scratch(4 * C);
+            for (int o = t * COLUMNS, o1 = Math.min(OC, o + COLUMNS); o < o1; o += 4) {
+                int cols = Math.min(4, o1 - o);
+                for (int j = 0; j < cols; j++) {
+                    rows.widen(o + j, w, (long) j * C);
+                }
+                MatmulVector.rowsByColumns(y, b, OC, o, N, C, x, w, cols);
+            }
+        });
+    }
+
+    /** A bf16 row at int {@code row} of w as C floats (exactly: a bf16 is a float's top half). */
+    private static void bf16Row(MemorySegment w, long row, int C, MemorySegment dst, long at) {
+        for (int blk = 0; blk < C / QuantMatmul.BLOCK; blk++) {
+            long ints = row + (long) blk * QuantMatmul.BF16_INTS;
+            long to = at + (long) blk * QuantMatmul.BLOCK;
+            for (int j = 0; j < QuantMatmul.BF16_INTS; j += F.length()) {
+                IntVector v = IntVector.fromMemorySegment(I, w, 4 * (ints + j), ORDER);
+                v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoMemorySegment(dst, 4 * (to + j), ORDER);
+                v.and(0xFFFF0000).reinterpretAsFloats().intoMemorySegment(dst, 4 * (to + QuantMatmul.BF16_INTS + j), ORDER);
+            }
+        }
+    }
+
+    /** An int8 row (ints at {@code row} of q, scales at {@code scale} of s) as C floats, each its byte times its block's scale. */
+    private static void int8Row(MemorySegment q, long row, MemorySegment s, long scale, int blocks, MemorySegment dst, long at) {
+        int E = QuantMatmul.INT8_INTS;
+        for (int blk = 0; blk < blocks; blk++) {
+            IntVector v = IntVector.fromMemorySegment(I8, q, 4 * (row + (long) blk * E), ORDER);
+            FloatVector sv = FloatVector.broadcast(F8, s.getAtIndex(JAVA_FLOAT, scale + blk));
+            long to = at + (long) blk * QuantMatmul.BLOCK;
+            for (int byt = 0; byt < 4; byt++) {
+                widen(v, 24 - 8 * byt).mul(sv).intoMemorySegment(dst, 4 * (to + (long) byt * E), ORDER);
+            }
+        }
     }
 
     /** The signed byte that a left shift by {@code shift} brings to the top of each lane, as floats. */

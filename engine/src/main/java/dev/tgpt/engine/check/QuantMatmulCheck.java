@@ -13,13 +13,14 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 /**
  * The bf16 and int8 matmuls against {@link MatmulReference} times the weight {@link QuantMatmulReference} reads back
  * from the packed arrays, so the kernels' decoding of the layout is checked, not the rounding (QuantMatmulTest
- * bounds that). One row (a decoding step), a few, and more rows than the JVM path's tasks have columns; with and
- * without bias. Tolerance 1e-5, as {@link MatmulCheck}'s: float sums of up to 256 products.
+ * bounds that). One row (a decoding step), a few, more rows than the JVM twin's matrix-vector path takes (17), and a
+ * prefill's 64 rows against a few columns (groups of 4 and a last one); with and without bias. Tolerance 1e-5, as
+ * {@link MatmulCheck}'s: float sums of up to 256 products.
  */
 public final class QuantMatmulCheck implements OpCheck {
 
     /** N, C, OC, bias (1) or none (0). */
-    static final int[][] SHAPES = { { 1, 64, 45, 1 }, { 3, 96, 130, 0 }, { 17, 256, 70, 1 } };
+    static final int[][] SHAPES = { { 1, 64, 45, 1 }, { 3, 96, 130, 0 }, { 17, 256, 70, 1 }, { 64, 96, 9, 0 } };
 
     @Override
     public String op() {
