@@ -9,7 +9,7 @@ as tgpt's are: timings do not depend on them.
                   backward, AdamW (lr 3e-4, betas (0.9, 0.99), weight decay 0.1 on matrices and embeddings).
                   With R: LoRA adapters of rank R (alpha 2R) on every block's four nn.Linear layers as PEFT's
                   LoraLayer computes them, everything else frozen, AdamW on the adapters alone.
-  prefill (P):    the time to the first token of a P-token prompt, batch 1, with a KV cache.
+  prefill (P, W): the time to the first token of a P-token prompt, batch 1, with a KV cache, weights as decode's.
   decode (P, N, W): one position of batch-1 greedy decoding with a KV cache, weights of W bits (32; 16: bf16; 8: int8
                   by dynamic quantization); successive calls feed a P-token prompt,
                   then generate N tokens, then start again, so the mean is over the same positions as tgpt's.
@@ -156,15 +156,8 @@ def train_step(p, device):
 
 
 def decode(p, device):
-    m = model(p, device).eval()
-    P, N, V, W = p["P"], p["N"], p["V"], p.get("W", 32)
-    dtype = torch.float32
-    if W == 16:
-        m, dtype = m.to(torch.bfloat16), torch.bfloat16
-    elif W == 8:
-        # dynamic int8 quantization of the nn.Linear layers (per-tensor weight scales); the output layer is F.linear
-        # with wte and stays fp32
-        m = torch.quantization.quantize_dynamic(m, {nn.Linear}, dtype=torch.qint8)
+    P, N, V = p["P"], p["N"], p["V"]
+    m, dtype, weights = with_weights(model(p, device).eval(), p.get("W", 32))
     cache = kv_cache(m, device, dtype)
     prompt = torch.randint(1, V, (P,), generator=torch.Generator().manual_seed(3)).tolist()
     steps = P - 1 + N
@@ -182,16 +175,26 @@ def decode(p, device):
         if state["pos"] == 0:
             state["token"] = prompt[0]
 
-    weights = {32: "fp32", 16: "bf16 (model.to(torch.bfloat16))",
-               8: "int8 (torch.quantization.quantize_dynamic on nn.Linear; the tied output layer stays fp32)"}[W]
     return run, "nanoGPT's GPT-2, %s attention; batch 1, greedy, KV cache; a call is one position of a P-token prompt then " \
                 "N generated tokens; weights %s" % ("SDPA" if SDPA else "unfused", weights)
 
 
+def with_weights(m, W):
+    """The model with its weights held in W bits, the activations' dtype, and words for the report."""
+    if W == 16:
+        return m.to(torch.bfloat16), torch.bfloat16, "bf16 (model.to(torch.bfloat16))"
+    if W == 8:
+        # dynamic int8 quantization of the nn.Linear layers (per-tensor weight scales); the output layer is F.linear
+        # with wte and stays fp32
+        return (torch.quantization.quantize_dynamic(m, {nn.Linear}, dtype=torch.qint8), torch.float32,
+                "int8 (torch.quantization.quantize_dynamic on nn.Linear; the tied output layer stays fp32)")
+    return m, torch.float32, "fp32"
+
+
 def prefill(p, device):
-    m = model(p, device).eval()
     P, V = p["P"], p["V"]
-    cache = kv_cache(m, device)
+    m, dtype, weights = with_weights(model(p, device).eval(), p.get("W", 32))
+    cache = kv_cache(m, device, dtype)
     prompt = torch.randint(1, V, (1, P), generator=torch.Generator().manual_seed(6)).to(device)
 
     def run():
@@ -201,7 +204,7 @@ def prefill(p, device):
         int(logits[0, -1].argmax())
 
     return run, "nanoGPT's GPT-2, %s attention; batch 1: the prompt but its last token in one forward pass writing the KV " \
-                "cache, then the last token; the time to the first token" % ("SDPA" if SDPA else "unfused")
+                "cache, then the last token; the time to the first token; weights %s" % ("SDPA" if SDPA else "unfused", weights)
 
 
 def kv_cache(m, device, dtype=torch.float32):

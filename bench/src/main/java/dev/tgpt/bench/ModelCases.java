@@ -66,15 +66,15 @@ public final class ModelCases {
         out.add(trainStep(CHAR, LLMC_BATCH, CHAR.context(), 0));
         out.add(trainStep(CHAR, MAIN_BATCH, CHAR.context(), 0));
         out.add(trainStep(CHAR, MAIN_BATCH, CHAR.context(), LORA_RANK));
-        out.add(decode(CHAR, 8, 48, QuantMatmulOps.Format.FP32));
+        out.add(decode(CHAR, 1, 48, QuantMatmulOps.Format.FP32));
         if (!quick) {
             out.add(trainStep(GPT2, LLMC_BATCH, CHAR.context(), 0));
             out.add(trainStep(GPT2, LLMC_BATCH, CHAR.context(), LORA_RANK));
             for (QuantMatmulOps.Format f : QuantMatmulOps.Format.values()) {
                 out.add(readWeights(GPT2, f));
-                out.add(decode(GPT2, 8, 64, f));
+                out.add(decode(GPT2, 1, 64, f));
+                out.add(prefill(GPT2, 512, f));
             }
-            out.add(prefill(GPT2, 512));
         }
         // InstructGPT demo's PPO settings (rlhf's defaults): 32 rollouts, minibatch 16, 2 epochs, responses of up to 40
         out.addAll(quick ? ppo(CHAR, 8, 4, 1, 8, 40) : ppo(CHAR, 32, 16, 2, 8, 40));
@@ -90,9 +90,9 @@ public final class ModelCases {
         out.add(trainStep(GPT2, 8, GPT2.context(), 0));
         out.add(trainStep(GPT2, 8, GPT2.context(), LORA_RANK));
         for (QuantMatmulOps.Format f : QuantMatmulOps.Format.values()) {
-            out.add(decode(GPT2, 8, 64, f));
+            out.add(decode(GPT2, 1, 64, f));
         }
-        out.add(prefill(GPT2, 512));
+        out.add(prefill(GPT2, 512, QuantMatmulOps.Format.FP32));
         out.addAll(ppo(CHAR, 32, 16, 2, 8, 40));
         return out;
     }
@@ -114,8 +114,10 @@ public final class ModelCases {
     }
 
     /**
-     * Batch-1 decoding of N tokens after a prompt of P, every position one step of the KV-cache program; a run's
-     * figure is per step. Flops and bytes are a step's at the mean position: the weights once, the cache's keys and
+     * Batch-1 decoding of N tokens after a prompt of P; a run's figure is per position. The cases take P = 1, so that
+     * every position is one step of the KV-cache program, as in PyTorch's case: a longer prompt is prefilled in
+     * launches of 64 rows, which would add a prefill of 64 rows, however short the prompt, to the steps (the prefill
+     * case times that). Flops and bytes are a step's at the mean position: the weights once, the cache's keys and
      * values once (bytes: what batch-1 decoding must read).
      */
     static Case decode(GptConfig m, int P, int N, QuantMatmulOps.Format f) {
@@ -128,9 +130,10 @@ public final class ModelCases {
                 weightBytes(m, f) + 4 * cacheMacs);
     }
 
-    /** The time to the first token of a P-token prompt, batch 1: its prefill, then one decoding step. */
-    static Case prefill(GptConfig m, int P) {
-        return Case.model("prefill", with(m, "B", 1, "P", P), 2 * weightMacs(m) * P + 2.0 * m.layers() * m.channels() * P * (P + 1), 0);
+    /** The time to the first token of a P-token prompt, batch 1, matmul weights held as f: its prefill, then one decoding step. */
+    static Case prefill(GptConfig m, int P, QuantMatmulOps.Format f) {
+        return Case.model("prefill", with(m, "B", 1, "P", P, "W", f.bits), 2 * weightMacs(m) * P + 2.0 * m.layers() * m.channels() * P * (P + 1),
+                0);
     }
 
     /**
@@ -275,11 +278,12 @@ public final class ModelCases {
         String prompt = ids.decode(new Random(6).ints(c.params().get("P"), 1, m.vocabSize()).toArray());
         Sampler.Options o = new Sampler.Options(1, 0f, 0, 1f, List.of(), 1);
         double[] ms;
-        try (Sampler sampler = new Sampler(model(m, 1), backend, 1)) {
+        try (Sampler sampler = new Sampler(model(m, 1).decodingWith(format(c)), backend, 1)) {
             ms = protocol(protocol, true).time(() -> sampler.generate(List.of(prompt), ids, o));
         }
         return result(backend, c, Stats.of(ms), peaks, "the time to the first token of a P-token prompt, batch 1: the prompt but its last token "
-                + "through prefill launches of " + Gpt.prefillRows(m) + " rows, then a decoding step; " + fewNote());
+                + "through prefill launches of " + Gpt.prefillRows(m) + " rows, then a decoding step; matmul weights as " + format(c) + " (W: bits a "
+                + "weight); " + fewNote());
     }
 
     private static Result readWeights(JvmBackend jvm, Case c, Protocol protocol, Peaks peaks) {

@@ -38,8 +38,9 @@ class ModelCasesTest {
         for (int W : new int[] { 32, 16, 8 }) {
             assertTrue(full.stream().anyMatch(c -> c.name().equals("decode") && c.params().get("V") == 50257 && c.params().get("W") == W), "W " + W);
             assertTrue(full.stream().anyMatch(c -> c.name().equals("read_weights") && c.params().get("W") == W), "floor at W " + W);
+            assertTrue(full.stream().anyMatch(c -> c.name().equals("prefill") && c.params().get("P") == 512 && c.params().get("C") == 768
+                    && c.params().get("W") == W), "prefill at W " + W);
         }
-        assertTrue(full.stream().anyMatch(c -> c.name().equals("prefill") && c.params().get("P") == 512 && c.params().get("C") == 768));
         assertTrue(full.stream().anyMatch(c -> c.name().equals("decode") && c.params().get("V") == 50257 && c.params().get("C") == 768
                 && c.params().get("L") == 12 && c.params().get("T") == 1024), "GPT-2-sized decoding in the full run");
         assertFalse(quick.stream().anyMatch(c -> c.params().get("V") == 50257), "not in quick");
@@ -75,8 +76,8 @@ class ModelCasesTest {
         for (QuantMatmulOps.Format f : QuantMatmulOps.Format.values()) {
             cases.add(ModelCases.decode(tiny, 3, 5, f));
             cases.add(ModelCases.readWeights(tiny, f));
+            cases.add(ModelCases.prefill(tiny, 12, f));
         }
-        cases.add(ModelCases.prefill(tiny, 12));
         cases.addAll(ModelCases.ppo(tiny, 4, 2, 1, 3, 6));
         List<String> log = new ArrayList<>();
         List<Result> results = ModelCases.run(new JvmBackend(), cases, new Protocol(0, 2, 0, 3), Peaks.UNKNOWN, log::add);
