@@ -203,8 +203,10 @@ public final class QuantMatmulVector {
             IntVector v = IntVector.fromMemorySegment(I8, q, 4 * (row + (long) blk * E), ORDER);
             FloatVector sv = FloatVector.broadcast(F8, s.getAtIndex(JAVA_FLOAT, scale + blk));
             long to = at + (long) blk * QuantMatmul.BLOCK;
+            // widen written out: inlined into a caller with a full inlining budget, a call would box its vector
             for (int byt = 0; byt < 4; byt++) {
-                widen(v, 24 - 8 * byt).mul(sv).intoMemorySegment(dst, 4 * (to + (long) byt * E), ORDER);
+                IntVector b = v.lanewise(VectorOperators.LSHL, 24 - 8 * byt).lanewise(VectorOperators.ASHR, 24);
+                ((FloatVector) b.convert(VectorOperators.I2F, 0)).mul(sv).intoMemorySegment(dst, 4 * (to + (long) byt * E), ORDER);
             }
         }
     }
