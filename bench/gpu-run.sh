@@ -19,8 +19,8 @@
 #   5. 200 steps of nanoGPT's shakespeare_char config (6 layers, 6 heads, 384 wide, context 256, batch 64, dropout
 #      0.2, lr 1e-3) on each GPU, with the wall time
 #   6. NCCL through TornadoVM's library task (docs/nccl.md) on the CUDA backend's first GPU: 3 training steps with
-#      --collective nccl (one rank: the all-reduce sums one term, so the losses must equal a run without it), NCCL
-#      from PyTorch's nvidia-nccl wheel
+#      --collective nccl (one rank: the all-reduce sums one term, so the losses must equal a run without it), and
+#      with --zero 1 (NCCL's grouped reduce and broadcast of the one shard), NCCL from PyTorch's nvidia-nccl wheel
 #
 # Environment: GPU_RUN_DEVICES=D,D (the devices to use instead of the GPUs listed: 0:0, PoCL's CPU device, to rehearse
 # here), GPU_RUN_SMALL=1 (small shapes, for a rehearsal on a CPU device), GPU_RUN_MEMORY (what TornadoVM may allocate
@@ -150,13 +150,18 @@ else
   TGPT_JAVA_OPTS="$TGPT_JAVA_OPTS -Dtgpt.ncclLibrary=$nccl" run "nccl: --collective nccl" 60 "$TGPT" "${tiny[@]}" --collective nccl \
     --out "$OUT/nccl-device"
   step_output | tr '\r' '\n' | grep -oE 'gradients summed on the device by [^;]*' | sed "s/^/nccl: /" | tee -a "$SUMMARY"
-  "$PY" - "$OUT/nccl-host/metrics.jsonl" "$OUT/nccl-device/metrics.jsonl" <<'PY' | tee -a "$SUMMARY" || failed=1
+  TGPT_JAVA_OPTS="$TGPT_JAVA_OPTS -Dtgpt.ncclLibrary=$nccl" run "nccl: --collective nccl --zero 1" 60 "$TGPT" "${tiny[@]}" \
+    --collective nccl --zero 1 --out "$OUT/nccl-zero"
+  step_output >/dev/null
+  for run in device zero; do
+    "$PY" - "$OUT/nccl-host/metrics.jsonl" "$OUT/nccl-$run/metrics.jsonl" "$run" <<'PY' | tee -a "$SUMMARY" || failed=1
 import json, sys
 a, b = ([json.loads(l)["loss"] for l in open(f) if '"loss"' in l] for f in sys.argv[1:3])
 ok = len(a) == len(b) == 3 and all(abs(x - y) <= 1e-6 * abs(x) for x, y in zip(a, b))
-print(f"nccl: losses {b} against {a} without NCCL: {'PASS' if ok else 'FAIL'}")
+print(f"nccl ({sys.argv[3]}): losses {b} against {a} without NCCL: {'PASS' if ok else 'FAIL'}")
 sys.exit(0 if ok else 1)
 PY
+  done
 fi
 
 say "gpu-run: $((SECONDS - START)) s in all; $([ $failed -eq 0 ] && echo 'every step passed' || echo 'some steps FAILED: see log.txt')"

@@ -14,14 +14,10 @@
 typedef struct { char internal[128]; } ncclUniqueId;
 typedef struct { int ranks, rank; } fake_comm;
 
-static long calls;
-
-long fake_nccl_allreduce_calls(void) { return calls; }
-
 int ncclGetVersion(int *version) { *version = 23007; return 0; }
 
 const char *ncclGetErrorString(int rc) {
-    return rc == 4 ? "invalid argument (fake NCCL)" : rc == 6 ? "remote process exited or there was a network error (fake NCCL)" : "error (fake NCCL)";
+    return rc == 5 ? "invalid usage (fake NCCL)" : rc == 4 ? "invalid argument (fake NCCL)" : rc == 6 ? "remote process exited or there was a network error (fake NCCL)" : "error (fake NCCL)";
 }
 
 int ncclGetUniqueId(ncclUniqueId *id) {
@@ -50,7 +46,6 @@ int ncclCommInitRank(fake_comm **comm, int ranks, ncclUniqueId id, int rank) {
 int ncclAllReduce(const void *send, void *recv, size_t count, int type, int op, fake_comm *comm, void *stream) {
     (void) stream;
     if (type != 7 || op != 0 || comm == NULL) return 4;
-    calls++;
     if (send != recv) memcpy(recv, send, count * 4);
     if (comm->ranks > 1) {
         for (size_t done = 0; done < count; done += 1 << 28) {
@@ -63,6 +58,42 @@ int ncclAllReduce(const void *send, void *recv, size_t count, int type, int op, 
     }
     return 0;
 }
+
+/* FAKE_NCCL_SCALE applies as in ncclAllReduce: one rank's reduce multiplies by k */
+int ncclReduce(const void *send, void *recv, size_t count, int type, int op, int root, fake_comm *comm, void *stream) {
+    (void) stream;
+    if (type != 7 || op != 0 || comm == NULL || root < 0 || root >= comm->ranks) return 4;
+    if (comm->rank == root && send != recv) memcpy(recv, send, count * 4);
+    float *data = (float *) (comm->rank == root ? recv : (void *) send);
+    if (comm->ranks > 1) {
+        for (size_t done = 0; done < count; done += 1 << 28) {
+            int n = (int) (count - done < (1u << 28) ? count - done : 1u << 28);
+            MPI_Reduce(comm->rank == root ? MPI_IN_PLACE : data + done, data + done, n, MPI_FLOAT, MPI_SUM, root, MPI_COMM_WORLD);
+        }
+    } else if (getenv("FAKE_NCCL_SCALE")) {
+        float k = (float) atof(getenv("FAKE_NCCL_SCALE"));
+        for (size_t i = 0; i < count; i++) data[i] *= k;
+    }
+    return 0;
+}
+
+int ncclBroadcast(const void *send, void *recv, size_t count, int type, int root, fake_comm *comm, void *stream) {
+    (void) stream;
+    if (type != 7 || comm == NULL || root < 0 || root >= comm->ranks) return 4;
+    if (comm->rank == root && send != recv) memcpy(recv, send, count * 4);
+    for (size_t done = 0; comm->ranks > 1 && done < count; done += 1 << 28) {
+        int n = (int) (count - done < (1u << 28) ? count - done : 1u << 28);
+        MPI_Bcast((float *) recv + done, n, MPI_FLOAT, root, MPI_COMM_WORLD);
+    }
+    return 0;
+}
+
+/* every call completes at once here, so a group only has to be well formed: ncclInvalidUsage (5) otherwise */
+static int group_depth;
+
+int ncclGroupStart(void) { group_depth++; return 0; }
+
+int ncclGroupEnd(void) { return group_depth-- > 0 ? 0 : 5; }
 
 int ncclCommDestroy(fake_comm *comm) { free(comm); return 0; }
 

@@ -46,7 +46,7 @@ final class TrainingOptions {
 
     @Option(names = "--collective", paramLabel = "auto|nccl|host", defaultValue = "auto",
             description = "Under mpirun, how the ranks sum gradients: nccl (on the GPUs, TornadoVM's CUDA backend), host (through MPI, any "
-                    + "device), or auto: nccl where every rank can use it (not with --zero 1). Default: ${DEFAULT-VALUE}.")
+                    + "device), or auto: nccl where every rank can use it. Default: ${DEFAULT-VALUE}.")
     NcclCollective.Mode collective;
 
     @Option(names = "--recompute", description = "Keep fewer activations (GELU's output, attention's probabilities) and recompute them "

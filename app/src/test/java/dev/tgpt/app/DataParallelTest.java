@@ -186,6 +186,15 @@ class DataParallelTest {
         // --overlap is the host path's: NCCL's sums come after the backward
         assertFalse(two.err.contains("gradients exchanged during the backward"), two.err);
         assertSameRun(one, dir.resolve("nccl-two"), 3);
+        // ZeRO-1 on the device (auto takes NCCL): the gradients reduce-scattered, the norm's squares summed, the weights gathered
+        List<String> zeroCmd = new ArrayList<>(List.of("mpirun", "--oversubscribe", "-np", "2"));
+        zeroCmd.addAll(java(FakeGpu.properties(), train(dir.resolve("nccl-two-z"), 2, "--steps", "3", "--device", "0:0", "--sample-tokens", "2",
+                "--zero", "1")));
+        Result zero = start(zeroCmd, Map.of(DeviceOption.ALLOW_EMULATOR, "1", "TORNADO_JVM_NATIVE_STREAMS", "1")).await(600);
+        assertEquals(0, zero.code, zero.err);
+        assertTrue(zero.err.contains("; ZeRO-1: AdamW's moments"), zero.err);
+        assertTrue(zero.err.contains("; gradients summed on the device by NCCL 2.30.7 on CUDA device 0"), zero.err);
+        assertSameRun(one, dir.resolve("nccl-two-z"), 3);
     }
 
     @Test

@@ -207,9 +207,10 @@ public final class Trainer implements AutoCloseable {
         }
 
         /**
-         * How the ranks sum gradients: on the device with NCCL (TornadoVM's CUDA backend: no copies to the host), on the
-         * host through MPI (any device), or auto: NCCL where every rank can use it, except under ZeRO-1, which runs
-         * on the host path. {@link #overlap} is the host path's: NCCL's sums come after the backward.
+         * How the ranks sum gradients: on the device with NCCL (TornadoVM's CUDA backend: no copies to the host; under
+         * ZeRO-1 a reduce-scatter of the gradients and an all-gather of the weights), on the host through MPI (any
+         * device), or auto: NCCL where every rank can use it. {@link #overlap} is the host path's: NCCL's sums come after
+         * the backward.
          */
         public NcclCollective.Mode collective() {
             return collective;
@@ -355,10 +356,7 @@ public final class Trainer implements AutoCloseable {
             throw new UserError("--zero 1 shards AdamW's moments of every weight; with LoRA the optimizer holds only the adapters': leave --zero at 0");
         }
         MemoryPlan.trainer(model.config, options).checkFree("training", MemoryPlan.advice(options));
-        if (options.collective() == NcclCollective.Mode.nccl && zero) {
-            throw new UserError("--collective nccl sums whole gradients: use it with --zero 0 (ZeRO-1 runs on the host path)");
-        }
-        this.deviceSums = zero ? null : NcclCollective.open(world, backend, options.collective());
+        this.deviceSums = NcclCollective.open(world, backend, options.collective());
         this.grads = adapters == null ? new Parameters(model.config) : null;
         this.adapterGrads = adapters == null ? null : new Lora(model.config, adapters.settings);
         this.adapterM = adapters == null ? null : new Lora(model.config, adapters.settings);
@@ -436,23 +434,27 @@ public final class Trainer implements AutoCloseable {
 
         FloatArray[] allGrads = gradients.toArray(FloatArray[]::new);
         update = new Program("update").state(shared).inputs(hyperDecay, hyperNoDecay);
+        float maxNorm = options.gradClip() > 0 ? options.gradClip() : Float.POSITIVE_INFINITY;
         if (deviceSums != null) {
-            // summed where they are, before anything reads them
+            // summed where they are, before anything reads them (under ZeRO-1 the slab's shard of this rank only)
             for (FloatArray g : allGrads) {
-                update.add(deviceSums.allReduceSum("allReduce", g));
+                update.add(zero && g == trainedGrads ? deviceSums.reduceScatterSum("reduceScatter", g) : deviceSums.allReduceSum("allReduce", g));
             }
         } else if (parallel || zero) {
             // the summed gradients come from the host (device → host → MPI → device)
             update.inputs((Object[]) allGrads);
         }
-        if (zero) {
+        if (zero && deviceSums == null) {
             // the norm of gradients spread over the ranks is summed on the host: clipScale comes in
             update.inputs(clipScale);
+        } else if (zero) {
+            shardedNorm(maxNorm).forEach(update::add);
+        }
+        if (zero) {
             adamWShard(p.decayed(), hyperDecay);
             adamWShard(p.undecayed(), hyperNoDecay);
         } else {
             FloatArray partials = new FloatArray(GradNormOps.partials(allGrads));
-            float maxNorm = options.gradClip() > 0 ? options.gradClip() : Float.POSITIVE_INFINITY;
             update.state(partials, clipScale).outputs(gradNorm);
             GradNormOps.norm(gradNorm, clipScale, partials, maxNorm, allGrads).forEach(update::add);
             if (adapters != null) {
@@ -470,6 +472,9 @@ public final class Trainer implements AutoCloseable {
             update.add(AdamWOps.update(t.data(), headGrads.get(i), headMoments1.get(i), headMoments2.get(i), t.decay() ? hyperDecay : hyperNoDecay,
                     clipScale, t.size()));
         }
+        if (zero && deviceSums != null) {
+            update.add(deviceSums.allGather("allGather", p.all()));
+        }
         for (FloatArray g : allGrads) {
             update.add(FillOps.fill(g, 0f));
         }
@@ -485,7 +490,7 @@ public final class Trainer implements AutoCloseable {
             head.forward(act).forEach(evaluation::add);
         }
         List<Program> programs = new ArrayList<>(List.of(microStep, update, evaluation));
-        gather = zero ? new Program("gatherParameters").state(shared).inputs(p.all()) : null;
+        gather = zero && deviceSums == null ? new Program("gatherParameters").state(shared).inputs(p.all()) : null;
         if (gather != null) {
             programs.add(gather);
         }
@@ -495,15 +500,57 @@ public final class Trainer implements AutoCloseable {
 
     /** ZeRO-1: AdamW on this rank's part of one region of the parameter slab (none if they do not meet). */
     private void adamWShard(FloatArray region, FloatArray hyper) {
-        int from = Math.max(shard.lo, Slab.offsetOf(region));
-        int to = Math.min(shard.hi, Slab.offsetOf(region) + region.getSize());
-        if (from >= to) {
+        int[] part = shardPart(world.rank(), region);
+        int n = part[1] - part[0];
+        if (n <= 0) {
             return;
         }
-        int n = to - from;
-        int at = Slab.ALIGN + from - shard.lo;
-        update.add(AdamWOps.update(Slab.slice(model.params.all(), from, n), Slab.slice(grads.all(), from, n), Slab.slice(shard.m, at, n),
+        int at = Slab.ALIGN + part[0] - shard.lo;
+        update.add(AdamWOps.update(Slab.slice(model.params.all(), part[0], n), Slab.slice(grads.all(), part[0], n), Slab.slice(shard.m, at, n),
                 Slab.slice(shard.v, at, n), hyper, clipScale, n));
+    }
+
+    /** ZeRO-1: where rank r's shard meets one region of the parameter slab, {from, to} (from ≥ to: nowhere). */
+    private int[] shardPart(int r, FloatArray region) {
+        int from = (int) Math.max(shard.starts[r], Slab.offsetOf(region));
+        int to = (int) Math.min(shard.starts[r + 1], Slab.offsetOf(region) + region.getSize());
+        return new int[] { from, to };
+    }
+
+    /**
+     * ZeRO-1 with the sums on the device: the norm of gradients spread over the ranks. Each rank's squares (its shard's;
+     * a head's, summed whole, on rank 0 alone) go into partials as long as the most any rank needs, summed over the
+     * ranks, then finished into the norm and clipScale.
+     */
+    private List<Launch> shardedNorm(float maxNorm) {
+        List<FloatArray> regions = List.of(model.params.decayed(), model.params.undecayed());
+        FloatArray[] heads = headGrads.toArray(FloatArray[]::new);
+        List<FloatArray> mine = new ArrayList<>();
+        int most = 0;
+        for (int r = 0; r < world.size(); r++) {
+            int count = r == 0 ? GradNormOps.partials(heads) : 0;
+            for (FloatArray region : regions) {
+                int[] part = shardPart(r, region);
+                if (part[0] < part[1]) {
+                    count += dev.tgpt.kernels.GradNorm.groups(part[1] - part[0]);
+                    if (r == world.rank()) {
+                        mine.add(Slab.slice(grads.all(), part[0], part[1] - part[0]));
+                    }
+                }
+            }
+            most = Math.max(most, count);
+        }
+        if (world.rank() == 0) {
+            mine.addAll(headGrads);
+        }
+        FloatArray partials = new FloatArray(most);
+        update.state(partials, clipScale).outputs(gradNorm);
+        // the slots past this rank's own hold the last step's sums of the others': zeros first
+        List<Launch> launches = new ArrayList<>(List.of(FillOps.fill(partials, 0f)));
+        launches.addAll(GradNormOps.sumsOfSquares(partials, mine.toArray(FloatArray[]::new)));
+        launches.add(deviceSums.allReduceSum("allReduce", partials));
+        launches.add(GradNormOps.finish(gradNorm, clipScale, partials, most, maxNorm));
+        return launches;
     }
 
     /** Optimizer steps done so far. */
@@ -578,7 +625,7 @@ public final class Trainer implements AutoCloseable {
         AdamWOps.hyperparameters(hyperDecay, lr, options.beta1(), options.beta2(), options.eps(), options.weightDecay(), step);
         AdamWOps.hyperparameters(hyperNoDecay, lr, options.beta1(), options.beta2(), options.eps(), 0f, step);
         long t0 = System.nanoTime();
-        if (shard != null) {
+        if (shard != null && deviceSums == null) {
             exchangeGradients();
             clipByShards();
             commNanos += System.nanoTime() - t0;

@@ -33,6 +33,10 @@ final class Nccl {
     private final MethodHandle getUniqueId;
     private final MethodHandle commInitRank;
     private final MethodHandle allReduce;
+    private final MethodHandle reduce;
+    private final MethodHandle broadcast;
+    private final MethodHandle groupStart;
+    private final MethodHandle groupEnd;
     private final MethodHandle commDestroy;
     private final MethodHandle commAbort;
     private final MethodHandle commGetAsyncError;
@@ -44,6 +48,10 @@ final class Nccl {
         getUniqueId = Native.function(lib, LIBRARY, "ncclGetUniqueId", ADDRESS);
         commInitRank = Native.function(lib, LIBRARY, "ncclCommInitRank", ADDRESS, JAVA_INT, UNIQUE_ID, JAVA_INT);
         allReduce = Native.function(lib, LIBRARY, "ncclAllReduce", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG);
+        reduce = Native.function(lib, LIBRARY, "ncclReduce", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG);
+        broadcast = Native.function(lib, LIBRARY, "ncclBroadcast", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG);
+        groupStart = Native.function(lib, LIBRARY, "ncclGroupStart");
+        groupEnd = Native.function(lib, LIBRARY, "ncclGroupEnd");
         commDestroy = Native.function(lib, LIBRARY, "ncclCommDestroy", JAVA_LONG);
         commAbort = Native.function(lib, LIBRARY, "ncclCommAbort", JAVA_LONG);
         commGetAsyncError = Native.function(lib, LIBRARY, "ncclCommGetAsyncError", JAVA_LONG, ADDRESS);
@@ -80,6 +88,25 @@ final class Nccl {
     /** Sums count floats over the ranks (in place when send == recv), enqueued on the stream. */
     void allReduceSum(long send, long recv, long count, long comm, long stream) {
         check("ncclAllReduce", (int) Native.invoke(allReduce, send, recv, count, FLOAT32, SUM, comm, stream));
+    }
+
+    /** Sums count floats over the ranks into rank root's recv (in place when send == recv), enqueued on the stream. */
+    void reduceSum(long send, long recv, long count, int root, long comm, long stream) {
+        check("ncclReduce", (int) Native.invoke(reduce, send, recv, count, FLOAT32, SUM, root, comm, stream));
+    }
+
+    /** Copies rank root's count floats to every rank's recv (in place when send == recv), enqueued on the stream. */
+    void broadcast(long send, long recv, long count, int root, long comm, long stream) {
+        check("ncclBroadcast", (int) Native.invoke(broadcast, send, recv, count, FLOAT32, root, comm, stream));
+    }
+
+    /** The calls up to {@link #groupEnd} are launched together (one rank's several roots must not wait on each other). */
+    void groupStart() {
+        check("ncclGroupStart", (int) Native.invoke(groupStart));
+    }
+
+    void groupEnd() {
+        check("ncclGroupEnd", (int) Native.invoke(groupEnd));
     }
 
     void commDestroy(long comm) {

@@ -10,7 +10,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
  * Sums arrays over the ranks where they live, on the GPUs, with NCCL: the gradient path of data parallelism on
- * TornadoVM's CUDA backend (docs/nccl.md). A sum is a launch of a program, a TornadoVM library task
+ * TornadoVM's CUDA backend (docs/nccl.md), ZeRO-1's reduce-scatter of gradients and all-gather of weights included. A sum is a launch of a program, a TornadoVM library task
  * ({@link NcclProvider}) that enqueues NCCL's all-reduce on the stream of TornadoVM's execution plan, in order with the
  * kernels around it: no copy to the host, no host round trip inside the step. Scalars (losses, checksums) stay on the
  * host {@link Collective}, which also carries NCCL's unique id from rank 0 to the others, as llm.c does.
@@ -153,16 +153,45 @@ public final class NcclCollective implements AutoCloseable {
     }
 
     /**
-     * The provider's call: sums {@code count} floats at device pointer {@code p} of TornadoVM's context, ordered on its
-     * stream. Returns at once; the execution plan's sync at the end of the graph waits for it.
+     * ZeRO-1's reduce-scatter: afterwards this rank's shard of a ({@link Collective#shards}(0, size)) holds the sum of
+     * that range over the ranks; the rest of a is undefined.
      */
-    synchronized void allReduceSum(long p, long count, long tornadoStream, long tornadoContext) {
+    public Launch reduceScatterSum(String name, FloatArray a) {
+        return Launch.parallel(name, (g, id) -> g.libraryTask(id, NcclProvider::reduceScatterSum, a, (long) a.getSize()),
+                jvm -> world.reduceScatterSum(a, world.shards(0, a.getSize())));
+    }
+
+    /** ZeRO-1's all-gather: afterwards every rank holds every rank's shard of a. */
+    public Launch allGather(String name, FloatArray a) {
+        return Launch.parallel(name, (g, id) -> g.libraryTask(id, NcclProvider::allGather, a, (long) a.getSize()),
+                jvm -> world.allGather(a, world.shards(0, a.getSize())));
+    }
+
+    /** What the provider's functions do to the {@code count} floats at a device pointer, on a stream. */
+    enum Op {
+        /** ncclAllReduce in place. */
+        ALL_REDUCE,
+        /**
+         * A ncclReduce of each rank's shard to that rank, in one group. NCCL's own reduce-scatter and all-gather need
+         * equal shards (llm.c turns ZeRO off otherwise); tgpt's differ by up to one element, as the host path and
+         * checkpoints cut them.
+         */
+        REDUCE_SCATTER,
+        /** A ncclBroadcast of each rank's shard from that rank, in one group. */
+        ALL_GATHER
+    }
+
+    /**
+     * The provider's call: runs op on {@code count} floats at device pointer {@code p} of TornadoVM's context, ordered
+     * on its stream. Returns at once; the execution plan's sync at the end of the graph waits for it.
+     */
+    synchronized void run(Op op, long p, long count, long tornadoStream, long tornadoContext) {
         long saved = cuda.currentContext();
-        busy("ncclAllReduce");
+        busy(op == Op.ALL_REDUCE ? "ncclAllReduce" : op == Op.REDUCE_SCATTER ? "ncclReduce" : "ncclBroadcast");
         try {
             if (tornadoContext == primary) {
                 cuda.setCurrent(primary);
-                nccl.allReduceSum(p, p, count, comm, tornadoStream);
+                enqueue(op, p, count, tornadoStream);
                 return;
             }
             cuda.setCurrent(tornadoContext);
@@ -183,14 +212,49 @@ public final class NcclCollective implements AutoCloseable {
                 stageFloats = count;
             }
             cuda.waitFor(stream, ready);
-            cuda.copy(stage, primary, p, tornadoContext, 4 * count, stream);
-            nccl.allReduceSum(stage, stage, count, comm, stream);
-            cuda.copy(p, tornadoContext, stage, primary, 4 * count, stream);
+            // only what the op reads goes in, only what it defines comes back: the shard of this rank where it is one
+            long[] shards = world.shards(0, count);
+            long mine = 4 * shards[world.rank()];
+            long shard = 4 * (shards[world.rank() + 1] - shards[world.rank()]);
+            if (op == Op.ALL_GATHER) {
+                cuda.copy(stage + mine, primary, p + mine, tornadoContext, shard, stream);
+            } else {
+                cuda.copy(stage, primary, p, tornadoContext, 4 * count, stream);
+            }
+            enqueue(op, stage, count, stream);
+            if (op == Op.REDUCE_SCATTER) {
+                cuda.copy(p + mine, tornadoContext, stage + mine, primary, shard, stream);
+            } else {
+                cuda.copy(p, tornadoContext, stage, primary, 4 * count, stream);
+            }
             cuda.record(summed, stream);
             cuda.setCurrent(tornadoContext);
             cuda.waitFor(tornadoStream, summed);
         } finally {
             cuda.setCurrent(saved);
+        }
+    }
+
+    /** The NCCL calls of op on {@code count} floats at p, in the primary context, on the stream. */
+    private void enqueue(Op op, long p, long count, long on) {
+        if (op == Op.ALL_REDUCE) {
+            nccl.allReduceSum(p, p, count, comm, on);
+            return;
+        }
+        long[] shards = world.shards(0, count);
+        nccl.groupStart();
+        try {
+            for (int r = 0; r < world.size(); r++) {
+                long at = p + 4 * shards[r];
+                long n = shards[r + 1] - shards[r];
+                if (op == Op.REDUCE_SCATTER) {
+                    nccl.reduceSum(at, at, n, r, comm, on);
+                } else {
+                    nccl.broadcast(at, at, n, r, comm, on);
+                }
+            }
+        } finally {
+            nccl.groupEnd();
         }
     }
 

@@ -30,7 +30,21 @@ public final class NcclProvider implements TornadoLibraryProvider {
 
     /** The library task's factory: sum the first {@code count} elements of a over the ranks, in place. */
     static LibraryTaskDescriptor allReduceSum(FloatArray a, Long count) {
-        return new LibraryTaskDescriptor().withLibrary(LIBRARY).withFunction("allReduceSum").withParameters(new Object[] { a, count })
+        return call(NcclCollective.Op.ALL_REDUCE, a, count);
+    }
+
+    /** The factory of ZeRO-1's reduce-scatter of a's first {@code count} elements, in place. */
+    static LibraryTaskDescriptor reduceScatterSum(FloatArray a, Long count) {
+        return call(NcclCollective.Op.REDUCE_SCATTER, a, count);
+    }
+
+    /** The factory of ZeRO-1's all-gather of a's first {@code count} elements, in place. */
+    static LibraryTaskDescriptor allGather(FloatArray a, Long count) {
+        return call(NcclCollective.Op.ALL_GATHER, a, count);
+    }
+
+    private static LibraryTaskDescriptor call(NcclCollective.Op op, FloatArray a, Long count) {
+        return new LibraryTaskDescriptor().withLibrary(LIBRARY).withFunction(op.name()).withParameters(new Object[] { a, count })
                 .withAccess(new Access[] { Access.READ_WRITE, Access.READ_ONLY });
     }
 
@@ -52,11 +66,14 @@ public final class NcclProvider implements TornadoLibraryProvider {
 
     @Override
     public void dispatch(String function, LibraryInvocation call) {
-        if (!function.equals("allReduceSum")) {
-            throw new IllegalArgumentException(LIBRARY + " has no function " + function);
+        NcclCollective.Op op;
+        try {
+            op = NcclCollective.Op.valueOf(function);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(LIBRARY + " has no function " + function, e);
         }
         Context c = (Context) call.getContext();
-        NcclCollective.current().allReduceSum(call.getDevicePointer(0), (Long) call.getArg(1), c.stream(), c.context());
+        NcclCollective.current().run(op, call.getDevicePointer(0), (Long) call.getArg(1), c.stream(), c.context());
     }
 
     @Override

@@ -31,6 +31,16 @@ public final class GradNormOps {
      * FloatArray[1], partials a FloatArray of {@link #partials}(grads) that may live on the device only.
      */
     public static List<Launch> norm(FloatArray norm, FloatArray scale, FloatArray partials, float maxNorm, FloatArray... grads) {
+        List<Launch> launches = sumsOfSquares(partials, grads);
+        launches.add(finish(norm, scale, partials, partials(grads), maxNorm));
+        return launches;
+    }
+
+    /**
+     * The first phase alone: partials[0..{@link #partials}(grads)) receive the sums of squares of the grads' chunks.
+     * Data parallelism sums them over the ranks before {@link #finish} (ZeRO-1: each rank has a shard of the gradients).
+     */
+    public static List<Launch> sumsOfSquares(FloatArray partials, FloatArray... grads) {
         int count = partials(grads);
         if (partials.getSize() < count) {
             throw new IllegalArgumentException("partials holds " + partials.getSize() + " values; these gradients need " + count);
@@ -49,9 +59,13 @@ public final class GradNormOps {
                     jvm -> jvm.parallelFor(groups, group -> GradNorm.partialOfChunk(partials, grad, slot, chunk, n, group))));
             first += groups;
         }
-        launches.add(Launch.groups("gradNormFinish", 1, GradNorm.GROUP,
-                (g, id, ctx) -> g.task(id, GradNorm::gradNormFinish, ctx, norm, scale, partials, count, maxNorm),
-                jvm -> GradNorm.finishPartials(norm, scale, partials, count, maxNorm)));
         return launches;
+    }
+
+    /** The second phase: norm and scale from the sum of partials[0..count). */
+    public static Launch finish(FloatArray norm, FloatArray scale, FloatArray partials, int count, float maxNorm) {
+        return Launch.groups("gradNormFinish", 1, GradNorm.GROUP,
+                (g, id, ctx) -> g.task(id, GradNorm::gradNormFinish, ctx, norm, scale, partials, count, maxNorm),
+                jvm -> GradNorm.finishPartials(norm, scale, partials, count, maxNorm));
     }
 }

@@ -45,6 +45,21 @@ class NcclTest {
     }
 
     @Test
+    void zeroOnesReduceScatterAndAllGatherOnTheDevice() throws Exception {
+        // shards of 50,002 and 50,001 elements: a reduce to each rank and a broadcast from each, in a group; only the
+        // rank's own shard is copied back after the reduce, and in before the broadcast
+        MpiRuns.Run two = run(2, "shards", 60, Map.of());
+        assertEquals(0, two.exit(), two::toString);
+        for (int rank = 0; rank < 2; rank++) {
+            assertTrue(two.out().contains("rank " + rank + ": OK NCCL 2.30.7 on CUDA device 0, reduce-scatter and all-gather of 2, 4 staged copies"),
+                    two::toString);
+        }
+        MpiRuns.Run one = run(1, "shards", 60, Map.of("FAKE_NCCL_SCALE", "3"));
+        assertEquals(0, one.exit(), one::toString);
+        assertTrue(one.out().contains("rank 0: OK NCCL 2.30.7 on CUDA device 0, reduce-scatter and all-gather of 3, 4 staged copies"), one::toString);
+    }
+
+    @Test
     void aRankThatNeverArrivesEndsTheRun() throws Exception {
         MpiRuns.Run run = run(2, "hang", 3, Map.of());
         assertNotEquals(0, run.exit(), run::toString);
