@@ -40,8 +40,7 @@ final class TrainingOptions {
     @Option(names = "--overlap", paramLabel = "auto|on|off", defaultValue = "auto",
             description = "Under mpirun, exchange each layer's gradients while the backward pass computes the layers below it: on, off, "
                     + "or auto, on when the ranks run on several machines (over shared memory the exchange's copies take the cores the "
-                    + "backward needs). It is the host path's (see --collective): NCCL's sums on the GPUs come after the backward. Default: "
-                    + "${DEFAULT-VALUE}.")
+                    + "backward needs); with NCCL (see --collective), on a stream of NCCL's own beside the device's. Default: ${DEFAULT-VALUE}.")
     Overlap overlap;
 
     @Option(names = "--collective", paramLabel = "auto|nccl|host", defaultValue = "auto",

@@ -118,19 +118,7 @@ final class GradientExchange implements AutoCloseable {
     }
 
     private void exchange(long[] ranges) {
-        for (int i = 0; i < ranges.length; i += 2) {
-            long from = ranges[i], to = ranges[i + 1];
-            if (shards == null) {
-                world.allReduceSum(slab, from, to - from);
-            } else {
-                // the shards' parts of this range: a shard outside it gets nothing now
-                long[] part = new long[shards.length];
-                for (int r = 0; r < part.length; r++) {
-                    part[r] = Math.clamp(shards[r], from, to);
-                }
-                world.reduceScatterSum(slab, part);
-            }
-        }
+        world.sumRanges(slab, ranges, shards);
     }
 
     /** Per layer, the slab ranges its tensors take (views next to each other merged, with the gap between them). */

@@ -194,7 +194,8 @@ public final class Trainer implements AutoCloseable {
 
         /**
          * Exchange each layer's gradients with the other ranks while the backward pass computes the layers below it
-         * (on a TornadoVM device a task graph ends after each layer, whose gradients are copied out there). It pays
+         * (on a TornadoVM device a task graph ends after each layer, whose gradients are copied out there; with NCCL a
+         * library task hands them to NCCL's stream instead, and nothing ends). It pays
          * where a network, not the CPU, bounds the exchange: over shared memory on one machine the exchange's copies
          * take the cores the backward needs (bench/README.md, data parallelism).
          */
@@ -209,8 +210,8 @@ public final class Trainer implements AutoCloseable {
         /**
          * How the ranks sum gradients: on the device with NCCL (TornadoVM's CUDA backend: no copies to the host; under
          * ZeRO-1 a reduce-scatter of the gradients and an all-gather of the weights), on the host through MPI (any
-         * device), or auto: NCCL where every rank can use it. {@link #overlap} is the host path's: NCCL's sums come after
-         * the backward.
+         * device), or auto: NCCL where every rank can use it. With {@link #overlap} NCCL sums each layer's gradients on a
+         * stream of its own while the device computes the layers below.
          */
         public NcclCollective.Mode collective() {
             return collective;
@@ -298,6 +299,8 @@ public final class Trainer implements AutoCloseable {
     private final FloatArray trainedGrads;
     /** NCCL's sums on the device, where the ranks use them ({@link Options#collective}); null: the host path. */
     private final NcclCollective deviceSums;
+    /** With NCCL and {@link Options#overlap}: each layer's ranges of the gradient slab, summed during the backward. */
+    private final long[][] deviceLayers;
     /** AdamW's moments of every parameter; null under ZeRO-1, where {@link #shard} holds this rank's. */
     private final Parameters m;
     private final Parameters v;
@@ -363,6 +366,7 @@ public final class Trainer implements AutoCloseable {
         this.adapterV = adapters == null ? null : new Lora(model.config, adapters.settings);
         this.trained = adapters == null ? model.params.all() : adapters.all();
         this.trainedGrads = adapters == null ? grads.all() : adapterGrads.all();
+        this.deviceLayers = deviceSums != null && grads != null && parallel && options.overlap() ? GradientExchange.layerRanges(grads) : null;
         this.act = model.activations(options.batch(), options.context(), options.recompute());
         act.seed.set(1, world.rank() * act.N * model.config.channels());
         Parameters p = model.params;
@@ -430,15 +434,20 @@ public final class Trainer implements AutoCloseable {
         }
         List<Launch> headBackward = head == null ? List.of() : head.backward(act);
         (adapters != null ? model.backward(act, adapterGrads, headBackward)
-                : model.backward(act, grads, headBackward, l -> exchange.overlapped() ? exchange.afterLayer(l) : null)).forEach(microStep::add);
+                : model.backward(act, grads, headBackward, l -> exchange.overlapped() ? exchange.afterLayer(l)
+                        : deviceLayers != null ? deviceSums.sumRanges("layer_" + l + ".sum", trainedGrads, deviceLayers[l], zero, true) : null))
+                .forEach(microStep::add);
 
         FloatArray[] allGrads = gradients.toArray(FloatArray[]::new);
         update = new Program("update").state(shared).inputs(hyperDecay, hyperNoDecay);
         float maxNorm = options.gradClip() > 0 ? options.gradClip() : Float.POSITIVE_INFINITY;
         if (deviceSums != null) {
-            // summed where they are, before anything reads them (under ZeRO-1 the slab's shard of this rank only)
+            // summed where they are, before anything reads them (under ZeRO-1 the slab's shard of this rank only); what
+            // the backward handed over is waited for here
             for (FloatArray g : allGrads) {
-                update.add(zero && g == trainedGrads ? deviceSums.reduceScatterSum("reduceScatter", g) : deviceSums.allReduceSum("allReduce", g));
+                boolean slab = g == trainedGrads;
+                long[] ranges = slab && deviceLayers != null ? GradientExchange.complement(deviceLayers, g.getSize()) : new long[] { 0, g.getSize() };
+                update.add(deviceSums.sumRanges(zero && slab ? "reduceScatter" : "allReduce", g, ranges, zero && slab, false));
             }
         } else if (parallel || zero) {
             // the summed gradients come from the host (device → host → MPI → device)
@@ -570,7 +579,7 @@ public final class Trainer implements AutoCloseable {
 
     /** Whether each layer's gradients go to the other ranks during the backward pass ({@link Options#overlap}). */
     public boolean exchangeOverlapped() {
-        return exchange.overlapped();
+        return exchange.overlapped() || deviceLayers != null;
     }
 
     /** Bytes of AdamW's moments this rank holds (under ZeRO-1: its shard's, about 1/ranks of them). */
@@ -616,6 +625,9 @@ public final class Trainer implements AutoCloseable {
             act.dlosses.init(counted[0] == 0 ? 0f : weight / (float) counted[0]);
             act.seed.set(0, seed(options.seed(), dropoutCounter++));
             exchange.arm(k == micro.size() - 1);
+            if (deviceSums != null) {
+                deviceSums.arm(k == micro.size() - 1);
+            }
             run(microStep);
             batch.ran();
             sums[k] = lossSum();

@@ -42,6 +42,25 @@ public interface Collective extends AutoCloseable {
     void allGather(FloatArray a, long[] starts);
 
     /**
+     * Sums the [from, to) ranges of a (pairs in {@code ranges}) over the ranks; with ZeRO-1's {@code shards} (null:
+     * all-reduced) each shard's part of a range goes to its rank alone, and a shard outside the range gets nothing.
+     */
+    default void sumRanges(FloatArray a, long[] ranges, long[] shards) {
+        for (int i = 0; i < ranges.length; i += 2) {
+            long from = ranges[i], to = ranges[i + 1];
+            if (shards == null) {
+                allReduceSum(a, from, to - from);
+            } else {
+                long[] part = new long[shards.length];
+                for (int r = 0; r < part.length; r++) {
+                    part[r] = Math.clamp(shards[r], from, to);
+                }
+                reduceScatterSum(a, part);
+            }
+        }
+    }
+
+    /**
      * Whether calls may come from another thread than the one that started it, one call at a time (MPI: at least
      * MPI_THREAD_SERIALIZED): a trainer then exchanges gradients on a thread of its own, beside the backward pass.
      */

@@ -1,5 +1,7 @@
 package dev.tgpt.engine.dist;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 import dev.tgpt.engine.Backend;
@@ -10,16 +12,17 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
  * Sums arrays over the ranks where they live, on the GPUs, with NCCL: the gradient path of data parallelism on
- * TornadoVM's CUDA backend (docs/nccl.md), ZeRO-1's reduce-scatter of gradients and all-gather of weights included. A sum is a launch of a program, a TornadoVM library task
- * ({@link NcclProvider}) that enqueues NCCL's all-reduce on the stream of TornadoVM's execution plan, in order with the
- * kernels around it: no copy to the host, no host round trip inside the step. Scalars (losses, checksums) stay on the
- * host {@link Collective}, which also carries NCCL's unique id from rank 0 to the others, as llm.c does.
+ * TornadoVM's CUDA backend (docs/nccl.md), ZeRO-1's reduce-scatter of gradients and all-gather of weights included. A
+ * sum is a launch of a program, a TornadoVM library task ({@link NcclProvider}) that enqueues NCCL's calls behind what
+ * the execution plan's stream holds, in order with the kernels around it: no copy to the host, no host round trip
+ * inside the step. Scalars (losses, checksums) stay on the host {@link Collective}, which also carries NCCL's unique id
+ * from rank 0 to the others, as llm.c does.
  *
- * <p>Contexts: NCCL works in the device's primary context (it calls cudaSetDevice), TornadoVM 5.2 in a context of its
- * own (cuCtxCreate). Where they differ, a sum is staged: TornadoVM's stream records an event that NCCL's stream waits
- * for; the range is copied into a buffer of the primary context, summed there and copied back; TornadoVM's stream
- * then waits for NCCL's. Two device-to-device copies of the range, no host in between. Where TornadoVM runs in the
- * primary context, NCCL sums in place on TornadoVM's own stream.
+ * <p>Streams and contexts: every sum runs on NCCL's own stream, after an event TornadoVM's stream records; TornadoVM's
+ * stream then waits for NCCL's, except for the sums during the backward, which it leaves running beside the layers
+ * below. NCCL works in the device's primary context (it calls cudaSetDevice), TornadoVM 5.2 in a context of its own
+ * (cuCtxCreate); where they differ, a sum is staged: copied into a buffer of the primary context, summed there and
+ * copied back, two device-to-device copies of the range, no host in between. In one context it is summed in place.
  *
  * <p>A rank that never arrives leaves NCCL's kernel spinning and the step's stream blocked: a watchdog ends the run
  * with one line after TGPT_RANK_TIMEOUT seconds, as {@link Mpi} does, or at once when NCCL reports an error of its own.
@@ -58,6 +61,9 @@ public final class NcclCollective implements AutoCloseable {
     private volatile long busySince;
     private volatile boolean closed;
     private int users = 1;
+    /** The library tasks' work, by the index each task carries. */
+    private final List<Call> calls = new ArrayList<>();
+    private boolean armed;
 
     private NcclCollective(Collective world, Nccl nccl, CuDriver cuda, int device) {
         this.world = world;
@@ -148,52 +154,85 @@ public final class NcclCollective implements AutoCloseable {
      * CUDA stream) the same sum goes through the host collective.
      */
     public Launch allReduceSum(String name, FloatArray a) {
-        return Launch.parallel(name, (g, id) -> g.libraryTask(id, NcclProvider::allReduceSum, a, (long) a.getSize()),
-                jvm -> world.allReduceSum(a, 0, a.getSize()));
-    }
-
-    /**
-     * ZeRO-1's reduce-scatter: afterwards this rank's shard of a ({@link Collective#shards}(0, size)) holds the sum of
-     * that range over the ranks; the rest of a is undefined.
-     */
-    public Launch reduceScatterSum(String name, FloatArray a) {
-        return Launch.parallel(name, (g, id) -> g.libraryTask(id, NcclProvider::reduceScatterSum, a, (long) a.getSize()),
-                jvm -> world.reduceScatterSum(a, world.shards(0, a.getSize())));
+        return launch(name, a, new Call(Op.ALL_REDUCE, whole(a), a.getSize(), false));
     }
 
     /** ZeRO-1's all-gather: afterwards every rank holds every rank's shard of a. */
     public Launch allGather(String name, FloatArray a) {
-        return Launch.parallel(name, (g, id) -> g.libraryTask(id, NcclProvider::allGather, a, (long) a.getSize()),
-                jvm -> world.allGather(a, world.shards(0, a.getSize())));
+        return launch(name, a, new Call(Op.ALL_GATHER, whole(a), a.getSize(), false));
     }
 
-    /** What the provider's functions do to the {@code count} floats at a device pointer, on a stream. */
+    /**
+     * Sums the [from, to) ranges of a over the ranks (ZeRO-1, {@code scatter}: each shard's part of them to its rank).
+     * {@code duringBackward}: a layer's gradients, handed over in the backward of a step's last micro-batch
+     * ({@link #arm}) and summed on NCCL's stream while TornadoVM's computes the layers below; the next sum that is not
+     * during the backward (the update's) waits for them. Otherwise the kernels after it wait for the sum.
+     */
+    public Launch sumRanges(String name, FloatArray a, long[] ranges, boolean scatter, boolean duringBackward) {
+        return launch(name, a, new Call(scatter ? Op.REDUCE_SCATTER : Op.ALL_REDUCE, ranges.clone(), a.getSize(), duringBackward));
+    }
+
+    /** Whether the next backward is a step's last micro-batch, whose sums during the backward then run. */
+    public synchronized void arm(boolean lastMicroBatch) {
+        armed = lastMicroBatch;
+    }
+
+    private static long[] whole(FloatArray a) {
+        return new long[] { 0, a.getSize() };
+    }
+
+    /** The library task of a call; its twin on a backend without CUDA streams goes through the host collective. */
+    private synchronized Launch launch(String name, FloatArray a, Call call) {
+        long index = calls.size();
+        calls.add(call);
+        long[] shards = world.shards(0, a.getSize());
+        return Launch.parallel(name, (g, id) -> g.libraryTask(id, NcclProvider.factory(call.op), a, index), jvm -> {
+            if (call.op == Op.ALL_GATHER) {
+                world.allGather(a, shards);
+            } else {
+                world.sumRanges(a, call.ranges, call.op == Op.REDUCE_SCATTER ? shards : null);
+            }
+        });
+    }
+
+    /** What the provider's functions do to floats at a device pointer. */
     enum Op {
         /** ncclAllReduce in place. */
-        ALL_REDUCE,
+        ALL_REDUCE("ncclAllReduce"),
         /**
          * A ncclReduce of each rank's shard to that rank, in one group. NCCL's own reduce-scatter and all-gather need
          * equal shards (llm.c turns ZeRO off otherwise); tgpt's differ by up to one element, as the host path and
          * checkpoints cut them.
          */
-        REDUCE_SCATTER,
+        REDUCE_SCATTER("ncclReduce"),
         /** A ncclBroadcast of each rank's shard from that rank, in one group. */
-        ALL_GATHER
+        ALL_GATHER("ncclBroadcast");
+
+        final String function;
+
+        Op(String function) {
+            this.function = function;
+        }
+    }
+
+    /** One library task's work: op on the [from, to) ranges of an array of {@code total} floats. */
+    private record Call(Op op, long[] ranges, long total, boolean duringBackward) {
     }
 
     /**
-     * The provider's call: runs op on {@code count} floats at device pointer {@code p} of TornadoVM's context, ordered
-     * on its stream. Returns at once; the execution plan's sync at the end of the graph waits for it.
+     * The provider's call: runs call {@code index} on the array at device pointer {@code p} of TornadoVM's context, on
+     * NCCL's stream after what TornadoVM's stream has enqueued so far. Returns at once; unless the call is during the
+     * backward, TornadoVM's stream waits for it (and for every sum before it), and the execution plan's sync at the end
+     * of the graph waits for that.
      */
-    synchronized void run(Op op, long p, long count, long tornadoStream, long tornadoContext) {
+    synchronized void run(long index, long p, long tornadoStream, long tornadoContext) {
+        Call c = calls.get(Math.toIntExact(index));
+        if (c.duringBackward && !armed) {
+            return;
+        }
         long saved = cuda.currentContext();
-        busy(op == Op.ALL_REDUCE ? "ncclAllReduce" : op == Op.REDUCE_SCATTER ? "ncclReduce" : "ncclBroadcast");
+        busy(c.op.function);
         try {
-            if (tornadoContext == primary) {
-                cuda.setCurrent(primary);
-                enqueue(op, p, count, tornadoStream);
-                return;
-            }
             cuda.setCurrent(tornadoContext);
             if (readyContext != tornadoContext) {
                 if (cuda.currentDevice() != device) {
@@ -204,53 +243,66 @@ public final class NcclCollective implements AutoCloseable {
             }
             cuda.record(ready, tornadoStream);
             cuda.setCurrent(primary);
-            if (stageFloats < count) {
+            cuda.waitFor(stream, ready);
+            boolean staged = tornadoContext != primary;
+            if (staged && stageFloats < c.total) {
                 if (stage != 0) {
                     cuda.free(stage);
                 }
-                stage = cuda.alloc(4 * count);
-                stageFloats = count;
+                stage = cuda.alloc(4 * c.total);
+                stageFloats = c.total;
             }
-            cuda.waitFor(stream, ready);
-            // only what the op reads goes in, only what it defines comes back: the shard of this rank where it is one
-            long[] shards = world.shards(0, count);
-            long mine = 4 * shards[world.rank()];
-            long shard = 4 * (shards[world.rank() + 1] - shards[world.rank()]);
-            if (op == Op.ALL_GATHER) {
-                cuda.copy(stage + mine, primary, p + mine, tornadoContext, shard, stream);
-            } else {
-                cuda.copy(stage, primary, p, tornadoContext, 4 * count, stream);
-            }
-            enqueue(op, stage, count, stream);
-            if (op == Op.REDUCE_SCATTER) {
-                cuda.copy(p + mine, tornadoContext, stage + mine, primary, shard, stream);
-            } else {
-                cuda.copy(p, tornadoContext, stage, primary, 4 * count, stream);
+            long buffer = staged ? stage : p;
+            long[] shards = world.shards(0, c.total);
+            for (int i = 0; i < c.ranges.length; i += 2) {
+                long from = c.ranges[i];
+                long to = c.ranges[i + 1];
+                // staged, only what the op reads goes in, only what it defines comes back: where it is one, this rank's part
+                long mineFrom = Math.clamp(shards[world.rank()], from, to);
+                long mineTo = Math.clamp(shards[world.rank() + 1], from, to);
+                if (staged) {
+                    stage(c.op == Op.ALL_GATHER ? mineFrom : from, c.op == Op.ALL_GATHER ? mineTo : to, stage, primary, p, tornadoContext);
+                }
+                enqueue(c.op, buffer, from, to, shards);
+                if (staged) {
+                    stage(c.op == Op.REDUCE_SCATTER ? mineFrom : from, c.op == Op.REDUCE_SCATTER ? mineTo : to, p, tornadoContext, stage, primary);
+                }
             }
             cuda.record(summed, stream);
-            cuda.setCurrent(tornadoContext);
-            cuda.waitFor(tornadoStream, summed);
+            if (!c.duringBackward) {
+                cuda.setCurrent(tornadoContext);
+                cuda.waitFor(tornadoStream, summed);
+            }
         } finally {
             cuda.setCurrent(saved);
         }
     }
 
-    /** The NCCL calls of op on {@code count} floats at p, in the primary context, on the stream. */
-    private void enqueue(Op op, long p, long count, long on) {
+    /** Copies elements [from, to) between the stage and TornadoVM's buffer on NCCL's stream (nothing when empty). */
+    private void stage(long from, long to, long dst, long dstContext, long src, long srcContext) {
+        if (to > from) {
+            cuda.copy(dst + 4 * from, dstContext, src + 4 * from, srcContext, 4 * (to - from), stream);
+        }
+    }
+
+    /** The NCCL calls of op on elements [from, to) of the buffer at p, in the primary context, on NCCL's stream. */
+    private void enqueue(Op op, long p, long from, long to, long[] shards) {
         if (op == Op.ALL_REDUCE) {
-            nccl.allReduceSum(p, p, count, comm, on);
+            nccl.allReduceSum(p + 4 * from, p + 4 * from, to - from, comm, stream);
             return;
         }
-        long[] shards = world.shards(0, count);
         nccl.groupStart();
         try {
             for (int r = 0; r < world.size(); r++) {
-                long at = p + 4 * shards[r];
-                long n = shards[r + 1] - shards[r];
+                long at = Math.clamp(shards[r], from, to);
+                long n = Math.clamp(shards[r + 1], from, to) - at;
+                if (n == 0) {
+                    continue;
+                }
                 if (op == Op.REDUCE_SCATTER) {
-                    nccl.reduceSum(at, at, n, r, comm, on);
+                    nccl.reduceSum(p + 4 * at, p + 4 * at, n, r, comm, stream);
                 } else {
-                    nccl.broadcast(at, at, n, r, comm, on);
+                    nccl.broadcast(p + 4 * at, p + 4 * at, n, r, comm, stream);
                 }
             }
         } finally {

@@ -28,23 +28,9 @@ public final class NcclProvider implements TornadoLibraryProvider {
         return device instanceof TornadoXPUDevice && device instanceof TornadoNativeStreamSupport;
     }
 
-    /** The library task's factory: sum the first {@code count} elements of a over the ranks, in place. */
-    static LibraryTaskDescriptor allReduceSum(FloatArray a, Long count) {
-        return call(NcclCollective.Op.ALL_REDUCE, a, count);
-    }
-
-    /** The factory of ZeRO-1's reduce-scatter of a's first {@code count} elements, in place. */
-    static LibraryTaskDescriptor reduceScatterSum(FloatArray a, Long count) {
-        return call(NcclCollective.Op.REDUCE_SCATTER, a, count);
-    }
-
-    /** The factory of ZeRO-1's all-gather of a's first {@code count} elements, in place. */
-    static LibraryTaskDescriptor allGather(FloatArray a, Long count) {
-        return call(NcclCollective.Op.ALL_GATHER, a, count);
-    }
-
-    private static LibraryTaskDescriptor call(NcclCollective.Op op, FloatArray a, Long count) {
-        return new LibraryTaskDescriptor().withLibrary(LIBRARY).withFunction(op.name()).withParameters(new Object[] { a, count })
+    /** The library task's factory for op: the array and the index of its call ({@link NcclCollective#run}). */
+    static uk.ac.manchester.tornado.api.common.TornadoFunctions.LibraryTask2<FloatArray, Long> factory(NcclCollective.Op op) {
+        return (a, index) -> new LibraryTaskDescriptor().withLibrary(LIBRARY).withFunction(op.function).withParameters(new Object[] { a, index })
                 .withAccess(new Access[] { Access.READ_WRITE, Access.READ_ONLY });
     }
 
@@ -66,14 +52,8 @@ public final class NcclProvider implements TornadoLibraryProvider {
 
     @Override
     public void dispatch(String function, LibraryInvocation call) {
-        NcclCollective.Op op;
-        try {
-            op = NcclCollective.Op.valueOf(function);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(LIBRARY + " has no function " + function, e);
-        }
         Context c = (Context) call.getContext();
-        NcclCollective.current().run(op, call.getDevicePointer(0), (Long) call.getArg(1), c.stream(), c.context());
+        NcclCollective.current().run((Long) call.getArg(1), call.getDevicePointer(0), c.stream(), c.context());
     }
 
     @Override

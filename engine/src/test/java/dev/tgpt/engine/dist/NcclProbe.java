@@ -42,7 +42,7 @@ public final class NcclProbe {
             for (int i = 0; i < n; i++) {
                 b.set(i, owner(shards, i) == world.rank() ? i + 1000 * world.rank() : -1);
             }
-            Program scatter = new Program("scatter").state(a).add(nccl.reduceScatterSum("reduceScatter", a));
+            Program scatter = new Program("scatter").state(a).add(nccl.sumRanges("reduceScatter", a, new long[] { 0, n }, true, false));
             Program gather = new Program("gather").state(b).add(nccl.allGather("allGather", b));
             try (Session s = device.open(scatter, gather)) {
                 s.run(scatter);
