@@ -235,6 +235,8 @@ class DataParallelTest {
             assertEquals(0, single.code(), name + ": " + single.err());
             Result parallel = mpirun(2, Map.of(), args(job, "--device", "jvm", "--init", init, shape[2], shape[3], "--out", two.toString()));
             assertEquals(0, parallel.code, name + ": " + parallel.err);
+            // the loop's first message says how the ranks work together (here: plain data parallelism)
+            assertTrue(parallel.err.contains(": 2 ranks\n") && !single.err().contains(": 1 rank"), name + ": " + parallel.err);
             assertSameRun(one, two, 3);
         }
         // one PPO iteration from those two: 2 ranks sampling 2 rollouts each, minibatches of 1 a rank, against 4 and 2
@@ -246,6 +248,7 @@ class DataParallelTest {
         assertEquals(0, single.code(), single.err());
         Result parallel = mpirun(2, Map.of(), args(ppo, "--rollouts", "2", "--batch", "1", "--out", dir.resolve("ppo-two").toString()));
         assertEquals(0, parallel.code, parallel.err);
+        assertTrue(parallel.err.contains("PPO: 2 ranks\n"), parallel.err);
         assertSameRun(dir.resolve("ppo-one"), dir.resolve("ppo-two"), 1);
         // one GRPO iteration rewarded by the labeler: 2 ranks with 1 prompt × 2 responses each against 2 prompts in one process
         String[] grpo = { "grpo", "--device", "jvm", "--sft", dir.resolve("sft-one/checkpoint").toString(), "--reward", "labeler", "--prompts",

@@ -88,7 +88,7 @@ public final class FineTuning {
                     }
                 }
             };
-            int steps = TrainingLoop.of("fine-tuning", o.steps()).evalEvery(s.evalEvery()).run(job, 0, world, s.out(), listener);
+            int steps = TrainingLoop.of("fine-tuning", o.steps()).ranksOf(trainer).evalEvery(s.evalEvery()).run(job, 0, world, s.out(), listener);
             return new Result(steps, loss[0], evaluation[0], evaluation[1], ckpt);
         }
     }

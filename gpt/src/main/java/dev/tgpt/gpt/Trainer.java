@@ -572,14 +572,19 @@ public final class Trainer implements AutoCloseable {
         return world;
     }
 
-    /** "NCCL 2.30.7 on CUDA device 0" where the ranks sum gradients on the device with NCCL; null on the host path. */
-    public String deviceSums() {
-        return deviceSums == null ? null : deviceSums.describe();
+    /** Whether each layer's gradients go to the other ranks during the backward pass ({@link Options#overlap}). */
+    private boolean exchangeOverlapped() {
+        return exchange.overlapped() || deviceLayers != null;
     }
 
-    /** Whether each layer's gradients go to the other ranks during the backward pass ({@link Options#overlap}). */
-    public boolean exchangeOverlapped() {
-        return exchange.overlapped() || deviceLayers != null;
+    /**
+     * How the ranks work together, for a run's header: "; ZeRO-1: AdamW's moments 474 MiB a rank; gradients exchanged
+     * during the backward; gradients summed on the device by NCCL ...", each clause where it applies ("" with none).
+     */
+    public String parallelism() {
+        return (options.zero() == 1 ? String.format("; ZeRO-1: AdamW's moments %,d MiB a rank", optimizerBytes >> 20) : "")
+                + (exchangeOverlapped() ? "; gradients exchanged during the backward" : "")
+                + (deviceSums != null ? "; gradients summed on the device by " + deviceSums.describe() : "");
     }
 
     /** Bytes of AdamW's moments this rank holds (under ZeRO-1: its shard's, about 1/ranks of them). */

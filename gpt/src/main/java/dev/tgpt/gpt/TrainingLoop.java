@@ -51,6 +51,7 @@ public final class TrainingLoop {
     private int evalEvery = Integer.MAX_VALUE;
     private int checkpointEvery = Integer.MAX_VALUE;
     private Duration maxTime;
+    private Trainer trainer;
 
     private TrainingLoop(String name, int steps) {
         this.name = name;
@@ -92,6 +93,15 @@ public final class TrainingLoop {
         return this;
     }
 
+    /**
+     * The trainer whose ranks the run's first message describes (how many, ZeRO-1, the overlap, NCCL); none: no such
+     * message (a command that says it in its own header).
+     */
+    public TrainingLoop ranksOf(Trainer trainer) {
+        this.trainer = trainer;
+        return this;
+    }
+
     /** What rank 0 reports; the others report nothing. */
     public static TrainingRun.Listener listener(TrainingRun.Listener listener, Collective world) {
         return world.rank() == 0 ? listener : new TrainingRun.Listener() {
@@ -105,6 +115,9 @@ public final class TrainingLoop {
     public int run(Job job, int done, Collective world, Path out, TrainingRun.Listener listener) {
         boolean writer = world.rank() == 0;
         TrainingRun.Listener report = listener(listener, world);
+        if (trainer != null && (world.size() > 1 || !trainer.parallelism().isEmpty())) {
+            report.message(name + ": " + world.size() + (world.size() > 1 ? " ranks" : " rank") + trainer.parallelism());
+        }
         long start = System.nanoTime();
         int lastSaved = done > 0 ? done : -1;
         int step = done;

@@ -77,12 +77,9 @@ public final class TrainingRun {
                 trainer.restore(resume);
                 train.restore(resume.dataRng());
             }
-            report.message(String.format("model: %,d parameters, %s; %d steps of %d×%d tokens×%d%s on %s%s%s%s", model.params.count(),
+            report.message(String.format("model: %,d parameters, %s; %d steps of %d×%d tokens×%d%s on %s%s", model.params.count(),
                     describe(model.config), o.steps(), o.batch(), o.context(), o.accumulation(),
-                    world.size() > 1 ? "×" + world.size() + " ranks" : "", devices(world, backend), o.zero() == 1
-                            ? String.format("; ZeRO-1: AdamW's moments %,d MiB a rank", trainer.optimizerBytes() >> 20) : "",
-                    trainer.exchangeOverlapped() ? "; gradients exchanged during the backward" : "",
-                    trainer.deviceSums() != null ? "; gradients summed on the device by " + trainer.deviceSums() : ""));
+                    world.size() > 1 ? "×" + world.size() + " ranks" : "", devices(world, backend), trainer.parallelism()));
             float[] last = { Float.NaN, Float.NaN };
             String[] sample = { null };
             int first = resume == null ? 1 : (int) resume.step() + 1;

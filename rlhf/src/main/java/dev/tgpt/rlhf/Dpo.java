@@ -113,7 +113,7 @@ public final class Dpo {
                     return 2L * P * T * world.size();
                 }
             };
-            int steps = TrainingLoop.of("DPO", o.steps()).evalEvery(s.evalEvery()).run(job, 0, world, s.out(), listener);
+            int steps = TrainingLoop.of("DPO", o.steps()).ranksOf(trainer).evalEvery(s.evalEvery()).run(job, 0, world, s.out(), listener);
             return new Result(steps, figures[0], figures[1], figures[2], ckpt);
         }
     }

@@ -172,7 +172,7 @@ public final class Grpo implements AutoCloseable {
                 policy.save(ckpt, tokenizer, writer);
             }
         };
-        TrainingLoop.of("GRPO", s.iterations()).unit("iteration").watch("reward", "kl").evalEvery(s.evalEvery()).run(job, 0, world, s.out(), listener);
+        TrainingLoop.of("GRPO", s.iterations()).ranksOf(policy).unit("iteration").watch("reward", "kl").evalEvery(s.evalEvery()).run(job, 0, world, s.out(), listener);
         return new Result(s.iterations(), last[0], last[1], ckpt);
     }
 

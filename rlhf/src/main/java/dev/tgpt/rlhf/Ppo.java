@@ -222,7 +222,7 @@ public final class Ppo implements AutoCloseable {
                 policy.save(ckpt, tokenizer, writer);
             }
         };
-        TrainingLoop.of("PPO", s.iterations()).unit("iteration").watch("reward", "kl").evalEvery(s.evalEvery()).run(job, 0, world, s.out(),
+        TrainingLoop.of("PPO", s.iterations()).ranksOf(policy).unit("iteration").watch("reward", "kl").evalEvery(s.evalEvery()).run(job, 0, world, s.out(),
                 listener);
         return new Result(s.iterations(), last[0], last[1], startLoss, pretrainLoss[0], ckpt);
     }

@@ -94,7 +94,7 @@ public final class RewardModel {
                     return null;
                 }
             };
-            TrainingLoop.of("reward model training", o.steps()).evalEvery(s.evalEvery()).run(job, 0, world, s.out(), listener);
+            TrainingLoop.of("reward model training", o.steps()).ranksOf(trainer).evalEvery(s.evalEvery()).run(job, 0, world, s.out(), listener);
             mean = meanReward(trainer, head, demos, tokenizer, T);
             trainer.save(TrainingRun.checkpointDir(s.out()), tokenizer, world.rank() == 0);
             trainer.read(head.weight, head.bias);

@@ -75,7 +75,7 @@ public final class Sft {
                     trainer.save(ckpt, tokenizer, writer);
                 }
             };
-            int steps = TrainingLoop.of("SFT", o.steps()).evalEvery(s.evalEvery()).run(job, 0, world, s.out(), listener);
+            int steps = TrainingLoop.of("SFT", o.steps()).ranksOf(trainer).evalEvery(s.evalEvery()).run(job, 0, world, s.out(), listener);
             return new Result(steps, loss[0], loss[1], ckpt);
         }
     }
