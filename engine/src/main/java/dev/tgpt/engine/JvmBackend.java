@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntConsumer;
 
+import dev.tgpt.kernels.MatmulVector;
 import jdk.incubator.vector.FloatVector;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
@@ -11,7 +12,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * The pure-JVM backend, the default when no TornadoVM GPU is present: kernels' row helpers and Vector API twins
  * run on a team of one thread per core (the caller's and spinning workers, see {@link ThreadTeam}).
  */
-public final class JvmBackend implements Backend {
+public final class JvmBackend implements Backend, MatmulVector.Pool {
 
     /** One team per thread count, shared by every backend of that size. */
     private static final Map<Integer, ThreadTeam> TEAMS = new ConcurrentHashMap<>();
@@ -29,6 +30,7 @@ public final class JvmBackend implements Backend {
         this(Runtime.getRuntime().availableProcessors());
     }
 
+    @Override
     public int threads() {
         return team.size();
     }
@@ -119,6 +121,7 @@ public final class JvmBackend implements Backend {
     }
 
     /** Runs body(i) for i in [0, n) (a row, a head, a column: work worth a call each) across the team's threads. */
+    @Override
     public void parallelFor(int n, IntConsumer body) {
         split(n, (from, to) -> {
             for (int i = from; i < to; i++) {

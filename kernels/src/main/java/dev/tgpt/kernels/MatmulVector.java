@@ -18,10 +18,10 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * The JVM backend's matmul: {@link Matmul}'s products with the Vector API, blocked like a BLAS (GotoBLAS/BLIS).
  *
  * <p>Every product is C[M,N] += A[M,K]·B[K,N] with A and B read through strides. B is packed once per call into
- * panels of NR columns ([k][NR], contiguous); each work unit (up to MC rows × a slab of panels) packs its rows of A
- * per k-block of KC into groups of MR rows ([k][MR]) and runs the micro-kernel: an MR × NR tile of C held in
- * registers (8 rows × 2 vectors = 16 accumulators), fed per k by two loads of B and MR broadcasts of A, then added
- * to C. A B panel's k-block (KC × NR floats) stays in L1 while the unit's row groups stream past it from L2.
+ * panels of NR columns ([k][NR], contiguous); each work unit (up to MC rows, or MC_ALONE on one thread, × a slab of
+ * panels) packs its rows of A per k-block of KC into groups of MR rows ([k][MR]) and runs the micro-kernel: an MR × NR
+ * tile of C held in registers (8 rows × 2 vectors = 16 accumulators), fed per k by two loads of B and MR broadcasts of
+ * A, then added to C. A B panel's k-block (KC × NR floats) stays in L1 while the unit's row groups stream past it from L2.
  * Operands that lie with k contiguous (the forward's weight, the rows of inp and dout) are transposed while packing,
  * by bulk copies and gathers (about a cycle a float, by a profile of the main job's step). When B is small, a
  * matrix of few rows is split into units of fewer rows rather than into more column slabs, which would each pack the
@@ -35,14 +35,17 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * <p>Each output element is summed in one fixed order (k-blocks in turn, k in turn within; on the matrix-vector path
  * lanes, then the lanes by halves, {@link VectorRows#addHalves}), whatever the thread count and the JIT: results are
  * reproducible. Work is handed out through {@link Pool}, so this class knows nothing of the engine. Memory: the
- * calling thread keeps its packed B (at most 16 MiB), each worker thread ~100 KiB of buffers.
+ * calling thread keeps its packed B (at most 16 MiB), each worker thread ~300 KiB of buffers.
  */
 public final class MatmulVector {
 
-    /** Runs body(i) for i in [0, n), in any order, possibly on several threads (the JVM backend's parallelFor). */
-    @FunctionalInterface
+    /** The JVM backend's threads, as this class sees them. */
     public interface Pool {
+        /** Runs body(i) for i in [0, n), in any order, possibly on several threads. */
         void parallelFor(int n, IntConsumer body);
+
+        /** How many threads share a {@link #parallelFor}. */
+        int threads();
     }
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -56,11 +59,18 @@ public final class MatmulVector {
     static final int NR = 2 * L;
     /** Depth of a k-block: a B panel's block (KC × NR floats, 32 KiB with AVX-512) stays in L1. */
     static final int KC = 256;
-    /** Rows of a work unit at most (a multiple of MR): its packed A (MC × KC) stays in L2. */
+    /** Rows of a work unit at most (a multiple of MR) where threads share a call: its packed A (MC × KC) stays in L2. */
     static final int MC = 64;
+    /**
+     * Rows of a work unit at most on one thread, which takes a call as one unit: each row of A packed once per k-block
+     * (256 KiB of it, still in L2) and B streamed once per 256 rows. With GPT-2's 256 rows a rank, the products of a
+     * step took 10% less time than in units of MC rows; with two threads, units this big were within the noise for
+     * GPT-2 and ~2% slower for the main job's model.
+     */
+    static final int MC_ALONE = 256;
     /** Packed B of at most this many floats (1 MiB) stays in L2 while units of few rows take turns with it. */
     private static final int SMALL_B = 1 << 18;
-    /** At least this many work units per call, splitting columns into slabs when there are few rows. */
+    /** At least this many work units per call where threads share it, splitting columns into slabs when there are few rows. */
     private static final int MIN_UNITS = 16;
     /** B is packed at most this many floats at a time (16 MiB): wider B goes in column groups. */
     private static final int MAX_PACKED_B = 1 << 22;
@@ -72,9 +82,17 @@ public final class MatmulVector {
 
     /** Below this many multiply-adds (~20 µs on one core) handing work to other threads costs more than it saves. */
     private static final long SERIAL_WORK = 1 << 20;
-    private static final Pool SERIAL = (n, body) -> {
-        for (int i = 0; i < n; i++) {
-            body.accept(i);
+    private static final Pool SERIAL = new Pool() {
+        @Override
+        public void parallelFor(int n, IntConsumer body) {
+            for (int i = 0; i < n; i++) {
+                body.accept(i);
+            }
+        }
+
+        @Override
+        public int threads() {
+            return 1;
         }
     };
 
@@ -135,14 +153,17 @@ public final class MatmulVector {
         float[] packedB = packedB(group * K);
         // When B's packed panels fit in L2, units of fewer rows than MC rather than column slabs, each of which would
         // pack the same rows of A again (at M = 256, 4 times); a B that does not fit is better streamed once.
-        int mc = (long) group * K <= SMALL_B ? Math.min(MC, roundUp((M + MIN_UNITS - 1) / MIN_UNITS, MR)) : MC;
+        boolean alone = pool.threads() == 1;
+        int minUnits = alone ? 1 : MIN_UNITS;
+        int maxRows = alone ? MC_ALONE : MC;
+        int mc = (long) group * K <= SMALL_B ? Math.min(maxRows, roundUp((M + minUnits - 1) / minUnits, MR)) : maxRows;
         int rowBlocks = (M + mc - 1) / mc;
         for (int n0 = 0; n0 < N; n0 += group) {
             int first = n0;
             int columns = Math.min(group, N - n0);
             int panels = (columns + NR - 1) / NR;
             pool.parallelFor(panels, q -> packB(packedB, b, bK, bN, K, N, first, q));
-            int slabs = Math.min(panels, (MIN_UNITS + rowBlocks - 1) / rowBlocks);
+            int slabs = Math.min(panels, (minUnits + rowBlocks - 1) / rowBlocks);
             int perSlab = (panels + slabs - 1) / slabs;
             pool.parallelFor(rowBlocks * slabs, u -> multiply(c, bias, overwrite, M, N, K, a, aM, aK, packedB, first, panels, mc,
                     u / slabs, (u % slabs) * perSlab, perSlab));
@@ -552,7 +573,7 @@ public final class MatmulVector {
 
     /** A worker thread's buffers. */
     private static final class Scratch {
-        final float[] a = new float[MC * KC];
+        final float[] a = new float[MC_ALONE * KC];
         final float[] tile = new float[MR * NR];
         final float[] tmp = new float[Math.max(MR, NR) * KC];
         final int[] map = new int[L];

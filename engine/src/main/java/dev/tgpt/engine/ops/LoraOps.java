@@ -36,7 +36,7 @@ public final class LoraOps {
         int bOff = Slab.offsetOf(B);
         return List.of(MatmulOps.forward(h, x, A, null, N, C, r), MatmulOps.tiles("loraForwardFused", OC, N,
                 (g, id, ctx) -> g.task(id, Lora::forwardFused, ctx, y, x, w, wOff, bb, bbOff, h, b, bOff, scale, N, C, OC, r), jvm -> {
-                    MatmulVector.forward(jvm::parallelFor, y, x, W, bias, N, C, OC);
+                    MatmulVector.forward(jvm, y, x, W, bias, N, C, OC);
                     float[] bt = LoraVector.transposed(B, OC, r);
                     blocks(jvm, N, (from, to) -> LoraVector.forward(y, h, bt, scale, OC, r, from, to));
                 }));
@@ -63,8 +63,8 @@ public final class LoraOps {
                         }),
                 MatmulOps.tiles("loraBackwardInputFused", C, N,
                         (g, id, ctx) -> g.task(id, Lora::backwardInputFused, ctx, dx, dy, w, wOff, dh, a, aOff, N, C, OC, r), jvm -> {
-                            MatmulVector.backwardInput(jvm::parallelFor, dx, dy, W, N, C, OC);
-                            MatmulVector.backwardInput(jvm::parallelFor, dx, dh, A, N, C, r);
+                            MatmulVector.backwardInput(jvm, dx, dy, W, N, C, OC);
+                            MatmulVector.backwardInput(jvm, dx, dh, A, N, C, r);
                         }),
                 MatmulOps.backwardWeight(dA, dh, x, N, C, r));
     }

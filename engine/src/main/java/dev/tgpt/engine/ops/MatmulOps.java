@@ -32,7 +32,7 @@ public final class MatmulOps {
         int bOff = Slab.offsetOf(b);
         return tiles("matmulForward", OC, N,
                 (g, id, ctx) -> g.task(id, Matmul::matmulForward, ctx, out, inp, w, wOff, bBase, bOff, N, C, OC, hasBias),
-                jvm -> MatmulVector.forward(jvm::parallelFor, out, inp, weight, bias, N, C, OC));
+                jvm -> MatmulVector.forward(jvm, out, inp, weight, bias, N, C, OC));
     }
 
     /** dinp[N,C] += dout[N,OC]·weight. */
@@ -41,7 +41,7 @@ public final class MatmulOps {
         int wOff = Slab.offsetOf(weight);
         return tiles("matmulBackwardInput", C, N,
                 (g, id, ctx) -> g.task(id, Matmul::matmulBackwardInput, ctx, dinp, dout, w, wOff, N, C, OC),
-                jvm -> MatmulVector.backwardInput(jvm::parallelFor, dinp, dout, weight, N, C, OC));
+                jvm -> MatmulVector.backwardInput(jvm, dinp, dout, weight, N, C, OC));
     }
 
     /** dweight[OC,C] += doutᵀ·inp. */
@@ -50,7 +50,7 @@ public final class MatmulOps {
         int dwOff = Slab.offsetOf(dweight);
         return tiles("matmulBackwardWeight", C, OC,
                 (g, id, ctx) -> g.task(id, Matmul::matmulBackwardWeight, ctx, dw, dwOff, dout, inp, N, C, OC),
-                jvm -> MatmulVector.backwardWeight(jvm::parallelFor, dweight, dout, inp, N, C, OC));
+                jvm -> MatmulVector.backwardWeight(jvm, dweight, dout, inp, N, C, OC));
     }
 
     /** dbias[OC] += Σ_n dout[n,·]. */
@@ -58,7 +58,7 @@ public final class MatmulOps {
         FloatArray db = Slab.baseOf(dbias);
         int dbOff = Slab.offsetOf(dbias);
         return Launch.parallel("matmulBackwardBias", (g, id) -> g.task(id, Matmul::matmulBackwardBias, db, dbOff, dout, N, OC),
-                jvm -> MatmulVector.backwardBias(jvm::parallelFor, dbias, dout, N, OC));
+                jvm -> MatmulVector.backwardBias(jvm, dbias, dout, N, OC));
     }
 
     /** All of backward: adds to dinp, dweight and dbias (null: no bias). */

@@ -176,12 +176,12 @@ public final class QuantMatmulOps {
         if (w.format() == Format.BF16) {
             return Launch.parallel("bf16MatmulForward",
                     (g, id) -> g.task(id, QuantMatmul::bf16Forward, out, inp, data, off, w.scales(), bBase, bOff, N, C, OC, hasBias),
-                    jvm -> QuantMatmulVector.bf16Forward(jvm::parallelFor, out, inp, data, off, bias, N, C, OC));
+                    jvm -> QuantMatmulVector.bf16Forward(jvm, out, inp, data, off, bias, N, C, OC));
         }
         FloatArray scales = w.scales();
         int sOff = w.scaleOffset();
         return Launch.parallel("int8MatmulForward",
                 (g, id) -> g.task(id, QuantMatmul::int8Forward, out, inp, data, off, scales, sOff, bBase, bOff, N, C, OC, hasBias),
-                jvm -> QuantMatmulVector.int8Forward(jvm::parallelFor, out, inp, data, off, scales, sOff, bias, N, C, OC));
+                jvm -> QuantMatmulVector.int8Forward(jvm, out, inp, data, off, scales, sOff, bias, N, C, OC));
     }
 }

@@ -1,5 +1,6 @@
 package dev.tgpt.engine.ops;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -91,14 +92,24 @@ class MatmulTest {
      * The JVM kernel at shapes that reach its blocking's edges: several k-blocks, row blocks and column slabs, B
      * packed in two column groups (K·OC over 2²² floats), units of fewer rows than MC, single rows; the
      * matrix-vector path of up to 16 rows (one row, several, an odd number of columns, a k tail, and C = 1, where the
-     * input's gradient takes it too); and its bias gradient bit-equal to the device kernel's per-column sum.
+     * input's gradient takes it too); and its bias gradient bit-equal to the device kernel's per-column sum. On one
+     * thread (a call in one unit) and on two (units shared out): the same bits, since each output has one order.
      */
     @Test
     void vectorKernelAtBlockingEdges() {
-        JvmBackend jvm = new JvmBackend();
+        int[][] shapes = { { 17, 300, 14_000 }, { 200, 513, 257 }, { 600, 300, 257 }, { 1, 17, 5 }, { 65, 8, 33 }, { 1, 300, 14_000 },
+                { 9, 300, 131 }, { 16, 768, 130 }, { 3, 1, 7 } };
+        List<float[]> one = blockingEdges(new JvmBackend(1), shapes);
+        List<float[]> two = blockingEdges(new JvmBackend(2), shapes);
+        for (int i = 0; i < one.size(); i++) {
+            assertArrayEquals(one.get(i), two.get(i), "output " + i + " on 1 and 2 threads");
+        }
+    }
+
+    /** Each shape's forward and backward against the reference; returns their outputs. */
+    private static List<float[]> blockingEdges(JvmBackend jvm, int[][] shapes) {
         Random r = new Random(3);
-        int[][] shapes = { { 17, 300, 14_000 }, { 200, 513, 257 }, { 1, 17, 5 }, { 65, 8, 33 }, { 1, 300, 14_000 }, { 9, 300, 131 },
-                { 16, 768, 130 }, { 3, 1, 7 } };
+        List<float[]> outputs = new ArrayList<>();
         for (int[] s : shapes) {
             int N = s[0];
             int C = s[1];
@@ -132,9 +143,12 @@ class MatmulTest {
             for (int o = 0; o < OC; o++) {
                 assertEquals(device[o], db.get(o), "dbias bits at column " + o);
             }
+            for (FloatArray a : List.of(y, dx, dw)) {
+                outputs.add(a.toHeapArray());
+            }
         }
+        return outputs;
     }
-
 
     /** Weight, bias and their gradients as views of a slab: the same bits as plain arrays, nothing else in the slab touched. */
     @ParameterizedTest
