@@ -75,6 +75,8 @@ public final class ModelCases {
                 out.add(decode(GPT2, 1, 64, f));
                 out.add(prefill(GPT2, 512, f));
             }
+            // every position of the context: by the last, a step also reads 75 MB of cached keys and values
+            out.add(decode(GPT2, 1, GPT2.context() - 1, QuantMatmulOps.Format.FP32));
         }
         // InstructGPT demo's PPO settings (rlhf's defaults): 32 rollouts, minibatch 16, 2 epochs, responses of up to 40
         out.addAll(quick ? ppo(CHAR, 8, 4, 1, 8, 40) : ppo(CHAR, 32, 16, 2, 8, 40));

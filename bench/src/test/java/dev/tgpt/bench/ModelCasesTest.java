@@ -43,6 +43,8 @@ class ModelCasesTest {
         }
         assertTrue(full.stream().anyMatch(c -> c.name().equals("decode") && c.params().get("V") == 50257 && c.params().get("C") == 768
                 && c.params().get("L") == 12 && c.params().get("T") == 1024), "GPT-2-sized decoding in the full run");
+        assertTrue(full.stream().anyMatch(c -> c.name().equals("decode") && c.params().get("V") == 50257 && c.params().get("N") == 1023
+                && c.params().get("W") == 32), "GPT-2's decoding over its whole context");
         assertFalse(quick.stream().anyMatch(c -> c.params().get("V") == 50257), "not in quick");
         for (Case c : full) {
             assertEquals("model", c.kind());

@@ -55,7 +55,7 @@ public final class Decode {
         }
     }
 
-    public static void cacheAt(FloatArray kcache, FloatArray vcache, FloatArray qkv, IntArray pos, IntArray slots, int C, int NH, int maxT, int i) {
+    static void cacheAt(FloatArray kcache, FloatArray vcache, FloatArray qkv, IntArray pos, IntArray slots, int C, int NH, int maxT, int i) {
         int hs = C / NH;
         int b = i / C;
         int h = (i % C) / hs;
@@ -99,17 +99,7 @@ public final class Decode {
         weightValues(out, scores, vcache, bh, sh, lo, p, 1f / sum, C, NH, maxT, lid, step);
     }
 
-    /** The JVM backend's attention for one (b, h). */
-    public static void attentionDecodeRow(FloatArray out, FloatArray scores, FloatArray qkv, FloatArray kcache, FloatArray vcache,
-            IntArray pos, IntArray slots, int C, int NH, int maxT, int window, int bh) {
-        int p = pos.get(bh / NH);
-        int sh = slots.get(bh / NH) * NH + bh % NH;
-        int lo = firstKey(p, window);
-        float max = scoreKeys(scores, qkv, kcache, bh, sh, lo, p, C, NH, maxT, 0, 1);
-        float sum = exponentiate(scores, bh, lo, p, max, maxT, 0, 1);
-        weightValues(out, scores, vcache, bh, sh, lo, p, 1f / sum, C, NH, maxT, 0, 1);
-    }
-
+    /** The first key a row at position p attends to. */
     static int firstKey(int p, int window) {
         return window > 0 ? TornadoMath.max(0, p - window + 1) : 0;
     }

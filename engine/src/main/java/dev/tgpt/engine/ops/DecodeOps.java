@@ -3,6 +3,7 @@ package dev.tgpt.engine.ops;
 import dev.tgpt.engine.Launch;
 import dev.tgpt.engine.Slab;
 import dev.tgpt.kernels.Decode;
+import dev.tgpt.kernels.DecodeVector;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
@@ -20,14 +21,14 @@ public final class DecodeOps {
         int teOff = Slab.offsetOf(wte);
         FloatArray pe = Slab.baseOf(wpe);
         int peOff = Slab.offsetOf(wpe);
-        return Launch.parallel("embeddingDecode", (g, id) -> g.task(id, Decode::embeddingDecode, out, tokens, pos, te, teOff, pe, peOff, B, C, V),
-                jvm -> jvm.parallelFor(B * C, i -> Decode.embeddingAt(out, tokens, pos, wte, 0, wpe, 0, C, V, i)));
+        return Positions.of("embeddingDecode", (g, id) -> g.task(id, Decode::embeddingDecode, out, tokens, pos, te, teOff, pe, peOff, B, C, V),
+                B * C, i -> Decode.embeddingAt(out, tokens, pos, wte, 0, wpe, 0, C, V, i));
     }
 
     public static Launch cacheWrite(FloatArray kcache, FloatArray vcache, FloatArray qkv, IntArray pos, IntArray slots, int B, int C, int NH,
             int maxT) {
         return Launch.parallel("kvCacheWrite", (g, id) -> g.task(id, Decode::kvCacheWrite, kcache, vcache, qkv, pos, slots, B, C, NH, maxT),
-                jvm -> jvm.parallelFor(B * C, i -> Decode.cacheAt(kcache, vcache, qkv, pos, slots, C, NH, maxT, i)));
+                jvm -> jvm.parallelFor(B, b -> DecodeVector.cacheWrite(kcache, vcache, qkv, pos, slots, b, C, NH, maxT)));
     }
 
     /** @param scores scratch of B·NH·maxT floats; @param window 0, or a banded layer's band */
@@ -35,7 +36,6 @@ public final class DecodeOps {
             IntArray slots, int B, int C, int NH, int maxT, int window) {
         return Launch.groups("attentionDecode", B * NH, Decode.GROUP,
                 (g, id, ctx) -> g.task(id, Decode::attentionDecode, ctx, out, scores, qkv, kcache, vcache, pos, slots, C, NH, maxT, window),
-                jvm -> jvm.parallelFor(B * NH,
-                        bh -> Decode.attentionDecodeRow(out, scores, qkv, kcache, vcache, pos, slots, C, NH, maxT, window, bh)));
+                jvm -> jvm.parallelFor(B * NH, bh -> DecodeVector.attention(out, qkv, kcache, vcache, pos, slots, C, NH, maxT, window, bh)));
     }
 }
